@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: MIT
+# memprof: a heap and leak profiler for Linux. Plain make; see README.md.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+BUILD   ?= build
+OPT     ?= -O2 -g
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wundef -Wpointer-arith
+CFLAGS  ?=
+CFLAGS  += -std=gnu11 $(OPT) $(WARN) -MMD -MP -D_GNU_SOURCE -Isrc -Ipreload
+ifeq ($(WERROR),1)
+CFLAGS  += -Werror
+endif
+
+DEB_PACKAGES := libunwind-dev zlib1g-dev uthash-dev libdw-dev
+
+PRELOAD_SRC := $(wildcard preload/*.c)
+PRELOAD_OBJ := $(PRELOAD_SRC:preload/%.c=$(BUILD)/preload/%.o)
+CLI_SRC     := $(wildcard src/*.c)
+CLI_OBJ     := $(CLI_SRC:src/%.c=$(BUILD)/src/%.o)
+
+# The preload library: hidden visibility, its own copies of libunwind and zlib symbols kept
+# out of the host's namespace, initial-exec TLS only.
+PRELOAD_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-omit-frame-pointer
+PRELOAD_LIBS   := -lunwind -lz -ldl -lpthread
+CLI_LIBS       := -lz -ldw -lelf
+
+.PHONY: all check demo deps bench asan debug install uninstall clean samples
+all: $(BUILD)/libmemprof.so $(BUILD)/memprof
+
+$(BUILD)/preload/%.o: preload/%.c | $(BUILD)/preload
+	$(CC) $(CFLAGS) $(PRELOAD_CFLAGS) -c $< -o $@
+$(BUILD)/src/%.o: src/%.c | $(BUILD)/src
+	$(CC) $(CFLAGS) -c $< -o $@
+$(BUILD)/preload $(BUILD)/src $(BUILD)/tests $(BUILD)/samples $(BUILD)/tools:
+	mkdir -p $@
+
+$(BUILD)/libmemprof.so: $(PRELOAD_OBJ) preload/libmemprof.map
+	$(CC) -shared -o $@ $(PRELOAD_OBJ) -Wl,--version-script=preload/libmemprof.map \
+		-Wl,--exclude-libs,ALL -Wl,-z,now $(PRELOAD_LIBS)
+$(BUILD)/memprof: $(CLI_OBJ)
+	$(CC) -o $@ $(CLI_OBJ) $(CLI_LIBS)
+
+# Programs the tests and samples run: each its own binary.
+SAMPLE_SRC := $(wildcard samples/*.c)
+SAMPLES    := $(SAMPLE_SRC:samples/%.c=$(BUILD)/samples/%)
+samples: $(SAMPLES)
+$(BUILD)/samples/%: samples/%.c | $(BUILD)/samples
+	$(CC) -std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -Isrc -o $@ $< -ldl -lpthread
+
+TEST_C_SRC := $(wildcard tests/*.c)
+TEST_BINS  := $(TEST_C_SRC:tests/%.c=$(BUILD)/tests/%)
+# Unit tests link the preload objects they test directly (no LD_PRELOAD).
+UNIT_OBJ := $(filter-out $(BUILD)/preload/hooks.o,$(PRELOAD_OBJ))
+$(BUILD)/tests/unit-%: tests/unit-%.c $(UNIT_OBJ) | $(BUILD)/tests
+	$(CC) $(CFLAGS) -o $@ $< $(UNIT_OBJ) $(PRELOAD_LIBS)
+$(BUILD)/tests/%: tests/%.c | $(BUILD)/tests
+	$(CC) -std=gnu11 -O1 -g -Wall -Isrc -o $@ $< -ldl -lpthread
+
+check: all samples $(TEST_BINS)
+	@BUILD=$(BUILD) tests/run-tests.sh
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else echo "deps: all present ($(DEB_PACKAGES))"; fi
+
+demo: deps
+	$(MAKE) all samples
+	cd $(BUILD) && MEMPROF_OUTPUT=demo.%p.gz ./memprof run -- ./samples/leaky-parser
+	$(BUILD)/memprof report $$(ls -t $(BUILD)/demo.*.gz | head -1)
+
+bench: all
+	tools/bench.sh
+
+debug:
+	$(MAKE) OPT="-O0 -g3 -DMP_DEBUG" BUILD=build-debug all
+asan:
+	$(MAKE) OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+		CLI_LIBS="-lz -ldw -lelf -fsanitize=address,undefined" BUILD=build-asan $(BUILD)-asan/memprof
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 755 $(BUILD)/memprof $(DESTDIR)$(PREFIX)/bin/memprof
+	install -m 755 $(BUILD)/libmemprof.so $(DESTDIR)$(PREFIX)/lib/libmemprof.so
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 man/*.3 $(DESTDIR)$(PREFIX)/share/man/man3/
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/memprof $(DESTDIR)$(PREFIX)/lib/libmemprof.so \
+		$(DESTDIR)$(PREFIX)/share/man/man1/memprof.1 $(DESTDIR)$(PREFIX)/share/man/man5/memprof-snapshot.5 \
+		$(DESTDIR)$(PREFIX)/share/man/man3/libmemprof.3
+
+clean:
+	rm -rf $(BUILD) build-debug build-asan
+
+-include $(PRELOAD_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/* The memprof snapshot format: the single source of truth for the on-disk layout,
+ * shared by libmemprof.so (writer) and the memprof CLI (reader).
+ *
+ * A snapshot is one gzip stream (RFC 1952). Its uncompressed content is:
+ *
+ *   file header   magic[8] = MP_SNAP_MAGIC, u32 version, u32 flags (0)
+ *   section*      u32 type, u32 flags (0), u64 length, then `length` payload bytes
+ *   END section   type MP_SEC_END, length 0: its absence means the file is truncated
+ *
+ * All integers are little-endian and unaligned. A reader skips sections whose type it
+ * does not know, so new sections can be added without a version bump; the version changes
+ * only when the meaning of an existing section changes. Strings are u32 length + bytes,
+ * not NUL-terminated. man/memprof-snapshot.5 documents every field. */
+#ifndef MEMPROF_SNAPSHOT_FORMAT_H
+#define MEMPROF_SNAPSHOT_FORMAT_H
+
+#include <stdint.h>
+
+#define MP_SNAP_MAGIC "MEMPROF\x1a"
+#define MP_SNAP_MAGIC_LEN 8
+#define MP_SNAP_VERSION 1u
+#define MP_SNAP_FILE_HEADER_BYTES 16u
+#define MP_SNAP_SECTION_HEADER_BYTES 16u
+
+/* Limits a reader enforces so that a corrupt file cannot make it allocate without bound. */
+#define MP_SNAP_MAX_FRAMES 1024u
+#define MP_SNAP_MAX_STRING (1u << 20)
+#define MP_SNAP_MAX_BUILD_ID 64u
+#define MP_SNAP_MAX_SIZE_CLASSES 64u
+
+enum mp_section_type {
+	/* u32 pid, u32 ppid, u32 reason (enum mp_snap_reason), u32 seq,
+	 * u64 start_realtime_ns, u64 snapshot_realtime_ns, u64 run_time_ns,
+	 * u32 max_frames, u32 flags (MP_META_*),
+	 * string exe, string cmdline (arguments separated by NUL bytes), string label */
+	MP_SEC_META = 1,
+	/* u64 allocs, u64 frees, u64 bytes_allocated, u64 bytes_freed,
+	 * u64 live_bytes, u64 live_blocks, u64 peak_bytes, u64 peak_time_ns (since start),
+	 * u64 untracked_frees (frees of pointers the profiler never saw),
+	 * u64 lost_allocs (allocations recorded without a trace after an internal failure) */
+	MP_SEC_TOTALS = 2,
+	/* u32 count, then per module: u64 load_bias, u64 start, u64 end (lowest and highest
+	 * address of its PT_LOAD segments, in memory), u32 flags (MP_MODULE_*),
+	 * u32 build_id_len, build_id bytes, string path */
+	MP_SEC_MODULES = 3,
+	/* u32 count, then per trace: u32 id, u32 n_frames, u64 allocs, u64 frees,
+	 * u64 bytes_allocated, u64 bytes_freed, u64 frames[n_frames].
+	 * frames[0] is the return address into the function that called the allocator,
+	 * then its caller, and so on (raw return addresses, not adjusted by -1).
+	 * Live blocks = allocs - frees, live bytes = bytes_allocated - bytes_freed. */
+	MP_SEC_TRACES = 4,
+	/* u32 count, then count x u64: allocations whose requested size s has
+	 * floor(log2(s)) + 1 == index (index 0: s == 0). */
+	MP_SEC_SIZES = 5,
+	MP_SEC_END = 0xffff,
+};
+
+enum mp_snap_reason {
+	MP_REASON_EXIT = 1,   /* exit(), return from main */
+	MP_REASON_UNDERSCORE_EXIT = 2, /* _exit() or _Exit() */
+	MP_REASON_SIGNAL = 3,
+	MP_REASON_INTERVAL = 4,
+	MP_REASON_REQUEST = 5, /* memprof_snapshot() */
+};
+
+#define MP_META_FORK_CHILD 0x1u /* the process is a fork child of `ppid`, with its heap */
+
+#define MP_MODULE_UNLOADED 0x1u /* dlclose'd before the snapshot was taken */
+#define MP_MODULE_MAIN 0x2u     /* the main executable */
+
+#endif
