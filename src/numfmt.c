@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* Number formatting shared by every memprof output: thousands separators, durations. */
+#include "numfmt.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+char *mp_fmt_u64(uint64_t v, char buf[MP_FMT_U64_BYTES])
+{
+	char digits[21];
+	int n = snprintf(digits, sizeof(digits), "%" PRIu64, v);
+	int out = 0;
+
+	for (int i = 0; i < n; i++) {
+		/* A separator goes before every digit that starts a group of three. */
+		if (i > 0 && (n - i) % 3 == 0)
+			buf[out++] = ',';
+		buf[out++] = digits[i];
+	}
+	buf[out] = '\0';
+	return buf;
+}
+
+char *mp_fmt_duration(uint64_t t_ns, char *buf, size_t buf_bytes)
+{
+	uint64_t ms = t_ns / 1000000u;
+
+	snprintf(buf, buf_bytes, "%" PRIu64 ".%03u s", ms / 1000u, (unsigned)(ms % 1000u));
+	return buf;
+}
