@@ -1,0 +1,542 @@
+/* SPDX-License-Identifier: MIT */
+/* Reads a snapshot file (src/snapshot_format.h) into memory, rejecting any malformed input.
+ *
+ * The file is never trusted: every count is checked against the bytes its section actually
+ * holds before anything is allocated, a section's buffer grows only as its bytes arrive,
+ * and each error ends the read with a one-line reason. */
+#include "snapshot_read.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "snapshot_format.h"
+
+struct reader {
+	gzFile gz;
+	const char *path;
+	char *err;
+	size_t err_bytes;
+	const char *section; /* name of the section being parsed, for messages */
+};
+
+/* A bounds-checked view of one section's payload. */
+struct cursor {
+	const uint8_t *p;
+	size_t left;
+};
+
+/* Sets the error message "PATH: <reason>" and returns -errnum. */
+__attribute__((format(printf, 3, 4)))
+static int fail(struct reader *r, int errnum, const char *fmt, ...)
+{
+	char reason[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	snprintf(r->err, r->err_bytes, "%s: %s", r->path, reason);
+	return -errnum;
+}
+
+__attribute__((format(printf, 2, 3)))
+static int corrupt(struct reader *r, const char *fmt, ...)
+{
+	char detail[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	return fail(r, EINVAL, "corrupt %s section: %s", r->section, detail);
+}
+
+/* Reads up to n bytes; *got tells how many arrived before the end of the stream. */
+static int read_bytes(struct reader *r, void *buf, size_t n, size_t *got)
+{
+	*got = 0;
+	while (*got < n) {
+		size_t want = n - *got;
+		int rc = gzread(r->gz, (char *)buf + *got, want > (1u << 30) ? (1u << 30) : (unsigned)want);
+
+		if (rc < 0) {
+			int zerr;
+			const char *msg = gzerror(r->gz, &zerr);
+
+			if (zerr == Z_ERRNO)
+				return fail(r, errno ? errno : EIO, "read error: %s", strerror(errno));
+			return fail(r, EIO, "truncated or corrupt gzip stream (%s)", msg);
+		}
+		if (rc == 0)
+			break;
+		*got += (size_t)rc;
+	}
+	return 0;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+static int get_u32(struct reader *r, struct cursor *c, uint32_t *v)
+{
+	if (c->left < 4)
+		return corrupt(r, "ends in the middle of a field");
+	*v = le32(c->p);
+	c->p += 4;
+	c->left -= 4;
+	return 0;
+}
+
+static int get_u64(struct reader *r, struct cursor *c, uint64_t *v)
+{
+	if (c->left < 8)
+		return corrupt(r, "ends in the middle of a field");
+	*v = le64(c->p);
+	c->p += 8;
+	c->left -= 8;
+	return 0;
+}
+
+/* Reads a u32-length string into a new NUL-terminated buffer. */
+static int get_string(struct reader *r, struct cursor *c, const char *what, char **out, size_t *out_bytes)
+{
+	uint32_t len;
+	int rc = get_u32(r, c, &len);
+
+	if (rc < 0)
+		return rc;
+	if (len > MP_SNAP_MAX_STRING)
+		return corrupt(r, "%s is %u bytes long (limit %u)", what, len, MP_SNAP_MAX_STRING);
+	if (len > c->left)
+		return corrupt(r, "%s is %u bytes long but only %zu bytes remain", what, len, c->left);
+	*out = malloc((size_t)len + 1);
+	if (!*out)
+		return fail(r, ENOMEM, "out of memory");
+	memcpy(*out, c->p, len);
+	(*out)[len] = '\0';
+	if (out_bytes)
+		*out_bytes = len;
+	c->p += len;
+	c->left -= len;
+	return 0;
+}
+
+static int expect_end(struct reader *r, const struct cursor *c)
+{
+	if (c->left)
+		return corrupt(r, "%zu unexpected bytes after its last field", c->left);
+	return 0;
+}
+
+static int parse_meta(struct reader *r, struct cursor *c, mp_snap_meta_t *m)
+{
+	int rc;
+
+	if ((rc = get_u32(r, c, &m->pid)) < 0 || (rc = get_u32(r, c, &m->ppid)) < 0 ||
+	    (rc = get_u32(r, c, &m->reason)) < 0 || (rc = get_u32(r, c, &m->seq)) < 0 ||
+	    (rc = get_u64(r, c, &m->start_realtime_ns)) < 0 ||
+	    (rc = get_u64(r, c, &m->snapshot_realtime_ns)) < 0 ||
+	    (rc = get_u64(r, c, &m->run_time_ns)) < 0 || (rc = get_u32(r, c, &m->max_frames)) < 0 ||
+	    (rc = get_u32(r, c, &m->flags)) < 0 ||
+	    (rc = get_string(r, c, "exe", &m->exe, NULL)) < 0 ||
+	    (rc = get_string(r, c, "cmdline", &m->cmdline, &m->cmdline_bytes)) < 0 ||
+	    (rc = get_string(r, c, "label", &m->label, NULL)) < 0)
+		return rc;
+	return expect_end(r, c);
+}
+
+static int parse_totals(struct reader *r, struct cursor *c, mp_snap_totals_t *t)
+{
+	uint64_t *fields[] = {
+		&t->allocs, &t->frees, &t->bytes_allocated, &t->bytes_freed, &t->live_bytes,
+		&t->live_blocks, &t->peak_bytes, &t->peak_time_ns, &t->untracked_frees, &t->lost_allocs,
+	};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		int rc = get_u64(r, c, fields[i]);
+
+		if (rc < 0)
+			return rc;
+	}
+	return expect_end(r, c);
+}
+
+/* Smallest encoding of one module: three u64, flags, build_id_len, path length. */
+#define MODULE_MIN_BYTES (3 * 8 + 4 + 4 + 4)
+/* Smallest encoding of one trace: id, n_frames, four u64 counters, no frames. */
+#define TRACE_MIN_BYTES (4 + 4 + 4 * 8)
+
+static int parse_modules(struct reader *r, struct cursor *c, mp_snapshot_t *s)
+{
+	uint32_t count;
+	int rc = get_u32(r, c, &count);
+
+	if (rc < 0)
+		return rc;
+	if (count > c->left / MODULE_MIN_BYTES)
+		return corrupt(r, "count %u does not fit in its %zu remaining bytes", count, c->left);
+	s->modules = calloc(count ? count : 1, sizeof(*s->modules));
+	if (!s->modules)
+		return fail(r, ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < count; i++) {
+		mp_snap_module_t *m = &s->modules[i];
+
+		s->n_modules = i + 1; /* so that mp_snapshot_free() sees a partly read module */
+		if ((rc = get_u64(r, c, &m->load_bias)) < 0 || (rc = get_u64(r, c, &m->start)) < 0 ||
+		    (rc = get_u64(r, c, &m->end)) < 0 || (rc = get_u32(r, c, &m->flags)) < 0 ||
+		    (rc = get_u32(r, c, &m->build_id_bytes)) < 0)
+			return rc;
+		if (m->build_id_bytes > MP_SNAP_MAX_BUILD_ID)
+			return corrupt(r, "module %u has a build id of %u bytes (limit %u)", i,
+				       m->build_id_bytes, MP_SNAP_MAX_BUILD_ID);
+		if (m->build_id_bytes > c->left)
+			return corrupt(r, "module %u: build id runs past the end", i);
+		memcpy(m->build_id, c->p, m->build_id_bytes);
+		c->p += m->build_id_bytes;
+		c->left -= m->build_id_bytes;
+		if ((rc = get_string(r, c, "module path", &m->path, NULL)) < 0)
+			return rc;
+		if (m->start > m->end)
+			return corrupt(r, "module %u starts after its end", i);
+	}
+	return expect_end(r, c);
+}
+
+static int compare_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int check_unique_trace_ids(struct reader *r, const mp_snapshot_t *s)
+{
+	uint32_t *ids = malloc((s->n_traces ? s->n_traces : 1) * sizeof(*ids));
+	int rc = 0;
+
+	if (!ids)
+		return fail(r, ENOMEM, "out of memory");
+	for (size_t i = 0; i < s->n_traces; i++)
+		ids[i] = s->traces[i].id;
+	qsort(ids, s->n_traces, sizeof(*ids), compare_u32);
+	for (size_t i = 1; i < s->n_traces && rc == 0; i++)
+		if (ids[i] == ids[i - 1])
+			rc = corrupt(r, "trace id %u appears twice", ids[i]);
+	free(ids);
+	return rc;
+}
+
+static int parse_traces(struct reader *r, struct cursor *c, mp_snapshot_t *s)
+{
+	uint32_t count;
+	size_t pool_used = 0;
+	int rc = get_u32(r, c, &count);
+
+	if (rc < 0)
+		return rc;
+	if (count > c->left / TRACE_MIN_BYTES)
+		return corrupt(r, "count %u does not fit in its %zu remaining bytes", count, c->left);
+	/* Every frame takes 8 bytes of the payload, so the payload bounds the pool. */
+	s->traces = calloc(count ? count : 1, sizeof(*s->traces));
+	s->frame_pool = malloc(c->left / 8 ? c->left / 8 * sizeof(uint64_t) : 1);
+	if (!s->traces || !s->frame_pool)
+		return fail(r, ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < count; i++) {
+		mp_snap_trace_t *t = &s->traces[i];
+		uint64_t *frames = s->frame_pool + pool_used;
+
+		if ((rc = get_u32(r, c, &t->id)) < 0 || (rc = get_u32(r, c, &t->n_frames)) < 0 ||
+		    (rc = get_u64(r, c, &t->allocs)) < 0 || (rc = get_u64(r, c, &t->frees)) < 0 ||
+		    (rc = get_u64(r, c, &t->bytes_allocated)) < 0 ||
+		    (rc = get_u64(r, c, &t->bytes_freed)) < 0)
+			return rc;
+		if (t->n_frames > MP_SNAP_MAX_FRAMES)
+			return corrupt(r, "trace %u has %u frames (limit %u)", t->id, t->n_frames,
+				       MP_SNAP_MAX_FRAMES);
+		if ((size_t)t->n_frames * 8 > c->left)
+			return corrupt(r, "trace %u has %u frames but only %zu bytes remain", t->id,
+				       t->n_frames, c->left);
+		if (t->frees > t->allocs || t->bytes_freed > t->bytes_allocated)
+			return corrupt(r, "trace %u frees more than it allocated", t->id);
+		for (uint32_t f = 0; f < t->n_frames; f++) {
+			frames[f] = le64(c->p);
+			c->p += 8;
+			c->left -= 8;
+		}
+		t->frames = frames;
+		pool_used += t->n_frames;
+		s->n_traces = i + 1;
+	}
+	if ((rc = expect_end(r, c)) < 0)
+		return rc;
+	return check_unique_trace_ids(r, s);
+}
+
+static int parse_sizes(struct reader *r, struct cursor *c, mp_snapshot_t *s)
+{
+	uint32_t count;
+	int rc = get_u32(r, c, &count);
+
+	if (rc < 0)
+		return rc;
+	if (count > MP_SNAP_MAX_SIZE_CLASSES)
+		return corrupt(r, "%u size classes (limit %u)", count, MP_SNAP_MAX_SIZE_CLASSES);
+	if ((size_t)count * 8 != c->left)
+		return corrupt(r, "%u size classes need %u bytes, the section has %zu", count,
+			       count * 8, c->left);
+	s->size_classes = calloc(count ? count : 1, sizeof(uint64_t));
+	if (!s->size_classes)
+		return fail(r, ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < count; i++)
+		if ((rc = get_u64(r, c, &s->size_classes[i])) < 0)
+			return rc;
+	s->n_size_classes = count;
+	return 0;
+}
+
+static const char *section_name(uint32_t type)
+{
+	switch (type) {
+	case MP_SEC_META: return "META";
+	case MP_SEC_TOTALS: return "TOTALS";
+	case MP_SEC_MODULES: return "MODULES";
+	case MP_SEC_TRACES: return "TRACES";
+	case MP_SEC_SIZES: return "SIZES";
+	default: return NULL;
+	}
+}
+
+/* Reads a whole payload of `length` bytes. The buffer doubles only as bytes arrive, so a
+ * length field that lies costs at most twice the bytes the file really holds. */
+static int read_payload(struct reader *r, uint64_t length, uint8_t **out)
+{
+	size_t cap = length < 65536 ? (size_t)length : 65536, have = 0;
+	uint8_t *buf = malloc(cap ? cap : 1);
+
+	if (!buf)
+		return fail(r, ENOMEM, "out of memory");
+	while (have < length) {
+		size_t got;
+		int rc;
+
+		if (have == cap) {
+			size_t next = cap * 2 < length ? cap * 2 : (size_t)length;
+			uint8_t *grown = realloc(buf, next);
+
+			if (!grown) {
+				free(buf);
+				return fail(r, ENOMEM, "out of memory");
+			}
+			buf = grown;
+			cap = next;
+		}
+		rc = read_bytes(r, buf + have, cap - have, &got);
+		if (rc < 0) {
+			free(buf);
+			return rc;
+		}
+		have += got;
+		if (have < cap) {
+			free(buf);
+			return fail(r, EINVAL, "truncated file (%s section cut short)", r->section);
+		}
+	}
+	*out = buf;
+	return 0;
+}
+
+static int skip_payload(struct reader *r, uint32_t type, uint64_t length)
+{
+	uint8_t scratch[65536];
+
+	while (length) {
+		size_t want = length < sizeof(scratch) ? (size_t)length : sizeof(scratch), got;
+		int rc = read_bytes(r, scratch, want, &got);
+
+		if (rc < 0)
+			return rc;
+		if (got < want)
+			return fail(r, EINVAL, "truncated file (section of unknown type %u cut short)", type);
+		length -= got;
+	}
+	return 0;
+}
+
+static int parse_section(struct reader *r, uint32_t type, struct cursor *c, mp_snapshot_t *s)
+{
+	switch (type) {
+	case MP_SEC_META: return parse_meta(r, c, &s->meta);
+	case MP_SEC_TOTALS: return parse_totals(r, c, &s->totals);
+	case MP_SEC_MODULES: return parse_modules(r, c, s);
+	case MP_SEC_TRACES: return parse_traces(r, c, s);
+	case MP_SEC_SIZES: return parse_sizes(r, c, s);
+	default: return 0;
+	}
+}
+
+static int read_header(struct reader *r, mp_snapshot_t *s)
+{
+	uint8_t hdr[MP_SNAP_FILE_HEADER_BYTES];
+	size_t got;
+	int rc = read_bytes(r, hdr, sizeof(hdr), &got);
+
+	if (rc < 0)
+		return rc;
+	if (gzdirect(r->gz))
+		return fail(r, EINVAL, "not a gzip file");
+	if (got < sizeof(hdr))
+		return fail(r, EINVAL, "truncated file (%zu bytes, shorter than the file header)", got);
+	if (memcmp(hdr, MP_SNAP_MAGIC, MP_SNAP_MAGIC_LEN) != 0)
+		return fail(r, EINVAL, "not a memprof snapshot (bad magic)");
+	s->version = le32(hdr + 8);
+	if (s->version == 0)
+		return fail(r, EINVAL, "invalid snapshot format version 0");
+	if (s->version > MP_SNAP_VERSION)
+		return fail(r, ENOTSUP, "snapshot format version %u is newer than this memprof reads (%u)",
+			    s->version, MP_SNAP_VERSION);
+	return 0;
+}
+
+/* Requires the stream to end right after the END section, which also makes zlib check the
+ * gzip trailer (CRC and length). */
+static int read_trailer(struct reader *r)
+{
+	uint8_t extra;
+	size_t got;
+	int rc = read_bytes(r, &extra, 1, &got);
+
+	if (rc < 0)
+		return rc;
+	if (got)
+		return fail(r, EINVAL, "unexpected data after the END section");
+	return 0;
+}
+
+static int read_sections(struct reader *r, mp_snapshot_t *s)
+{
+	unsigned seen = 0;
+
+	for (;;) {
+		uint8_t hdr[MP_SNAP_SECTION_HEADER_BYTES];
+		uint32_t type;
+		uint64_t length;
+		uint8_t *payload = NULL;
+		struct cursor c;
+		size_t got;
+		int rc = read_bytes(r, hdr, sizeof(hdr), &got);
+
+		if (rc < 0)
+			return rc;
+		if (got < sizeof(hdr))
+			return fail(r, EINVAL, "truncated file (no END section)");
+		type = le32(hdr);
+		length = le64(hdr + 8);
+		if (type == MP_SEC_END) {
+			if (length != 0)
+				return fail(r, EINVAL, "END section has length %llu, not 0",
+					    (unsigned long long)length);
+			break;
+		}
+		r->section = section_name(type);
+		if (!r->section) {
+			if ((rc = skip_payload(r, type, length)) < 0)
+				return rc;
+			s->n_unknown_sections++;
+			continue;
+		}
+		if (seen & (1u << type))
+			return fail(r, EINVAL, "duplicate %s section", r->section);
+		seen |= 1u << type;
+		if (length > MP_SNAP_MAX_SECTION_BYTES)
+			return fail(r, EFBIG, "%s section of %llu bytes is larger than the %llu bytes allowed",
+				    r->section, (unsigned long long)length, MP_SNAP_MAX_SECTION_BYTES);
+		if ((rc = read_payload(r, length, &payload)) < 0)
+			return rc;
+		c.p = payload;
+		c.left = (size_t)length;
+		rc = parse_section(r, type, &c, s);
+		free(payload);
+		if (rc < 0)
+			return rc;
+	}
+	if (!(seen & (1u << MP_SEC_META)))
+		return fail(r, EINVAL, "no META section");
+	if (!(seen & (1u << MP_SEC_TOTALS)))
+		return fail(r, EINVAL, "no TOTALS section");
+	return read_trailer(r);
+}
+
+int mp_snapshot_read(const char *path, mp_snapshot_t *snap, char *err, size_t err_bytes)
+{
+	struct reader r = { .path = path, .err = err, .err_bytes = err_bytes, .section = "?" };
+	struct stat st;
+	int fd, rc;
+
+	memset(snap, 0, sizeof(*snap));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, err_bytes, "cannot open %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		return fail(&r, EISDIR, "%s", strerror(EISDIR));
+	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
+		close(fd);
+		return fail(&r, EINVAL, "empty file");
+	}
+	r.gz = gzdopen(fd, "rb");
+	if (!r.gz) {
+		close(fd);
+		return fail(&r, ENOMEM, "out of memory");
+	}
+	rc = read_header(&r, snap);
+	if (rc == 0)
+		rc = read_sections(&r, snap);
+	gzclose(r.gz);
+	if (rc < 0)
+		mp_snapshot_free(snap);
+	return rc;
+}
+
+void mp_snapshot_free(mp_snapshot_t *snap)
+{
+	free(snap->meta.exe);
+	free(snap->meta.cmdline);
+	free(snap->meta.label);
+	for (size_t i = 0; i < snap->n_modules; i++)
+		free(snap->modules[i].path);
+	free(snap->modules);
+	free(snap->traces);
+	free(snap->frame_pool);
+	free(snap->size_classes);
+	memset(snap, 0, sizeof(*snap));
+}
+
+const char *mp_snap_reason_name(uint32_t reason)
+{
+	switch (reason) {
+	case MP_REASON_EXIT: return "exit";
+	case MP_REASON_UNDERSCORE_EXIT: return "_exit";
+	case MP_REASON_SIGNAL: return "signal";
+	case MP_REASON_INTERVAL: return "interval";
+	case MP_REASON_REQUEST: return "request";
+	default: return "unknown";
+	}
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/* Reads a snapshot file (src/snapshot_format.h) into memory, rejecting any malformed input. */
+#ifndef MEMPROF_SNAPSHOT_READ_H
+#define MEMPROF_SNAPSHOT_READ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Reader-side cap on one section's payload, so that a small compressed file cannot make the
+ * reader inflate gigabytes into memory. Far above what a real profile produces. */
+#define MP_SNAP_MAX_SECTION_BYTES (1ull << 30)
+
+typedef struct mp_snap_meta {
+	uint32_t pid, ppid, reason, seq;
+	uint64_t start_realtime_ns, snapshot_realtime_ns, run_time_ns;
+	uint32_t max_frames, flags;
+	char *exe;           /* NUL-terminated copy */
+	char *cmdline;       /* arguments separated by NUL bytes, plus a final NUL */
+	size_t cmdline_bytes; /* length as stored in the file, without the final NUL */
+	char *label;
+} mp_snap_meta_t;
+
+typedef struct mp_snap_totals {
+	uint64_t allocs, frees, bytes_allocated, bytes_freed;
+	uint64_t live_bytes, live_blocks, peak_bytes, peak_time_ns;
+	uint64_t untracked_frees, lost_allocs;
+} mp_snap_totals_t;
+
+typedef struct mp_snap_module {
+	uint64_t load_bias, start, end;
+	uint32_t flags; /* MP_MODULE_* */
+	uint32_t build_id_bytes;
+	uint8_t build_id[64]; /* MP_SNAP_MAX_BUILD_ID */
+	char *path;
+} mp_snap_module_t;
+
+typedef struct mp_snap_trace {
+	uint32_t id, n_frames;
+	uint64_t allocs, frees, bytes_allocated, bytes_freed;
+	const uint64_t *frames; /* points into mp_snapshot_t.frame_pool */
+} mp_snap_trace_t;
+
+typedef struct mp_snapshot {
+	uint32_t version;
+	mp_snap_meta_t meta;
+	mp_snap_totals_t totals;
+	mp_snap_module_t *modules;
+	size_t n_modules;
+	mp_snap_trace_t *traces;
+	size_t n_traces;
+	uint64_t *frame_pool;
+	uint64_t *size_classes; /* allocations per floor(log2(size)) + 1 */
+	size_t n_size_classes;
+	size_t n_unknown_sections; /* skipped because this reader does not know their type */
+} mp_snapshot_t;
+
+/* Reads the snapshot at `path` into `snap`. Returns 0, or a negative errno with a one-line
+ * message in `err` ("snap.gz: truncated file (no END section)") and `snap` left empty.
+ * Every allocation is bounded by the bytes actually present in the file. */
+int mp_snapshot_read(const char *path, mp_snapshot_t *snap, char *err, size_t err_bytes);
+
+/* Frees what mp_snapshot_read() allocated; safe on an empty or zeroed snapshot. */
+void mp_snapshot_free(mp_snapshot_t *snap);
+
+/* Live blocks and bytes of one trace (allocations minus frees; the reader guarantees that
+ * frees never exceed allocations). */
+static inline uint64_t mp_trace_live_blocks(const mp_snap_trace_t *t) { return t->allocs - t->frees; }
+static inline uint64_t mp_trace_live_bytes(const mp_snap_trace_t *t)
+{
+	return t->bytes_allocated - t->bytes_freed;
+}
+
+/* Name of an mp_snap_reason value ("exit", "signal", ...), "unknown" for others. */
+const char *mp_snap_reason_name(uint32_t reason);
+
+#endif
