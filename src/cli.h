@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* What the memprof subcommands share: entry points, version, option and error helpers. */
+#ifndef MEMPROF_CLI_H
+#define MEMPROF_CLI_H
+
+#include <stdint.h>
+
+#define MP_VERSION "0.1.0"
+
+/* Exit status for usage errors and unreadable input, as documented in memprof(1). */
+#define MP_EXIT_USAGE 2
+
+/* Subcommands: argv[0] is the command name ("run"); each returns the process exit status. */
+int mp_cmd_run(int argc, char **argv);
+int mp_cmd_report(int argc, char **argv);
+
+/* Help texts, printed by "memprof help COMMAND" and "memprof COMMAND --help". */
+extern const char mp_run_help[];
+extern const char mp_report_help[];
+
+/* Prints "memprof: <message>" as one line on stderr. */
+__attribute__((format(printf, 1, 2))) void mp_error(const char *fmt, ...);
+
+/* Parses a decimal integer in [min, max] with nothing after it; 0 or -EINVAL. */
+int mp_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* Reports the option getopt_long() just rejected, for subcommand `cmd`, and returns
+ * MP_EXIT_USAGE. Expects an optstring starting with "+:" or ":" and opterr == 0. */
+int mp_bad_option(const char *cmd, int getopt_rc, char **argv);
+
+#endif

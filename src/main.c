@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/* The memprof command: dispatches to its subcommands, prints help and the version. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+	"Usage: memprof COMMAND [OPTIONS] [ARGUMENTS]\n"
+	"A heap and leak profiler for Linux.\n"
+	"\n"
+	"Commands:\n"
+	"  run [OPTIONS] -- PROGRAM [ARGS...]  run PROGRAM with libmemprof.so preloaded and\n"
+	"                                      write a heap snapshot when it exits\n"
+	"  report [OPTIONS] SNAPSHOT           print the heap summary and the top allocation\n"
+	"                                      sites of a snapshot\n"
+	"  help [COMMAND]                      show this help, or the help of COMMAND\n"
+	"\n"
+	"Options:\n"
+	"  -h, --help     show this help and exit\n"
+	"  --version      show the version and exit\n"
+	"\n"
+	"Exit status: that of PROGRAM for run; 0 on success, 2 on a usage error or an\n"
+	"unreadable snapshot.\n"
+	"See memprof(1), libmemprof(3) and memprof-snapshot(5).\n";
+
+void mp_error(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* One line, whatever the message contains. */
+	for (char *p = msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	fflush(stdout);
+	fprintf(stderr, "memprof: %s\n", msg);
+}
+
+int mp_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int mp_bad_option(const char *cmd, int getopt_rc, char **argv)
+{
+	const char *arg = argv[optind - 1];
+	char opt[64] = { '-', (char)optopt, '\0' };
+
+	/* A long option is named as typed (without "=VALUE"); a short one alone, since it may
+	 * sit inside a cluster ("-xh"). */
+	if (strncmp(arg, "--", 2) == 0)
+		snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(arg, "="), arg);
+	if (getopt_rc == ':')
+		mp_error("%s: option '%s' needs an argument (see 'memprof %s --help')", cmd, opt, cmd);
+	else
+		mp_error("%s: unknown option '%s' (see 'memprof %s --help')", cmd, opt, cmd);
+	return MP_EXIT_USAGE;
+}
+
+static int show_help(const char *command)
+{
+	if (!command)
+		fputs(usage, stdout);
+	else if (strcmp(command, "run") == 0)
+		fputs(mp_run_help, stdout);
+	else if (strcmp(command, "report") == 0)
+		fputs(mp_report_help, stdout);
+	else if (strcmp(command, "help") == 0)
+		fputs(usage, stdout);
+	else {
+		mp_error("no help for unknown command '%s' (see 'memprof --help')", command);
+		return MP_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd) {
+		fputs(usage, stderr);
+		return MP_EXIT_USAGE;
+	}
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+		return show_help(NULL);
+	if (strcmp(cmd, "--version") == 0) {
+		printf("memprof %s\n", MP_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0) {
+		if (argc > 3) {
+			mp_error("help: too many arguments (usage: memprof help [COMMAND])");
+			return MP_EXIT_USAGE;
+		}
+		return show_help(argc > 2 ? argv[2] : NULL);
+	}
+	if (strcmp(cmd, "run") == 0)
+		return mp_cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "report") == 0)
+		return mp_cmd_report(argc - 1, argv + 1);
+	if (cmd[0] == '-')
+		mp_error("unknown option '%s' (see 'memprof --help')", cmd);
+	else
+		mp_error("unknown command '%s' (see 'memprof --help')", cmd);
+	return MP_EXIT_USAGE;
+}

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: MIT */
+/* memprof run: runs a program with libmemprof.so preloaded and reports its snapshots.
+ *
+ * The library learns where to announce snapshots from MEMPROF_MANIFEST: the path of an
+ * empty file created here, to which it appends the absolute path of each snapshot it
+ * writes, one per line, with O_APPEND writes (several processes may share the file). */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define LIB_NAME "libmemprof.so"
+#define MAX_DEPTH 256
+
+const char mp_run_help[] =
+	"Usage: memprof run [OPTIONS] -- PROGRAM [ARGS...]\n"
+	"Run PROGRAM with " LIB_NAME " preloaded; it writes a heap snapshot when PROGRAM\n"
+	"exits, and memprof run prints where. Read it with 'memprof report SNAPSHOT'.\n"
+	"\n"
+	"Options:\n"
+	"  --output PATTERN    snapshot file name pattern (sets MEMPROF_OUTPUT; see\n"
+	"                      libmemprof(3) for the % sequences it expands)\n"
+	"  --depth N           record at most N stack frames per allocation, 1 to 256\n"
+	"                      (sets MEMPROF_DEPTH)\n"
+	"  --follow-children   also profile the programs PROGRAM starts\n"
+	"                      (sets MEMPROF_FOLLOW_CHILDREN=1)\n"
+	"  -h, --help          show this help and exit\n"
+	"\n"
+	"The library is $MEMPROF_LIB if set, else " LIB_NAME " next to the memprof\n"
+	"executable, else ../lib/" LIB_NAME " relative to it.\n"
+	"\n"
+	"Exit status: that of PROGRAM; if PROGRAM is killed by a signal, memprof kills itself\n"
+	"with the same signal. 127 if PROGRAM is not found, 126 if it cannot be executed,\n"
+	"2 on a usage error.\n";
+
+/* Finds the library; 0 with its absolute path in `out`, or prints why not and returns -1. */
+static int find_library(char *out, size_t out_bytes)
+{
+	const char *env = getenv("MEMPROF_LIB");
+	char exe[PATH_MAX], tried[2][PATH_MAX + 32];
+	ssize_t n;
+	char *slash;
+
+	if (env && env[0]) {
+		if (access(env, R_OK) != 0) {
+			mp_error("cannot find " LIB_NAME " (looked in MEMPROF_LIB=%s: %m)", env);
+			return -1;
+		}
+		if (!realpath(env, out)) {
+			mp_error("cannot resolve MEMPROF_LIB=%s: %m", env);
+			return -1;
+		}
+		return 0;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		mp_error("cannot find " LIB_NAME " (cannot read /proc/self/exe: %m; set MEMPROF_LIB)");
+		return -1;
+	}
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(tried[0], sizeof(tried[0]), "%s/" LIB_NAME, exe);
+	snprintf(tried[1], sizeof(tried[1]), "%s/../lib/" LIB_NAME, exe);
+	for (int i = 0; i < 2; i++)
+		if (access(tried[i], R_OK) == 0 && realpath(tried[i], out) && strlen(out) < out_bytes)
+			return 0;
+	mp_error("cannot find " LIB_NAME " (looked in %s and %s; set MEMPROF_LIB)", tried[0], tried[1]);
+	return -1;
+}
+
+/* Puts the library first in LD_PRELOAD, keeping what the user preloads after it. */
+static int set_preload(const char *lib)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char *value;
+	int rc;
+
+	/* ld.so splits LD_PRELOAD at spaces and colons, so such a path cannot be named. */
+	if (strpbrk(lib, " :\t\n")) {
+		mp_error("cannot preload %s: LD_PRELOAD cannot hold a path with a space or colon", lib);
+		return -1;
+	}
+	if (old && old[0]) {
+		if (asprintf(&value, "%s:%s", lib, old) < 0) {
+			mp_error("out of memory");
+			return -1;
+		}
+		rc = setenv("LD_PRELOAD", value, 1);
+		free(value);
+	} else {
+		rc = setenv("LD_PRELOAD", lib, 1);
+	}
+	if (rc != 0) {
+		mp_error("cannot set LD_PRELOAD: %m");
+		return -1;
+	}
+	return 0;
+}
+
+/* Creates the empty manifest; returns its descriptor (close-on-exec) and fills `path`. */
+static int create_manifest(char *path, size_t path_bytes)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	if (!dir || !dir[0])
+		dir = "/tmp";
+	if ((size_t)snprintf(path, path_bytes, "%s/memprof-manifest.XXXXXX", dir) >= path_bytes) {
+		mp_error("cannot create a manifest in %s: %s", dir, strerror(ENAMETOOLONG));
+		return -1;
+	}
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0) {
+		mp_error("cannot create a manifest in %s: %m", dir);
+		return -1;
+	}
+	if (setenv("MEMPROF_MANIFEST", path, 1) != 0) {
+		mp_error("cannot set MEMPROF_MANIFEST: %m");
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return fd;
+}
+
+/* Prints one "snapshot written to" line per manifest line; returns how many. Reads through
+ * the descriptor, so it works even if the program removed the file. */
+static size_t announce_snapshots(int fd)
+{
+	int copy = dup(fd);
+	FILE *f = copy >= 0 ? fdopen(copy, "r") : NULL;
+	char *line = NULL;
+	size_t cap = 0, count = 0;
+	ssize_t len;
+
+	if (!f) {
+		mp_error("cannot read the snapshot manifest: %m");
+		if (copy >= 0)
+			close(copy);
+		return 0;
+	}
+	rewind(f);
+	while ((len = getline(&line, &cap, f)) > 0) {
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		mp_error("snapshot written to %s", line);
+		count++;
+	}
+	free(line);
+	fclose(f);
+	return count;
+}
+
+static void signal_name(int sig, char *buf, size_t buf_bytes)
+{
+	const char *abbrev = sigabbrev_np(sig);
+
+	if (abbrev)
+		snprintf(buf, buf_bytes, "SIG%s", abbrev);
+	else if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+		snprintf(buf, buf_bytes, "SIGRTMIN+%d", sig - SIGRTMIN);
+	else
+		snprintf(buf, buf_bytes, "unknown signal");
+}
+
+/* Dies of `sig` so that our parent sees what the program did; exits 128+sig if it cannot. */
+static void die_of_signal(int sig)
+{
+	struct rlimit no_core = { 0, 0 };
+	sigset_t set;
+
+	fflush(NULL);
+	/* The program dumped core if it was going to; a core of memprof would only mislead. */
+	setrlimit(RLIMIT_CORE, &no_core);
+	signal(sig, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	exit(128 + sig);
+}
+
+struct run_options {
+	const char *output;
+	uint64_t depth; /* 0: the library's default */
+	bool follow_children;
+};
+
+static int parse_run_options(int argc, char **argv, struct run_options *o)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "depth", required_argument, NULL, 'd' },
+		{ "follow-children", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	/* "+": options end at PROGRAM, so that its own options are left alone. */
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			if (!optarg[0]) {
+				mp_error("run: --output wants a non-empty file name pattern");
+				return MP_EXIT_USAGE;
+			}
+			o->output = optarg;
+			break;
+		case 'd':
+			if (mp_parse_uint(optarg, 1, MAX_DEPTH, &o->depth) < 0) {
+				mp_error("run: --depth wants a number from 1 to %d, not '%s'", MAX_DEPTH, optarg);
+				return MP_EXIT_USAGE;
+			}
+			break;
+		case 'F':
+			o->follow_children = true;
+			break;
+		case 'h':
+			fputs(mp_run_help, stdout);
+			return 0;
+		default:
+			return mp_bad_option("run", c, argv);
+		}
+	}
+	if (optind >= argc) {
+		mp_error("run: no program given (usage: memprof run [OPTIONS] -- PROGRAM [ARGS...])");
+		return MP_EXIT_USAGE;
+	}
+	return -1;
+}
+
+static int set_options_env(const struct run_options *o)
+{
+	char depth[24];
+
+	if (o->output && setenv("MEMPROF_OUTPUT", o->output, 1) != 0)
+		goto fail;
+	snprintf(depth, sizeof(depth), "%" PRIu64, o->depth);
+	if (o->depth && setenv("MEMPROF_DEPTH", depth, 1) != 0)
+		goto fail;
+	if (o->follow_children && setenv("MEMPROF_FOLLOW_CHILDREN", "1", 1) != 0)
+		goto fail;
+	return 0;
+fail:
+	mp_error("cannot set the environment: %m");
+	return -1;
+}
+
+/* Starts argv[0] and waits for it, ignoring SIGINT and SIGQUIT meanwhile as system() does
+ * so that Ctrl-C reaches the program alone. Returns its wait status, or -1 with
+ * *exec_errno set if it could not be executed, or -2 on a failure already reported. */
+static int spawn_and_wait(char **argv, int *exec_errno)
+{
+	struct sigaction ignore = { .sa_handler = SIG_IGN }, old_int, old_quit;
+	int pipefd[2], status, err = 0;
+	ssize_t got;
+	pid_t pid;
+
+	/* The child reports a failed exec through a close-on-exec pipe: a successful exec
+	 * closes it with nothing written. */
+	if (pipe2(pipefd, O_CLOEXEC) != 0) {
+		mp_error("cannot create a pipe: %m");
+		return -2;
+	}
+	sigemptyset(&ignore.sa_mask);
+	sigaction(SIGINT, &ignore, &old_int);
+	sigaction(SIGQUIT, &ignore, &old_quit);
+	pid = fork();
+	if (pid == 0) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
+		close(pipefd[0]);
+		execvp(argv[0], argv);
+		err = errno;
+		(void)!write(pipefd[1], &err, sizeof(err));
+		_exit(127);
+	}
+	close(pipefd[1]);
+	if (pid < 0) {
+		mp_error("cannot fork: %m");
+		close(pipefd[0]);
+		status = -2;
+		goto out;
+	}
+	do
+		got = read(pipefd[0], &err, sizeof(err));
+	while (got < 0 && errno == EINTR);
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			mp_error("cannot wait for %s: %m", argv[0]);
+			status = -2;
+			goto out;
+		}
+	}
+	if (got == (ssize_t)sizeof(err)) {
+		*exec_errno = err;
+		status = -1;
+	}
+out:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	return status;
+}
+
+int mp_cmd_run(int argc, char **argv)
+{
+	struct run_options o = { 0 };
+	char lib[PATH_MAX], manifest[PATH_MAX];
+	char **prog;
+	int rc, fd, status, exec_errno = 0;
+
+	rc = parse_run_options(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	prog = argv + optind;
+	if (find_library(lib, sizeof(lib)) < 0 || set_preload(lib) < 0 || set_options_env(&o) < 0)
+		return MP_EXIT_USAGE;
+	fd = create_manifest(manifest, sizeof(manifest));
+	if (fd < 0)
+		return MP_EXIT_USAGE;
+
+	status = spawn_and_wait(prog, &exec_errno);
+	if (status == -1) {
+		mp_error("cannot run %s: %s", prog[0], strerror(exec_errno));
+		rc = exec_errno == ENOENT ? 127 : 126;
+	} else if (status == -2) {
+		rc = MP_EXIT_USAGE;
+	} else {
+		if (announce_snapshots(fd) == 0)
+			mp_error("no snapshot was written");
+		rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	}
+	close(fd);
+	unlink(manifest);
+	if (status >= 0 && WIFSIGNALED(status)) {
+		char name[32];
+
+		signal_name(WTERMSIG(status), name, sizeof(name));
+		mp_error("%s killed by signal %d (%s)", prog[0], WTERMSIG(status), name);
+		die_of_signal(WTERMSIG(status));
+	}
+	return rc;
+}
