@@ -66,16 +66,23 @@ static int read_bytes(struct reader *r, void *buf, size_t n, size_t *got)
 		size_t want = n - *got;
 		int rc = gzread(r->gz, (char *)buf + *got, want > (1u << 30) ? (1u << 30) : (unsigned)want);
 
-		if (rc < 0) {
+		if (rc <= 0) {
 			int zerr;
 			const char *msg = gzerror(r->gz, &zerr);
 
+			/* gzread() reports a stream cut short as a plain end of file and
+			 * leaves Z_BUF_ERROR for gzerror() to tell. */
+			if (rc == 0 && zerr == Z_BUF_ERROR)
+				return fail(r, EINVAL, "truncated gzip stream (unexpected end of file)");
+			if (rc == 0)
+				break;
 			if (zerr == Z_ERRNO)
 				return fail(r, errno ? errno : EIO, "read error: %s", strerror(errno));
-			return fail(r, EIO, "truncated or corrupt gzip stream (%s)", msg);
+			/* zlib names the file "<fd:3>"; the caller names it better. */
+			if (strncmp(msg, "<fd:", 4) == 0 && strstr(msg, ": "))
+				msg = strstr(msg, ": ") + 2;
+			return fail(r, EINVAL, "corrupt gzip stream (%s)", msg);
 		}
-		if (rc == 0)
-			break;
 		*got += (size_t)rc;
 	}
 	return 0;
@@ -138,7 +145,7 @@ static int get_string(struct reader *r, struct cursor *c, const char *what, char
 static int expect_end(struct reader *r, const struct cursor *c)
 {
 	if (c->left)
-		return corrupt(r, "%zu unexpected bytes after its last field", c->left);
+		return corrupt(r, "%zu bytes left after its last field", c->left);
 	return 0;
 }
 
