@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/* Writes an uncompressed snapshot with known content to stdout, valid or with one chosen
+ * defect, so that CLI tests do not depend on libmemprof.so. Pipe it through gzip -c.
+ * Usage: mksnap [CASE]; "mksnap list" prints the cases. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "snapshot_format.h"
+
+static const char *const cases[] = {
+	"valid",          /* the golden snapshot */
+	"unknown-section", /* valid plus a section of type 77 before END: must be skipped */
+	"bad-magic", "version-99", "version-0",
+	"traces-count-too-big",  /* TRACES count larger than its payload can hold */
+	"modules-count-too-big",
+	"too-many-frames",       /* n_frames > MP_SNAP_MAX_FRAMES */
+	"frames-past-end",       /* n_frames larger than the bytes left in the section */
+	"string-too-long",       /* exe length > MP_SNAP_MAX_STRING */
+	"string-past-end",       /* exe length larger than the bytes left */
+	"build-id-too-long",
+	"no-end",                /* stream ends after the last section */
+	"section-past-end",      /* SIZES claims 1000 bytes more than the file holds */
+	"big-section",           /* SIZES claims 512 MiB more than the file holds */
+	"huge-section",          /* SIZES claims 2^62 bytes more than the file holds */
+	"huge-unknown-section",  /* unknown section of length 2^62, then a few bytes */
+	"duplicate-section",     /* two TOTALS sections */
+	"duplicate-trace-id",
+	"frees-exceed-allocs",
+	"no-meta", "no-totals",
+	"trailing-bytes",        /* TOTALS section one byte longer than its fields */
+	"data-after-end",
+	"short-header",          /* 10 bytes only */
+	NULL,
+};
+
+static const char *mode;
+static uint8_t *buf;
+static size_t len, cap;
+
+static int is(const char *name) { return strcmp(mode, name) == 0; }
+
+static void put(const void *p, size_t n)
+{
+	if (len + n > cap) {
+		cap = (len + n) * 2;
+		buf = realloc(buf, cap);
+		if (!buf) {
+			perror("mksnap");
+			exit(1);
+		}
+	}
+	memcpy(buf + len, p, n);
+	len += n;
+}
+
+static void put_u32(uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+
+	put(b, 4);
+}
+
+static void put_u64(uint64_t v)
+{
+	put_u32((uint32_t)v);
+	put_u32((uint32_t)(v >> 32));
+}
+
+static void put_bytes_str(const char *s, size_t n)
+{
+	put_u32((uint32_t)n);
+	put(s, n);
+}
+
+static void put_str(const char *s) { put_bytes_str(s, strlen(s)); }
+
+/* Sections are written with a zero length, patched by end_section(). */
+static size_t begin_section(uint32_t type)
+{
+	size_t at = len;
+
+	put_u32(type);
+	put_u32(0);
+	put_u64(0);
+	return at;
+}
+
+static void end_section(size_t at, uint64_t extra)
+{
+	uint64_t n = len - at - MP_SNAP_SECTION_HEADER_BYTES + extra;
+
+	for (int i = 0; i < 8; i++)
+		buf[at + 8 + i] = (uint8_t)(n >> (8 * i));
+}
+
+static void meta(void)
+{
+	static const char cmdline[] = "leaky\0--count\0three words\0";
+	size_t at = begin_section(MP_SEC_META);
+
+	put_u32(4242);                      /* pid */
+	put_u32(1);                         /* ppid */
+	put_u32(MP_REASON_EXIT);
+	put_u32(0);                         /* seq */
+	put_u64(1700000000ull * 1000000000ull);   /* start, 2023-11-14 22:13:20 UTC */
+	put_u64(1700000001500000000ull);          /* snapshot 1.5 s later */
+	put_u64(1500000000ull);                   /* run time */
+	put_u32(64);                        /* max_frames */
+	put_u32(0);                         /* flags */
+	if (is("string-too-long"))
+		put_u32(MP_SNAP_MAX_STRING + 1);
+	else if (is("string-past-end"))
+		put_u32(100000);
+	else
+		put_str("/usr/bin/leaky");
+	if (is("string-too-long") || is("string-past-end")) {
+		end_section(at, 0);
+		return;
+	}
+	put_bytes_str(cmdline, sizeof(cmdline) - 1);
+	put_str("");                        /* label */
+	end_section(at, 0);
+}
+
+/* Sums of the traces below. */
+static void totals(void)
+{
+	size_t at = begin_section(MP_SEC_TOTALS);
+
+	put_u64(1201008);    /* allocs */
+	put_u64(1200994);    /* frees */
+	put_u64(54024040);   /* bytes_allocated */
+	put_u64(51013792);   /* bytes_freed */
+	put_u64(3010248);    /* live_bytes */
+	put_u64(14);         /* live_blocks */
+	put_u64(3500000);    /* peak_bytes */
+	put_u64(1000000000); /* peak_time_ns */
+	put_u64(0);          /* untracked_frees */
+	put_u64(0);          /* lost_allocs */
+	if (is("trailing-bytes"))
+		put("", 1);
+	end_section(at, 0);
+}
+
+static void modules(void)
+{
+	size_t at = begin_section(MP_SEC_MODULES);
+
+	put_u32(is("modules-count-too-big") ? 1000 : 2);
+	put_u64(0x400000);
+	put_u64(0x400000);
+	put_u64(0x402000);
+	put_u32(MP_MODULE_MAIN);
+	put_u32(is("build-id-too-long") ? MP_SNAP_MAX_BUILD_ID + 1 : 4);
+	put("\xde\xad\xbe\xef", 4);
+	put_str("/usr/bin/leaky");
+	put_u64(0x7f0000000000);
+	put_u64(0x7f0000000000);
+	put_u64(0x7f0000200000);
+	put_u32(0);
+	put_u32(0);
+	put_str("/lib/x86_64-linux-gnu/libc.so.6");
+	end_section(at, 0);
+}
+
+static void trace(uint32_t id, uint64_t allocs, uint64_t frees, uint64_t bytes_allocated,
+		  uint64_t bytes_freed, const uint64_t *frames, uint32_t n_frames)
+{
+	put_u32(id);
+	put_u32(n_frames);
+	put_u64(allocs);
+	put_u64(frees);
+	put_u64(bytes_allocated);
+	put_u64(bytes_freed);
+	for (uint32_t i = 0; i < n_frames; i++)
+		put_u64(frames[i]);
+}
+
+static void traces(void)
+{
+	static const uint64_t f1[] = { 0x401234, 0x7f0000001100, 0x401000 };
+	static const uint64_t f2[] = { 0x401500, 0xdeadbeef };
+	uint64_t f3[14];
+	size_t at = begin_section(MP_SEC_TRACES);
+
+	for (int i = 0; i < 14; i++)
+		f3[i] = 0x401100 + 0x10 * (uint64_t)i;
+	put_u32(is("traces-count-too-big") ? 100000 : 4);
+	trace(1, 1000, 990, 1024000, 1013760, f1, 3);
+	trace(2, 1200000, is("frees-exceed-allocs") ? 1200001 : 1200000, 50000000, 50000000, f2, 2);
+	trace(is("duplicate-trace-id") ? 1 : 3, 3, 0, 3000000, 0, f3, 14);
+	if (is("too-many-frames")) {
+		trace(4, 5, 4, 40, 32, NULL, 0);
+		memcpy(buf + len - 36, "\x01\x04\x00\x00", 4); /* n_frames = 1025 */
+	} else if (is("frames-past-end")) {
+		trace(4, 5, 4, 40, 32, NULL, 0);
+		memcpy(buf + len - 36, "\x00\x01\x00\x00", 4); /* n_frames = 256, no bytes */
+	} else {
+		trace(4, 5, 4, 40, 32, NULL, 0);
+	}
+	end_section(at, 0);
+}
+
+static void sizes(void)
+{
+	size_t at = begin_section(MP_SEC_SIZES);
+
+	put_u32(20);
+	for (uint64_t i = 0; i < 20; i++)
+		put_u64(i * 1000);
+	end_section(at, 0);
+}
+
+int main(int argc, char **argv)
+{
+	int known = 0;
+
+	mode = argc > 1 ? argv[1] : "valid";
+	if (is("list")) {
+		for (int i = 0; cases[i]; i++)
+			puts(cases[i]);
+		return 0;
+	}
+	for (int i = 0; cases[i]; i++)
+		known |= is(cases[i]);
+	if (!known) {
+		fprintf(stderr, "mksnap: unknown case '%s' (try: mksnap list)\n", mode);
+		return 2;
+	}
+
+	put(is("bad-magic") ? "MEMPROF\x1b" : MP_SNAP_MAGIC, MP_SNAP_MAGIC_LEN);
+	put_u32(is("version-99") ? 99 : is("version-0") ? 0 : MP_SNAP_VERSION);
+	put_u32(0);
+	if (is("short-header"))
+		len = 10;
+	else {
+		if (!is("no-meta"))
+			meta();
+		if (!is("no-totals"))
+			totals();
+		if (is("duplicate-section"))
+			totals();
+		if (is("unknown-section")) {
+			size_t at = begin_section(77);
+
+			put_str("a section from the future");
+			put_u64(12345);
+			end_section(at, 0);
+		}
+		modules();
+		traces();
+		sizes();
+		if (is("section-past-end") || is("big-section") || is("huge-section")) {
+			/* Patch the length of SIZES, the last section written. */
+			size_t at = len - MP_SNAP_SECTION_HEADER_BYTES - 4 - 20 * 8;
+
+			end_section(at, is("section-past-end") ? 1000 : is("big-section") ? 512ull << 20 : 1ull << 62);
+		} else if (is("huge-unknown-section")) {
+			size_t at = begin_section(MP_SEC_TRACES + 200);
+
+			put_u64(7);
+			end_section(at, 1ull << 62);
+		} else if (!is("no-end")) {
+			begin_section(MP_SEC_END);
+			if (is("data-after-end"))
+				put("junk", 4);
+		}
+	}
+	if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
+		perror("mksnap");
+		return 1;
+	}
+	free(buf);
+	return 0;
+}
