@@ -23,7 +23,7 @@ CLI_OBJ     := $(CLI_SRC:src/%.c=$(BUILD)/src/%.o)
 # The preload library: hidden visibility, its own copies of libunwind and zlib symbols kept
 # out of the host's namespace, initial-exec TLS only.
 PRELOAD_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-omit-frame-pointer
-PRELOAD_LIBS   := -lunwind -lz -ldl -lpthread
+PRELOAD_LIBS   := -lz -ldl -lpthread
 CLI_LIBS       := -lz -ldw -lelf
 
 .PHONY: all check demo deps bench asan debug install uninstall clean samples

@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: MIT */
+/* The interposed allocator functions, the bootstrap before dlsym has resolved the real ones,
+ * and process life: constructor, final snapshot, _exit, fork, dlclose.
+ *
+ * Every hook saves errno, sets the thread's guard while profiler code runs (so allocations made
+ * by libunwind, zlib or libc on our behalf go straight to the real allocator) and passes to
+ * mp_capture the CFA and return address of its own call: the caller's stack pointer and the
+ * first frame of the trace. */
+#include "mp.h"
+
+#include "snapshot_format.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define EXPORT __attribute__((visibility("default")))
+#define CALLER_CFA ((uintptr_t)__builtin_dwarf_cfa())
+#define CALLER_RA ((uintptr_t)__builtin_return_address(0))
+
+MP_TLS int mp_guard;
+atomic_int mp_active;
+int mp_is_fork_child;
+pid_t mp_parent_pid;
+static pid_t my_pid;
+static int initialized;
+static atomic_int final_written;
+static MP_TLS int in_resolve;
+static MP_TLS int guard_before_fork;
+
+static struct {
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	int (*posix_memalign)(void **, size_t, size_t);
+	void *(*aligned_alloc)(size_t, size_t);
+	void *(*memalign)(size_t, size_t);
+	void *(*valloc)(size_t);
+	void *(*pvalloc)(size_t);
+	size_t (*malloc_usable_size)(void *);
+	void (*exit_)(int);
+	void (*Exit_)(int);
+	int (*dlclose)(void *);
+} real;
+static atomic_int resolved; /* 0: not yet, 1: in progress, 2: done */
+
+/* ---- bootstrap: requests made while dlsym resolves the real functions ---- */
+
+static _Alignas(64) char boot[128 * 1024];
+static atomic_size_t boot_used;
+
+static int is_boot(const void *p)
+{
+	return (const char *)p >= boot && (const char *)p < boot + sizeof(boot);
+}
+
+/* Each block has its size in the 16 bytes before it. Never freed; zeroed by being static. */
+static void *boot_alloc(size_t size, size_t align)
+{
+	if (align < 16)
+		align = 16;
+	for (;;) {
+		size_t used = atomic_load(&boot_used);
+		size_t start = (used + 16 + align - 1) & ~(align - 1);
+		if (size > sizeof(boot) || start + size > sizeof(boot))
+			return NULL;
+		if (atomic_compare_exchange_weak(&boot_used, &used, start + size)) {
+			*(size_t *)(boot + start - 16) = size;
+			return boot + start;
+		}
+	}
+}
+
+static size_t boot_size(const void *p)
+{
+	return *(const size_t *)((const char *)p - 16);
+}
+
+#define RESOLVE(name) real.name = (__typeof__(real.name))dlsym(RTLD_NEXT, #name)
+
+/* Returns 1 when the real functions are there; 0 for a caller that must use the bootstrap
+ * (a call made by dlsym itself, on this thread). */
+static int resolve(void)
+{
+	if (MP_LIKELY(atomic_load_explicit(&resolved, memory_order_acquire) == 2))
+		return 1;
+	if (in_resolve)
+		return 0;
+	int expected = 0;
+	if (!atomic_compare_exchange_strong(&resolved, &expected, 1)) {
+		while (atomic_load(&resolved) != 2) /* another thread is resolving */
+			__builtin_ia32_pause();
+		return 1;
+	}
+	in_resolve = 1;
+	RESOLVE(malloc);
+	RESOLVE(free);
+	RESOLVE(calloc);
+	RESOLVE(realloc);
+	RESOLVE(posix_memalign);
+	RESOLVE(aligned_alloc);
+	RESOLVE(memalign);
+	RESOLVE(valloc);
+	RESOLVE(pvalloc);
+	RESOLVE(malloc_usable_size);
+	real.exit_ = (void (*)(int))dlsym(RTLD_NEXT, "_exit");
+	real.Exit_ = (void (*)(int))dlsym(RTLD_NEXT, "_Exit");
+	RESOLVE(dlclose);
+	in_resolve = 0;
+	if (!real.malloc || !real.free || !real.calloc || !real.realloc) {
+		mp_log("cannot find the real malloc with dlsym", NULL, NULL);
+		syscall(SYS_exit_group, 127);
+	}
+	atomic_store_explicit(&resolved, 2, memory_order_release);
+	return 1;
+}
+
+void mp_fail(const char *what)
+{
+	if (atomic_exchange(&mp_active, 0))
+		mp_log("internal failure: ", what, "; recording stopped, the program runs on");
+}
+
+/* ---- recording; called with the guard set ---- */
+
+static void record_alloc(void *p, size_t size, uintptr_t cfa, uintptr_t ra)
+{
+	struct mp_thread *th = mp_thread_get();
+	struct mp_trace *tr = th ? mp_capture(th, cfa, ra) : NULL;
+	if (MP_UNLIKELY(!tr)) {
+		tr = mp_trace_by_id(0);
+		atomic_fetch_add_explicit(&mp_heap.lost_allocs, 1, memory_order_relaxed);
+	}
+	atomic_fetch_add_explicit(&tr->allocs, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&tr->bytes_allocated, size, memory_order_relaxed);
+	if (MP_LIKELY(th != NULL)) {
+		unsigned cls = size ? 64u - (unsigned)__builtin_clzl(size) : 0;
+		th->size_classes[cls < MP_SIZE_CLASSES ? cls : MP_SIZE_CLASSES - 1]++;
+		mp_heap_add(th, (int64_t)size);
+	} else {
+		atomic_fetch_add(&mp_heap.live_bytes, (int64_t)size);
+	}
+	if (MP_UNLIKELY(mp_live_insert((uintptr_t)p, MP_META(size, tr->id)) < 0))
+		mp_fail("out of memory for the table of live blocks");
+}
+
+static void count_free(uint64_t meta)
+{
+	struct mp_trace *tr = mp_trace_by_id(MP_META_ID(meta));
+	uint64_t size = MP_META_SIZE(meta);
+	atomic_fetch_add_explicit(&tr->frees, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&tr->bytes_freed, size, memory_order_relaxed);
+	struct mp_thread *th = mp_thread_get();
+	if (MP_LIKELY(th != NULL))
+		mp_heap_add(th, -(int64_t)size);
+	else
+		atomic_fetch_sub(&mp_heap.live_bytes, (int64_t)size);
+}
+
+/* Remove p from the live blocks before the real free, so that an address handed out again
+ * at once to another thread cannot be inserted before it is removed. */
+static void record_free(void *p)
+{
+	uint64_t meta;
+	if (mp_live_remove((uintptr_t)p, &meta))
+		count_free(meta);
+	else
+		atomic_fetch_add_explicit(&mp_heap.untracked_frees, 1, memory_order_relaxed);
+}
+
+static int recording(void)
+{
+	return !mp_guard && atomic_load_explicit(&mp_active, memory_order_relaxed);
+}
+
+/* ---- the hooks ---- */
+
+static inline __attribute__((always_inline)) void *do_malloc(size_t size, uintptr_t cfa, uintptr_t ra)
+{
+	if (MP_UNLIKELY(!resolve()))
+		return boot_alloc(size, 16);
+	if (!recording())
+		return real.malloc(size);
+	mp_guard = 1;
+	void *p = real.malloc(size);
+	if (p) {
+		int e = errno;
+		record_alloc(p, size, cfa, ra);
+		errno = e;
+	}
+	mp_guard = 0;
+	return p;
+}
+
+EXPORT void *malloc(size_t size)
+{
+	return do_malloc(size, CALLER_CFA, CALLER_RA);
+}
+
+EXPORT void free(void *p)
+{
+	if (!p || MP_UNLIKELY(is_boot(p)))
+		return;
+	if (MP_UNLIKELY(!resolve()))
+		return; /* only dlsym runs before this, and what it frees came from the bootstrap */
+	if (!recording()) {
+		real.free(p);
+		return;
+	}
+	int e = errno;
+	mp_guard = 1;
+	record_free(p);
+	real.free(p);
+	mp_guard = 0;
+	errno = e;
+}
+
+EXPORT void *calloc(size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (MP_UNLIKELY(!resolve()))
+		return boot_alloc(n * size, 16); /* static, so already zero */
+	if (!recording())
+		return real.calloc(n, size);
+	mp_guard = 1;
+	void *p = real.calloc(n, size);
+	if (p) {
+		int e = errno;
+		record_alloc(p, n * size, CALLER_CFA, CALLER_RA);
+		errno = e;
+	}
+	mp_guard = 0;
+	return p;
+}
+
+static inline __attribute__((always_inline)) void *do_realloc(void *p, size_t size, uintptr_t cfa, uintptr_t ra)
+{
+	if (!p)
+		return do_malloc(size, cfa, ra);
+	if (MP_UNLIKELY(is_boot(p))) {
+		if (size == 0)
+			return NULL;
+		void *q = do_malloc(size, cfa, ra);
+		if (q) {
+			size_t old = boot_size(p);
+			memcpy(q, p, old < size ? old : size);
+		}
+		return q;
+	}
+	if (MP_UNLIKELY(!resolve()))
+		return NULL;
+	if (!recording())
+		return real.realloc(p, size);
+	mp_guard = 1;
+	uint64_t meta;
+	int tracked = mp_live_remove((uintptr_t)p, &meta);
+	void *q = real.realloc(p, size);
+	int e = errno;
+	if (q || size == 0) {
+		/* Moved, resized in place, or (size 0) freed: the old block is gone either way. */
+		if (tracked)
+			count_free(meta);
+		else
+			atomic_fetch_add_explicit(&mp_heap.untracked_frees, 1, memory_order_relaxed);
+		if (q)
+			record_alloc(q, size, cfa, ra);
+	} else if (tracked && mp_live_insert((uintptr_t)p, meta) < 0) {
+		mp_fail("out of memory for the table of live blocks");
+	}
+	errno = e;
+	mp_guard = 0;
+	return q;
+}
+
+EXPORT void *realloc(void *p, size_t size)
+{
+	return do_realloc(p, size, CALLER_CFA, CALLER_RA);
+}
+
+EXPORT void *reallocarray(void *p, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return do_realloc(p, n * size, CALLER_CFA, CALLER_RA);
+}
+
+/* The aligned family: glibc's versions do not call malloc through the PLT, so forwarding
+ * them counts each allocation once. */
+#define ALIGNED_HOOK(call, size_expr)                                   \
+	if (!recording())                                               \
+		return call;                                            \
+	mp_guard = 1;                                                   \
+	void *p = call;                                                 \
+	if (p) {                                                        \
+		int e = errno;                                          \
+		record_alloc(p, (size_expr), CALLER_CFA, CALLER_RA);    \
+		errno = e;                                              \
+	}                                                               \
+	mp_guard = 0;                                                   \
+	return p
+
+static int is_pow2(size_t a)
+{
+	return a && (a & (a - 1)) == 0;
+}
+
+EXPORT int posix_memalign(void **out, size_t align, size_t size)
+{
+	if (MP_UNLIKELY(!resolve())) {
+		if (align % sizeof(void *) || !is_pow2(align))
+			return EINVAL;
+		*out = boot_alloc(size, align);
+		return *out ? 0 : ENOMEM;
+	}
+	if (!recording())
+		return real.posix_memalign(out, align, size);
+	int e = errno;
+	mp_guard = 1;
+	int r = real.posix_memalign(out, align, size);
+	if (r == 0)
+		record_alloc(*out, size, CALLER_CFA, CALLER_RA);
+	mp_guard = 0;
+	errno = e;
+	return r;
+}
+
+EXPORT void *aligned_alloc(size_t align, size_t size)
+{
+	if (MP_UNLIKELY(!resolve()))
+		return is_pow2(align) ? boot_alloc(size, align) : (errno = EINVAL, NULL);
+	ALIGNED_HOOK(real.aligned_alloc(align, size), size);
+}
+
+EXPORT void *memalign(size_t align, size_t size)
+{
+	if (MP_UNLIKELY(!resolve()))
+		return boot_alloc(size, align);
+	ALIGNED_HOOK(real.memalign(align, size), size);
+}
+
+EXPORT void *valloc(size_t size)
+{
+	if (MP_UNLIKELY(!resolve()))
+		return boot_alloc(size, 4096);
+	ALIGNED_HOOK(real.valloc(size), size);
+}
+
+static size_t page_round(size_t size)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	return size == 0 ? page : (size + page - 1) & ~(page - 1);
+}
+
+EXPORT void *pvalloc(size_t size)
+{
+	if (MP_UNLIKELY(!resolve()))
+		return boot_alloc(page_round(size), 4096);
+	ALIGNED_HOOK(real.pvalloc(size), page_round(size));
+}
+
+EXPORT size_t malloc_usable_size(void *p)
+{
+	if (!p)
+		return 0;
+	if (is_boot(p))
+		return boot_size(p);
+	if (MP_UNLIKELY(!resolve()))
+		return 0;
+	return real.malloc_usable_size(p);
+}
+
+EXPORT char *strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = do_malloc(n, CALLER_CFA, CALLER_RA);
+	if (p)
+		memcpy(p, s, n);
+	return p;
+}
+
+EXPORT char *strndup(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	char *p = do_malloc(n + 1, CALLER_CFA, CALLER_RA);
+	if (p) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+/* ---- process life ---- */
+
+static void report_verify(void)
+{
+	if (!mp_opt.verify_traces)
+		return;
+	struct mp_unwind_stats st;
+	char a[24], b[24], c[24], d[24], line[200];
+	mp_unwind_stats(&st);
+	mp_utoa(st.hits, a);
+	mp_utoa(st.misses, b);
+	mp_utoa(st.mismatches, c);
+	mp_utoa(st.learned, d);
+	line[0] = '\0';
+	strcat(line, a);
+	strcat(line, " hits, ");
+	strcat(line, b);
+	strcat(line, " misses, ");
+	strcat(line, c);
+	strcat(line, " mismatches, ");
+	strcat(line, d);
+	strcat(line, " frame sizes learned");
+	mp_log("trace cache: ", line, NULL);
+}
+
+/* The final snapshot, once per process; called with the guard set. */
+static void final_snapshot(unsigned reason)
+{
+	if (!initialized || getpid() != my_pid || atomic_exchange(&final_written, 1))
+		return;
+	struct mp_thread *th = mp_thread_get();
+	if (th)
+		mp_thread_flush(th);
+	mp_snapshot_write(reason, NULL);
+	report_verify();
+}
+
+__attribute__((noreturn)) static void exit_common(void (*fn)(int), int status)
+{
+	mp_guard = 1;
+	final_snapshot(MP_REASON_UNDERSCORE_EXIT);
+	if (fn)
+		fn(status);
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
+}
+
+EXPORT void _exit(int status)
+{
+	resolve();
+	exit_common(real.exit_, status);
+}
+
+EXPORT void _Exit(int status)
+{
+	resolve();
+	exit_common(real.Exit_, status);
+}
+
+EXPORT int dlclose(void *handle)
+{
+	resolve();
+	if (!real.dlclose)
+		return -1;
+	if (!recording())
+		return real.dlclose(handle);
+	mp_guard = 1;
+	mp_modules_scan(); /* the module may go: register it while it is there */
+	mp_guard = 0;
+	int r = real.dlclose(handle);
+	int e = errno;
+	mp_guard = 1;
+	mp_modules_mark_unloaded();
+	mp_guard = 0;
+	errno = e;
+	return r;
+}
+
+/* fork: every lock of ours, in one fixed order, so that the child finds none held. */
+static void before_fork(void)
+{
+	guard_before_fork = mp_guard;
+	mp_guard = 1;
+	mp_snapshot_lock();
+	mp_modules_lock();
+	mp_traces_lock();
+	mp_arena_lock();
+	mp_threads_lock();
+	mp_live_lock_growth();
+}
+
+static void after_fork_parent(void)
+{
+	mp_live_unlock_growth();
+	mp_threads_unlock();
+	mp_arena_unlock();
+	mp_traces_unlock();
+	mp_modules_unlock();
+	mp_snapshot_unlock();
+	mp_guard = guard_before_fork;
+}
+
+static void after_fork_child(void)
+{
+	mp_live_after_fork_child();
+	mp_threads_after_fork_child();
+	mp_arena_unlock();
+	mp_traces_unlock();
+	mp_modules_unlock();
+	mp_snapshot_unlock();
+	mp_is_fork_child = 1;
+	mp_parent_pid = getppid();
+	my_pid = getpid();
+	atomic_store(&final_written, 0);
+	mp_guard = guard_before_fork;
+}
+
+__attribute__((constructor(101))) static void mp_init(void)
+{
+	mp_guard = 1;
+	resolve();
+	my_pid = getpid();
+	const char *off = getenv("MEMPROF_DISABLE");
+	if (getauxval(AT_SECURE) || (off && *off && strcmp(off, "0") != 0)) {
+		mp_guard = 0;
+		return; /* setuid and friends are never profiled */
+	}
+	mp_options_init();
+	mp_heap.start_ns = mp_now_ns();
+	mp_heap.start_realtime_ns = mp_realtime_ns();
+	int err = mp_traces_init();
+	if (!err)
+		err = mp_live_init();
+	if (!err)
+		err = mp_unwind_init();
+	if (!err)
+		err = mp_thread_init();
+	if (err) {
+		mp_log("cannot start (libunwind.so.8 missing, or out of memory); the program runs unprofiled",
+		       NULL, NULL);
+		mp_guard = 0;
+		return;
+	}
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+	mp_modules_scan();
+	initialized = 1;
+	atomic_store(&mp_active, 1);
+	mp_guard = 0;
+}
+
+/* Runs after the program's own destructors and atexit handlers (it was initialized before
+ * them); the hooks keep working after it for whatever runs later. */
+__attribute__((destructor(101))) static void mp_fini(void)
+{
+	int saved = mp_guard;
+	mp_guard = 1;
+	final_snapshot(MP_REASON_EXIT);
+	mp_guard = saved;
+}

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/* Live blocks: pointer -> {size, trace id}, lock-free on the malloc/free path.
+ *
+ * An open-addressing table with linear probing. Keys are block addresses (16-aligned, so the
+ * low bits are free for states): EMPTY, TOMB (removed), key|CLAIM (being inserted), key|MOVING
+ * (being moved to a newer table). Each address is inserted and removed by one thread at a time
+ * (malloc returns it to one caller; free must come after), which is what makes lock-free
+ * tombstone reuse safe.
+ *
+ * Growth: a new table becomes the head; its `older` points at the previous one while the
+ * grower moves every entry across (key -> key|MOVING, insert into the new table, -> TOMB),
+ * then the old slots are returned to the kernel with MADV_DONTNEED (reads see zeroes, which
+ * means EMPTY, so a late reader stops at once). An inserter that finds the head changed
+ * under it moves its own entry; a remover probes the older table first, then the head, and
+ * retries when the head changed: the order of these steps (all seq_cst) guarantees that a key
+ * present in some table is found. Only growth takes a lock, and only growers wait on it. */
+#include "mp.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <sys/mman.h>
+
+#define EMPTY ((uintptr_t)0)
+#define TOMB ((uintptr_t)1)
+#define MOVING ((uintptr_t)2)
+#define CLAIM ((uintptr_t)4)
+#define STATE_BITS (MOVING | CLAIM)
+#define N_STRIPES 16
+#define HEADER_BYTES 4096
+#define INITIAL_CAP (1u << 16)
+#define CHECK_EVERY 128
+
+struct slot {
+	_Atomic uintptr_t key;
+	_Atomic uint64_t meta;
+};
+
+/* Counters striped by thread, so that threads do not share a line. */
+struct stripe {
+	_Alignas(MP_CACHELINE) atomic_long used; /* slots that left EMPTY */
+	atomic_long live;
+};
+
+struct ltable {
+	size_t cap, mask, limit, map_bytes;
+	_Atomic(struct ltable *) older;
+	struct stripe stripes[N_STRIPES];
+	_Alignas(HEADER_BYTES) struct slot slots[];
+};
+_Static_assert(sizeof(struct ltable) == HEADER_BYTES, "slots start on their own page");
+
+static _Atomic(struct ltable *) head;
+static mp_spinlock_t grow_lock;
+static atomic_uint next_stripe;
+static MP_TLS unsigned my_stripe; /* 1 + stripe index; 0 until assigned */
+static MP_TLS unsigned inserts_since_check;
+
+static struct stripe *stripe_of(struct ltable *t)
+{
+	if (MP_UNLIKELY(!my_stripe))
+		my_stripe = 1 + atomic_fetch_add_explicit(&next_stripe, 1, memory_order_relaxed) % N_STRIPES;
+	return &t->stripes[my_stripe - 1];
+}
+
+static long sum(struct ltable *t, int live)
+{
+	long s = 0;
+	for (int i = 0; i < N_STRIPES; i++)
+		s += atomic_load_explicit(live ? &t->stripes[i].live : &t->stripes[i].used, memory_order_relaxed);
+	return s;
+}
+
+static size_t home(const struct ltable *t, uintptr_t key)
+{
+	return (size_t)(((key >> 4) * 0x9e3779b97f4a7c15ull) >> 20) & t->mask;
+}
+
+static struct ltable *table_new(size_t cap)
+{
+	size_t bytes = HEADER_BYTES + cap * sizeof(struct slot);
+	struct ltable *t = mp_map(bytes);
+	if (!t)
+		return NULL;
+	t->cap = cap;
+	t->mask = cap - 1;
+	t->limit = cap / 4 * 3;
+	t->map_bytes = bytes;
+	return t;
+}
+
+/* Claim a free slot for key and fill it. Returns the slot, or NULL when the table is full. */
+static struct slot *claim(struct ltable *t, uintptr_t key, uint64_t meta)
+{
+	size_t i = home(t, key);
+	for (size_t n = 0; n < t->cap; n++, i = (i + 1) & t->mask) {
+		struct slot *s = &t->slots[i];
+		uintptr_t v = atomic_load(&s->key);
+		if (v != EMPTY && v != TOMB)
+			continue;
+		if (!atomic_compare_exchange_strong(&s->key, &v, key | CLAIM))
+			continue;
+		atomic_store_explicit(&s->meta, meta, memory_order_relaxed);
+		atomic_store(&s->key, key);
+		struct stripe *st = stripe_of(t);
+		if (v == EMPTY)
+			atomic_fetch_add_explicit(&st->used, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&st->live, 1, memory_order_relaxed);
+		return s;
+	}
+	return NULL;
+}
+
+enum { NOT_FOUND, FOUND, IS_MOVING };
+
+static int probe_remove(struct ltable *t, uintptr_t key, uint64_t *meta, struct slot **where)
+{
+	size_t i = home(t, key);
+	for (size_t n = 0; n < t->cap; n++, i = (i + 1) & t->mask) {
+		struct slot *s = &t->slots[i];
+		uintptr_t v = atomic_load(&s->key);
+		if (v == EMPTY)
+			return NOT_FOUND;
+		if (v == key) {
+			uint64_t m = atomic_load_explicit(&s->meta, memory_order_relaxed);
+			if (atomic_compare_exchange_strong(&s->key, &v, TOMB)) {
+				atomic_fetch_sub_explicit(&stripe_of(t)->live, 1, memory_order_relaxed);
+				*meta = m;
+				return FOUND;
+			}
+		}
+		if (v == (key | MOVING)) {
+			*where = s;
+			return IS_MOVING;
+		}
+	}
+	return NOT_FOUND;
+}
+
+static void wait_while(struct slot *s, uintptr_t v)
+{
+	for (unsigned spins = 0; atomic_load(&s->key) == v; spins++) {
+		if (spins > 64)
+			sched_yield();
+		else
+			__builtin_ia32_pause();
+	}
+}
+
+static int grow(struct ltable *t);
+
+static int insert(uintptr_t key, uint64_t meta)
+{
+	for (;;) {
+		struct ltable *t = atomic_load(&head);
+		if (MP_UNLIKELY(++inserts_since_check >= CHECK_EVERY)) {
+			inserts_since_check = 0;
+			if ((size_t)sum(t, 0) >= t->limit) {
+				if (grow(t) < 0 && (size_t)sum(t, 0) >= t->cap - t->cap / 16)
+					return -ENOMEM;
+				continue;
+			}
+		}
+		struct slot *s = claim(t, key, meta);
+		if (!s) {
+			if (grow(t) < 0)
+				return -ENOMEM;
+			continue;
+		}
+		if (MP_LIKELY(atomic_load(&head) == t))
+			return 0;
+		/* The table grew under us and the grower may have passed this slot: move the entry
+		 * ourselves unless the grower already did. */
+		uintptr_t v = key;
+		if (atomic_compare_exchange_strong(&s->key, &v, key | MOVING)) {
+			int r = insert(key, meta);
+			atomic_store(&s->key, TOMB);
+			return r;
+		}
+		if (v == EMPTY) {
+			/* The old slots were already dropped: the grower moved it, or missed it. */
+			uint64_t m;
+			if (mp_live_remove(key, &m) == 0)
+				m = meta;
+			return insert(key, m);
+		}
+		return 0; /* TOMB or MOVING: the grower moved it */
+	}
+}
+
+int mp_live_insert(uintptr_t ptr, uint64_t meta)
+{
+	return insert(ptr, meta);
+}
+
+int mp_live_remove(uintptr_t ptr, uint64_t *meta)
+{
+	for (;;) {
+		struct ltable *t = atomic_load(&head);
+		struct ltable *o = atomic_load(&t->older);
+		struct slot *s = NULL;
+		int r = NOT_FOUND;
+		if (o)
+			r = probe_remove(o, ptr, meta, &s);
+		if (r == NOT_FOUND)
+			r = probe_remove(t, ptr, meta, &s);
+		if (r == FOUND)
+			return 1;
+		if (r == IS_MOVING) {
+			wait_while(s, ptr | MOVING);
+			continue;
+		}
+		if (atomic_load(&head) == t)
+			return 0;
+	}
+}
+
+static int grow(struct ltable *t)
+{
+	mp_spin_lock(&grow_lock);
+	if (atomic_load(&head) != t) {
+		mp_spin_unlock(&grow_lock);
+		return 0;
+	}
+	size_t live = (size_t)(sum(t, 1) > 0 ? sum(t, 1) : 0);
+	size_t cap = t->cap;
+	if (live >= cap / 8 * 3)
+		cap *= 2;
+	struct ltable *n = table_new(cap);
+	if (!n) {
+		mp_spin_unlock(&grow_lock);
+		return -ENOMEM;
+	}
+	atomic_store(&n->older, t);
+	atomic_store(&head, n);
+	for (size_t i = 0; i < t->cap; i++) {
+		struct slot *s = &t->slots[i];
+		uintptr_t v;
+		while ((v = atomic_load(&s->key)) & CLAIM)
+			__builtin_ia32_pause();
+		if (v == EMPTY || v == TOMB || (v & MOVING))
+			continue;
+		if (!atomic_compare_exchange_strong(&s->key, &v, v | MOVING))
+			continue; /* removed or moved meanwhile */
+		uint64_t meta = atomic_load_explicit(&s->meta, memory_order_relaxed);
+		while (!claim(n, v, meta)) /* cannot happen: n holds at least twice t's live */
+			sched_yield();
+		atomic_store(&s->key, TOMB);
+	}
+	atomic_store(&n->older, NULL);
+	madvise(t->slots, t->cap * sizeof(struct slot), MADV_DONTNEED);
+	mp_spin_unlock(&grow_lock);
+	return 0;
+}
+
+int mp_live_init(void)
+{
+	struct ltable *t = table_new(INITIAL_CAP);
+	if (!t)
+		return -ENOMEM;
+	atomic_store(&head, t);
+	return 0;
+}
+
+uint64_t mp_live_count(void)
+{
+	struct ltable *t = atomic_load(&head);
+	struct ltable *o = atomic_load(&t->older);
+	long n = sum(t, 1) + (o ? sum(o, 1) : 0);
+	return n > 0 ? (uint64_t)n : 0;
+}
+
+size_t mp_live_table_bytes(void)
+{
+	struct ltable *t = atomic_load(&head);
+	return t->map_bytes;
+}
+
+void mp_live_lock_growth(void)
+{
+	mp_spin_lock(&grow_lock);
+}
+
+/* In a fork child, threads that were inserting or moving an entry are gone: settle their
+ * slots so that nobody waits for them. Called with the growth lock held. */
+static void settle_orphans(struct ltable *t)
+{
+	for (size_t i = 0; i < t->cap; i++) {
+		uintptr_t v = atomic_load_explicit(&t->slots[i].key, memory_order_relaxed);
+		if (v > TOMB && (v & STATE_BITS))
+			atomic_store_explicit(&t->slots[i].key, TOMB, memory_order_relaxed);
+	}
+}
+
+void mp_live_unlock_growth(void)
+{
+	mp_spin_unlock(&grow_lock);
+}
+
+void mp_live_after_fork_child(void)
+{
+	struct ltable *t = atomic_load(&head);
+	struct ltable *o = atomic_load(&t->older);
+	settle_orphans(t);
+	if (o)
+		settle_orphans(o);
+	mp_spin_unlock(&grow_lock);
+}

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal declarations shared by the files of libmemprof.so (never installed). */
+#ifndef MEMPROF_MP_H
+#define MEMPROF_MP_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MP_LIKELY(e) __builtin_expect(!!(e), 1)
+#define MP_UNLIKELY(e) __builtin_expect(!!(e), 0)
+#define MP_TLS __thread __attribute__((tls_model("initial-exec")))
+#define MP_CACHELINE 64
+
+#define MP_DEFAULT_DEPTH 64
+#define MP_MAX_DEPTH 256
+
+/* Set while this thread runs profiler code: nested allocator calls (from libunwind, zlib,
+ * dlsym, libc) go straight to the real allocator, unrecorded. */
+extern MP_TLS int mp_guard;
+
+/* ---- options.c: settings read once by the constructor ---- */
+struct mp_options {
+	char output[1024];     /* MEMPROF_OUTPUT pattern */
+	char manifest[1024];   /* MEMPROF_MANIFEST: file to append written snapshot paths to */
+	char cwd[1024];        /* working directory at start: relative outputs resolve here */
+	char exe[256];         /* program name for %e */
+	char exe_path[1024];   /* /proc/self/exe */
+	char cmdline[4096];    /* NUL-separated arguments */
+	size_t cmdline_len;
+	unsigned max_depth;    /* MEMPROF_DEPTH */
+	int follow_children;   /* MEMPROF_FOLLOW_CHILDREN */
+	int verify_traces;     /* MEMPROF_VERIFY_TRACES: check every trace-cache hit */
+};
+extern struct mp_options mp_opt;
+void mp_options_init(void);
+
+/* ---- util.c: memory from mmap, logging with write(2), clocks ---- */
+void *mp_map(size_t size_bytes);
+void mp_unmap(void *p, size_t size_bytes);
+/* Bump allocation from an append-only mmap'ed arena; never freed. NULL when out of memory. */
+void *mp_arena_alloc(size_t size_bytes);
+void mp_log(const char *a, const char *b, const char *c);
+/* Write NUL-free decimal of v into buf (>= 21 bytes); returns the length. */
+size_t mp_utoa(uint64_t v, char *buf);
+uint64_t mp_now_ns(void);        /* CLOCK_MONOTONIC */
+uint64_t mp_realtime_ns(void);   /* CLOCK_REALTIME */
+
+typedef struct { atomic_int locked; } mp_spinlock_t;
+void mp_spin_lock(mp_spinlock_t *l);
+void mp_spin_unlock(mp_spinlock_t *l);
+
+/* Every lock of ours, for fork's handlers; taken in the order hooks.c lists them. */
+void mp_arena_lock(void);
+void mp_arena_unlock(void);
+void mp_traces_lock(void);
+void mp_traces_unlock(void);
+void mp_modules_lock(void);
+void mp_modules_unlock(void);
+void mp_threads_lock(void);
+void mp_threads_unlock(void);
+void mp_threads_after_fork_child(void); /* unlocks, and counts only this thread */
+void mp_live_after_fork_child(void);    /* settles orphaned slots, unlocks growth */
+
+/* ---- trace_table.c: deduplicated stack traces, insert-only and lock-free ---- */
+struct mp_trace {
+	uint64_t hash;
+	uint32_t id;
+	uint32_t n_frames;
+	/* Written by allocating threads. */
+	_Alignas(MP_CACHELINE) atomic_uint_fast64_t allocs;
+	atomic_uint_fast64_t bytes_allocated;
+	/* Written by freeing threads: a line of its own, so that a producer and a consumer
+	 * thread do not bounce one line between them. */
+	_Alignas(MP_CACHELINE) atomic_uint_fast64_t frees;
+	atomic_uint_fast64_t bytes_freed;
+	_Alignas(MP_CACHELINE) uintptr_t frames[];
+};
+#define MP_TRACE_MAX_ID ((1u << 24) - 1)
+int mp_traces_init(void);
+/* The record for these frames, created on first sight; NULL only when out of memory. */
+struct mp_trace *mp_trace_intern(const uintptr_t *frames, uint32_t n_frames);
+/* id 0 is the "unknown" trace: allocations recorded without a backtrace. */
+struct mp_trace *mp_trace_by_id(uint32_t id);
+uint32_t mp_trace_count(void); /* ids are 0 .. count-1 */
+
+/* ---- live_table.c: live blocks, lock-free, grows ---- */
+/* A block's metadata: its requested size (40 bits) and its trace id (24 bits). */
+#define MP_META(size, id) (((uint64_t)(id) << 40) | ((uint64_t)(size) & ((1ull << 40) - 1)))
+#define MP_META_SIZE(m) ((m) & ((1ull << 40) - 1))
+#define MP_META_ID(m) ((uint32_t)((m) >> 40))
+int mp_live_init(void);
+/* Record a new block. Returns 0, or -ENOMEM when the table cannot grow. */
+int mp_live_insert(uintptr_t ptr, uint64_t meta);
+/* Remove a block and return 1 with its metadata, or 0 when the pointer is not tracked. */
+int mp_live_remove(uintptr_t ptr, uint64_t *meta);
+uint64_t mp_live_count(void);
+size_t mp_live_table_bytes(void);
+/* Held by fork's prepare handler so that no table is half-migrated in the child. */
+void mp_live_lock_growth(void);
+void mp_live_unlock_growth(void);
+
+/* ---- unwind.c: backtraces, with a per-thread cache of verified traces ---- */
+struct mp_thread;
+/* The trace of the allocation whose hook was entered with this CFA (the caller's stack
+ * pointer at the call) and return address. Called with the hook guard set. */
+struct mp_trace *mp_capture(struct mp_thread *th, uintptr_t cfa, uintptr_t ra);
+int mp_unwind_init(void);
+size_t mp_thread_cache_bytes(void);
+void mp_thread_cache_reset(struct mp_thread *th);
+struct mp_unwind_stats { uint64_t hits, misses, mismatches, learned; };
+void mp_unwind_stats(struct mp_unwind_stats *out);
+
+/* ---- thread.c: per-thread state (from mmap, recycled when threads exit) ---- */
+#define MP_SIZE_CLASSES 64
+struct mp_thread {
+	struct mp_thread *next_all;   /* list of every state, for summing at snapshot time */
+	struct mp_thread *next_free;
+	int64_t pending_live_bytes;   /* not yet added to mp_heap.live_bytes */
+	uint64_t size_classes[MP_SIZE_CLASSES];
+	uint64_t cache_hits, cache_misses, cache_mismatches;
+	unsigned char cache[];        /* unwind.c's per-thread trace cache */
+};
+struct mp_thread *mp_thread_get(void); /* NULL when no state can be had */
+int mp_thread_init(void);
+struct mp_thread *mp_thread_list(void);
+/* Heap totals kept across threads. */
+struct mp_heap {
+	_Alignas(MP_CACHELINE) atomic_int_fast64_t live_bytes;
+	atomic_uint_fast64_t peak_bytes;
+	atomic_uint_fast64_t peak_time_ns;
+	_Alignas(MP_CACHELINE) atomic_uint_fast64_t untracked_frees;
+	atomic_uint_fast64_t lost_allocs;
+	atomic_uint_fast64_t size_classes[MP_SIZE_CLASSES]; /* from threads that exited */
+	atomic_int n_threads;
+	uint64_t start_ns, start_realtime_ns;
+};
+extern struct mp_heap mp_heap;
+void mp_heap_add(struct mp_thread *th, int64_t delta_bytes);
+void mp_thread_flush(struct mp_thread *th);
+
+/* ---- modules.c: every module loaded during the run, for symbolizing later ---- */
+struct mp_module {
+	uintptr_t bias, start, end;
+	uint32_t flags;               /* MP_MODULE_* from snapshot_format.h */
+	uint32_t build_id_len;
+	unsigned char build_id[64];
+	char path[];
+};
+void mp_modules_scan(void);         /* register every module loaded now */
+void mp_modules_mark_unloaded(void);/* flag registered modules no longer loaded */
+size_t mp_module_count(void);
+const struct mp_module *mp_module_at(size_t i);
+
+/* ---- snapshot.c ---- */
+/* Write a snapshot for `reason` (enum mp_snap_reason). Returns 0 or a negative errno.
+ * Called with the hook guard set. */
+int mp_snapshot_write(unsigned reason, const char *label);
+extern atomic_uint mp_snapshot_seq;
+void mp_snapshot_lock(void);
+void mp_snapshot_unlock(void);
+
+/* ---- hooks.c ---- */
+extern atomic_int mp_active;     /* recording; 0 before init, when disabled, or after failure */
+extern int mp_is_fork_child;
+extern pid_t mp_parent_pid;
+/* Stop recording after an internal failure: say so once; keep forwarding. */
+void mp_fail(const char *what);
+
+#endif

@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: MIT */
+/* The snapshot writer: sections of src/snapshot_format.h through zlib's deflate (gzip
+ * framing, memory from mmap) into a temporary file created with O_EXCL and mode 0600, then
+ * renamed into place, so that no reader ever sees half a snapshot and no planted symlink is
+ * followed. */
+#include "mp.h"
+
+#include "snapshot_format.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h> /* rename() only: no stdio streams here */
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+atomic_uint mp_snapshot_seq;
+static mp_spinlock_t write_lock;
+
+void mp_snapshot_lock(void)
+{
+	mp_spin_lock(&write_lock);
+}
+
+void mp_snapshot_unlock(void)
+{
+	mp_spin_unlock(&write_lock);
+}
+
+/* zlib's memory, from mmap: the size is kept in front of each block. */
+static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
+{
+	(void)opaque;
+	size_t bytes = (size_t)items * size + 16;
+	char *p = mp_map(bytes);
+	if (!p)
+		return Z_NULL;
+	*(size_t *)p = bytes;
+	return p + 16;
+}
+
+static void z_free(voidpf opaque, voidpf address)
+{
+	(void)opaque;
+	if (address) {
+		char *p = (char *)address - 16;
+		mp_unmap(p, *(size_t *)p);
+	}
+}
+
+struct out {
+	int fd;
+	int err; /* first error, negative errno */
+	z_stream z;
+	unsigned char in[64 * 1024];
+	size_t in_len;
+	unsigned char zbuf[64 * 1024];
+};
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void deflate_some(struct out *o, int flush)
+{
+	o->z.next_in = o->in;
+	o->z.avail_in = (uInt)o->in_len;
+	do {
+		o->z.next_out = o->zbuf;
+		o->z.avail_out = sizeof(o->zbuf);
+		int r = deflate(&o->z, flush);
+		if (r == Z_STREAM_ERROR) {
+			o->err = -EIO;
+			return;
+		}
+		size_t have = sizeof(o->zbuf) - o->z.avail_out;
+		if (have && !o->err)
+			o->err = write_all(o->fd, o->zbuf, have);
+	} while (o->z.avail_out == 0 || (flush == Z_FINISH && o->z.avail_in));
+	o->in_len = 0;
+}
+
+static void put(struct out *o, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	while (n) {
+		size_t room = sizeof(o->in) - o->in_len;
+		size_t k = n < room ? n : room;
+		memcpy(o->in + o->in_len, c, k);
+		o->in_len += k;
+		c += k;
+		n -= k;
+		if (o->in_len == sizeof(o->in))
+			deflate_some(o, Z_NO_FLUSH);
+	}
+}
+
+/* x86-64 is little-endian, as the format is: integers go out as they are in memory. */
+static void put_u32(struct out *o, uint32_t v)
+{
+	put(o, &v, 4);
+}
+
+static void put_u64(struct out *o, uint64_t v)
+{
+	put(o, &v, 8);
+}
+
+static void put_str(struct out *o, const char *s, size_t n)
+{
+	put_u32(o, (uint32_t)n);
+	put(o, s, n);
+}
+
+static void section(struct out *o, uint32_t type, uint64_t length)
+{
+	put_u32(o, type);
+	put_u32(o, 0);
+	put_u64(o, length);
+}
+
+/* Counters of one trace, read once so that every figure in the file agrees. */
+struct counts {
+	uint64_t allocs, frees, bytes, freed;
+};
+
+static void read_counts(const struct mp_trace *t, struct counts *c)
+{
+	c->allocs = atomic_load_explicit(&t->allocs, memory_order_relaxed);
+	c->bytes = atomic_load_explicit(&t->bytes_allocated, memory_order_relaxed);
+	c->frees = atomic_load_explicit(&t->frees, memory_order_relaxed);
+	c->freed = atomic_load_explicit(&t->bytes_freed, memory_order_relaxed);
+	/* A free counted before its allocation was (another thread, mid-hook): keep it sane. */
+	if (c->frees > c->allocs)
+		c->frees = c->allocs;
+	if (c->freed > c->bytes)
+		c->freed = c->bytes;
+}
+
+static void write_body(struct out *o, unsigned reason, const char *label, uint32_t seq)
+{
+	put(o, MP_SNAP_MAGIC, MP_SNAP_MAGIC_LEN);
+	put_u32(o, MP_SNAP_VERSION);
+	put_u32(o, 0);
+
+	size_t exe_len = strlen(mp_opt.exe_path), label_len = label ? strlen(label) : 0;
+	section(o, MP_SEC_META, 4 * 4 + 3 * 8 + 2 * 4 + 3 * 4 + exe_len + mp_opt.cmdline_len + label_len);
+	put_u32(o, (uint32_t)getpid());
+	put_u32(o, (uint32_t)getppid());
+	put_u32(o, reason);
+	put_u32(o, seq);
+	put_u64(o, mp_heap.start_realtime_ns);
+	put_u64(o, mp_realtime_ns());
+	put_u64(o, mp_now_ns() - mp_heap.start_ns);
+	put_u32(o, mp_opt.max_depth);
+	put_u32(o, mp_is_fork_child ? MP_META_FORK_CHILD : 0);
+	put_str(o, mp_opt.exe_path, exe_len);
+	put_str(o, mp_opt.cmdline, mp_opt.cmdline_len);
+	put_str(o, label ? label : "", label_len);
+
+	/* Traces first into the totals, then out. */
+	uint32_t n_traces = mp_trace_count();
+	struct counts sum = { 0, 0, 0, 0 };
+	uint64_t traces_bytes = 4;
+	for (uint32_t id = 0; id < n_traces; id++) {
+		const struct mp_trace *t = mp_trace_by_id(id);
+		struct counts c;
+		read_counts(t, &c);
+		sum.allocs += c.allocs;
+		sum.frees += c.frees;
+		sum.bytes += c.bytes;
+		sum.freed += c.freed;
+		traces_bytes += 4 + 4 + 4 * 8 + 8ull * t->n_frames;
+	}
+	uint64_t peak = atomic_load(&mp_heap.peak_bytes);
+	uint64_t live = sum.bytes - sum.freed;
+	if (peak < live)
+		peak = live;
+	section(o, MP_SEC_TOTALS, 10 * 8);
+	put_u64(o, sum.allocs);
+	put_u64(o, sum.frees);
+	put_u64(o, sum.bytes);
+	put_u64(o, sum.freed);
+	put_u64(o, live);
+	put_u64(o, sum.allocs - sum.frees);
+	put_u64(o, peak);
+	put_u64(o, atomic_load(&mp_heap.peak_time_ns));
+	put_u64(o, atomic_load(&mp_heap.untracked_frees));
+	put_u64(o, atomic_load(&mp_heap.lost_allocs));
+
+	size_t n_mod = mp_module_count();
+	uint64_t mod_bytes = 4;
+	for (size_t i = 0; i < n_mod; i++) {
+		const struct mp_module *m = mp_module_at(i);
+		mod_bytes += 3 * 8 + 4 + 4 + m->build_id_len + 4 + strlen(m->path);
+	}
+	section(o, MP_SEC_MODULES, mod_bytes);
+	put_u32(o, (uint32_t)n_mod);
+	for (size_t i = 0; i < n_mod; i++) {
+		const struct mp_module *m = mp_module_at(i);
+		put_u64(o, m->bias);
+		put_u64(o, m->start);
+		put_u64(o, m->end);
+		put_u32(o, m->flags);
+		put_u32(o, m->build_id_len);
+		put(o, m->build_id, m->build_id_len);
+		put_str(o, m->path, strlen(m->path));
+	}
+
+	section(o, MP_SEC_TRACES, traces_bytes);
+	put_u32(o, n_traces);
+	for (uint32_t id = 0; id < n_traces; id++) {
+		const struct mp_trace *t = mp_trace_by_id(id);
+		struct counts c;
+		read_counts(t, &c);
+		put_u32(o, t->id);
+		put_u32(o, t->n_frames);
+		put_u64(o, c.allocs);
+		put_u64(o, c.frees);
+		put_u64(o, c.bytes);
+		put_u64(o, c.freed);
+		put(o, t->frames, 8ull * t->n_frames);
+	}
+
+	uint64_t classes[MP_SIZE_CLASSES];
+	for (int i = 0; i < MP_SIZE_CLASSES; i++)
+		classes[i] = atomic_load(&mp_heap.size_classes[i]);
+	for (struct mp_thread *th = mp_thread_list(); th; th = th->next_all) {
+		for (int i = 0; i < MP_SIZE_CLASSES; i++)
+			classes[i] += th->size_classes[i];
+	}
+	section(o, MP_SEC_SIZES, 4 + 8 * MP_SIZE_CLASSES);
+	put_u32(o, MP_SIZE_CLASSES);
+	put(o, classes, sizeof(classes));
+
+	section(o, MP_SEC_END, 0);
+}
+
+/* Expand %p, %e, %n and %% of the output pattern; relative paths resolve against the
+ * directory the program started in. Returns 0 or -ENAMETOOLONG. */
+static int expand_path(char *dst, size_t cap, uint32_t seq)
+{
+	size_t n = 0;
+	char num[24];
+	const char *pat = mp_opt.output;
+	int has_pid = strstr(pat, "%p") != NULL;
+#define APPEND(s, len)                                  \
+	do {                                            \
+		if (n + (len) >= cap)                   \
+			return -ENAMETOOLONG;           \
+		memcpy(dst + n, (s), (len));            \
+		n += (len);                             \
+	} while (0)
+	if (pat[0] != '/' && mp_opt.cwd[0]) {
+		APPEND(mp_opt.cwd, strlen(mp_opt.cwd));
+		APPEND("/", 1);
+	}
+	for (const char *p = pat; *p; p++) {
+		if (*p != '%' || !p[1]) {
+			APPEND(p, 1);
+			continue;
+		}
+		p++;
+		if (*p == 'p') {
+			size_t k = mp_utoa((uint64_t)getpid(), num);
+			APPEND(num, k);
+		} else if (*p == 'e') {
+			APPEND(mp_opt.exe, strlen(mp_opt.exe));
+		} else if (*p == 'n') {
+			size_t k = mp_utoa(seq, num);
+			APPEND(num, k);
+		} else if (*p == '%') {
+			APPEND("%", 1);
+		} else {
+			APPEND(p - 1, 2);
+		}
+	}
+	/* A fork child must not replace its parent's file. */
+	if (mp_is_fork_child && !has_pid) {
+		size_t k = mp_utoa((uint64_t)getpid(), num);
+		APPEND(".", 1);
+		APPEND(num, k);
+	}
+#undef APPEND
+	dst[n] = '\0';
+	return 0;
+}
+
+static void warn_once(const char *path, int err)
+{
+	static atomic_int warned;
+	if (atomic_exchange(&warned, 1))
+		return;
+	char tail[200] = ": ";
+	const char *d = strerrordesc_np(-err);
+	size_t k = 2;
+	if (d) {
+		size_t n = strlen(d) < 120 ? strlen(d) : 120;
+		memcpy(tail + k, d, n);
+		k += n;
+	} else {
+		memcpy(tail + k, "error ", 6);
+		k += 6 + mp_utoa((uint64_t)-err, tail + k + 6);
+	}
+	memcpy(tail + k, " (the program runs on)", 23);
+	mp_log("cannot write snapshot ", path, tail);
+}
+
+static void add_to_manifest(const char *path)
+{
+	if (!mp_opt.manifest[0])
+		return;
+	int fd = open(mp_opt.manifest, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	char line[4200];
+	size_t n = strlen(path);
+	if (n + 2 <= sizeof(line)) {
+		memcpy(line, path, n);
+		line[n++] = '\n';
+		(void)write_all(fd, (const unsigned char *)line, n);
+	}
+	close(fd);
+}
+
+int mp_snapshot_write(unsigned reason, const char *label)
+{
+	static struct out o; /* 128 KiB of buffers: static, and the writers are serialized */
+	char path[4096], tmp[4200];
+	mp_snapshot_lock();
+	uint32_t seq = atomic_fetch_add(&mp_snapshot_seq, 1);
+	int err = expand_path(path, sizeof(path), seq);
+	if (err) {
+		mp_snapshot_unlock();
+		warn_once(mp_opt.output, err);
+		return err;
+	}
+	mp_modules_scan();
+	size_t n = strlen(path);
+	memcpy(tmp, path, n);
+	memcpy(tmp + n, ".tmp.", 5);
+	size_t k = n + 5 + mp_utoa((uint64_t)getpid(), tmp + n + 5);
+	tmp[k++] = '.';
+	mp_utoa(seq, tmp + k);
+
+	memset(&o.z, 0, sizeof(o.z));
+	o.in_len = 0;
+	o.err = 0;
+	o.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (o.fd < 0) {
+		err = -errno;
+		mp_snapshot_unlock();
+		warn_once(path, err);
+		return err;
+	}
+	o.z.zalloc = z_alloc;
+	o.z.zfree = z_free;
+	if (deflateInit2(&o.z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		err = -ENOMEM;
+	} else {
+		write_body(&o, reason, label, seq);
+		deflate_some(&o, Z_FINISH);
+		deflateEnd(&o.z);
+		err = o.err;
+	}
+	if (close(o.fd) < 0 && !err)
+		err = -errno;
+	if (!err && rename(tmp, path) < 0)
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		mp_snapshot_unlock();
+		warn_once(path, err);
+		return err;
+	}
+	add_to_manifest(path);
+	mp_snapshot_unlock();
+	return 0;
+}

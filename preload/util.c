@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/* Profiler memory from mmap, logging with write(2), clocks and spinlocks: nothing here may
+ * call the allocator that libmemprof.so wraps. */
+#include "mp.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+void *mp_map(size_t size_bytes)
+{
+	void *p = mmap(NULL, size_bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void mp_unmap(void *p, size_t size_bytes)
+{
+	if (p)
+		munmap(p, size_bytes);
+}
+
+void mp_spin_lock(mp_spinlock_t *l)
+{
+	for (unsigned spins = 0;; spins++) {
+		int expected = 0;
+		if (atomic_compare_exchange_weak_explicit(&l->locked, &expected, 1,
+							  memory_order_acquire, memory_order_relaxed))
+			return;
+		if (spins > 64)
+			sched_yield();
+		else
+			__builtin_ia32_pause();
+	}
+}
+
+void mp_spin_unlock(mp_spinlock_t *l)
+{
+	atomic_store_explicit(&l->locked, 0, memory_order_release);
+}
+
+#define ARENA_CHUNK (4u << 20)
+static mp_spinlock_t arena_lock;
+
+void mp_arena_lock(void)
+{
+	mp_spin_lock(&arena_lock);
+}
+
+void mp_arena_unlock(void)
+{
+	mp_spin_unlock(&arena_lock);
+}
+static char *arena_cur, *arena_end;
+
+/* Called from miss paths only (new traces, new modules): a spinlock is fine here, and it is
+ * never held while unwinding. */
+void *mp_arena_alloc(size_t size_bytes)
+{
+	size_bytes = (size_bytes + MP_CACHELINE - 1) & ~(size_t)(MP_CACHELINE - 1);
+	mp_spin_lock(&arena_lock);
+	if (!arena_cur || (size_t)(arena_end - arena_cur) < size_bytes) {
+		size_t chunk = size_bytes > ARENA_CHUNK ? size_bytes : ARENA_CHUNK;
+		char *p = mp_map(chunk);
+		if (!p) {
+			mp_spin_unlock(&arena_lock);
+			return NULL;
+		}
+		arena_cur = p;
+		arena_end = p + chunk;
+	}
+	void *r = arena_cur;
+	arena_cur += size_bytes;
+	mp_spin_unlock(&arena_lock);
+	return r;
+}
+
+void mp_log(const char *a, const char *b, const char *c)
+{
+	char buf[1024];
+	size_t n = 0;
+	const char *parts[] = { "memprof: ", a, b, c, "\n" };
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		for (const char *s = parts[i]; s && *s && n < sizeof(buf) - 1; s++)
+			buf[n++] = *s;
+	}
+	if (buf[n - 1] != '\n')
+		buf[n++] = '\n';
+	int saved = errno;
+	ssize_t w = write(STDERR_FILENO, buf, n);
+	(void)w;
+	errno = saved;
+}
+
+size_t mp_utoa(uint64_t v, char *buf)
+{
+	char tmp[21];
+	size_t n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return n;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t mp_now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+uint64_t mp_realtime_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
