@@ -54,12 +54,38 @@ static mp_spinlock_t grow_lock;
 static atomic_uint next_stripe;
 static MP_TLS unsigned my_stripe; /* 1 + stripe index; 0 until assigned */
 static MP_TLS unsigned inserts_since_check;
+/* This thread's counts not yet added to its stripe of `pend_table`: a stripe is shared by
+ * every 16th thread, so its updates are atomic, and batched to keep them off the hot path. */
+static MP_TLS struct ltable *pend_table;
+static MP_TLS long pend_used, pend_live;
 
 static struct stripe *stripe_of(struct ltable *t)
 {
 	if (MP_UNLIKELY(!my_stripe))
 		my_stripe = 1 + atomic_fetch_add_explicit(&next_stripe, 1, memory_order_relaxed) % N_STRIPES;
 	return &t->stripes[my_stripe - 1];
+}
+
+static void flush_pending(void)
+{
+	if (pend_table) {
+		struct stripe *st = stripe_of(pend_table);
+		atomic_fetch_add_explicit(&st->used, pend_used, memory_order_relaxed);
+		atomic_fetch_add_explicit(&st->live, pend_live, memory_order_relaxed);
+	}
+	pend_used = pend_live = 0;
+}
+
+static void count(struct ltable *t, long used, long live)
+{
+	if (MP_UNLIKELY(pend_table != t)) {
+		flush_pending();
+		pend_table = t;
+	}
+	pend_used += used;
+	pend_live += live;
+	if (MP_UNLIKELY(pend_used >= 64 || pend_live >= 64 || pend_live <= -64))
+		flush_pending();
 }
 
 static long sum(struct ltable *t, int live)
@@ -100,11 +126,10 @@ static struct slot *claim(struct ltable *t, uintptr_t key, uint64_t meta)
 		if (!atomic_compare_exchange_strong(&s->key, &v, key | CLAIM))
 			continue;
 		atomic_store_explicit(&s->meta, meta, memory_order_relaxed);
-		atomic_store(&s->key, key);
-		struct stripe *st = stripe_of(t);
-		if (v == EMPTY)
-			atomic_fetch_add_explicit(&st->used, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&st->live, 1, memory_order_relaxed);
+		/* Release is enough: the CAS above already ordered the claim before the caller's
+		 * load of the head, which is what growth relies on. */
+		atomic_store_explicit(&s->key, key, memory_order_release);
+		count(t, v == EMPTY, 1);
 		return s;
 	}
 	return NULL;
@@ -123,7 +148,7 @@ static int probe_remove(struct ltable *t, uintptr_t key, uint64_t *meta, struct 
 		if (v == key) {
 			uint64_t m = atomic_load_explicit(&s->meta, memory_order_relaxed);
 			if (atomic_compare_exchange_strong(&s->key, &v, TOMB)) {
-				atomic_fetch_sub_explicit(&stripe_of(t)->live, 1, memory_order_relaxed);
+				count(t, 0, -1);
 				*meta = m;
 				return FOUND;
 			}

@@ -114,10 +114,17 @@ void mp_unwind_stats(struct mp_unwind_stats *out);
 
 /* ---- thread.c: per-thread state (from mmap, recycled when threads exit) ---- */
 #define MP_SIZE_CLASSES 64
+#define MP_PENDING_TRACES 64
 struct mp_thread {
 	struct mp_thread *next_all;   /* list of every state, for summing at snapshot time */
 	struct mp_thread *next_free;
 	int64_t pending_live_bytes;   /* not yet added to mp_heap.live_bytes */
+	int64_t live_base;            /* mp_heap.live_bytes when this thread last added to it */
+	/* Trace counters not yet added to their records (plain, this thread's own). */
+	struct mp_pending_counts {
+		struct mp_trace *trace;
+		uint64_t allocs, bytes_allocated, frees, bytes_freed;
+	} pending[MP_PENDING_TRACES];
 	uint64_t size_classes[MP_SIZE_CLASSES];
 	uint64_t cache_hits, cache_misses, cache_mismatches;
 	unsigned char cache[];        /* unwind.c's per-thread trace cache */
@@ -139,6 +146,10 @@ struct mp_heap {
 extern struct mp_heap mp_heap;
 void mp_heap_add(struct mp_thread *th, int64_t delta_bytes);
 void mp_thread_flush(struct mp_thread *th);
+/* Count an allocation or a free against a trace, through the thread's pending counters. */
+void mp_count_alloc(struct mp_thread *th, struct mp_trace *tr, uint64_t size);
+void mp_count_free(struct mp_thread *th, struct mp_trace *tr, uint64_t size);
+void mp_flush_trace_counts(struct mp_thread *th);
 
 /* ---- modules.c: every module loaded during the run, for symbolizing later ---- */
 struct mp_module {

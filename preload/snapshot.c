@@ -135,12 +135,43 @@ struct counts {
 	uint64_t allocs, frees, bytes, freed;
 };
 
+/* Counts other threads hold in their pending slots, per trace id: read, never written, so
+ * that no thread's state is disturbed. From mmap for the length of one snapshot. */
+static struct counts *extra;
+static size_t extra_bytes;
+
+static void gather_pending(uint32_t n_traces)
+{
+	extra_bytes = (size_t)n_traces * sizeof(*extra);
+	extra = mp_map(extra_bytes);
+	if (!extra)
+		return;
+	for (struct mp_thread *th = mp_thread_list(); th; th = th->next_all) {
+		for (int i = 0; i < MP_PENDING_TRACES; i++) {
+			const volatile struct mp_pending_counts *p = &th->pending[i];
+			struct mp_trace *t = p->trace;
+			if (!t || t->id >= n_traces)
+				continue;
+			extra[t->id].allocs += p->allocs;
+			extra[t->id].bytes += p->bytes_allocated;
+			extra[t->id].frees += p->frees;
+			extra[t->id].freed += p->bytes_freed;
+		}
+	}
+}
+
 static void read_counts(const struct mp_trace *t, struct counts *c)
 {
 	c->allocs = atomic_load_explicit(&t->allocs, memory_order_relaxed);
 	c->bytes = atomic_load_explicit(&t->bytes_allocated, memory_order_relaxed);
 	c->frees = atomic_load_explicit(&t->frees, memory_order_relaxed);
 	c->freed = atomic_load_explicit(&t->bytes_freed, memory_order_relaxed);
+	if (extra) {
+		c->allocs += extra[t->id].allocs;
+		c->bytes += extra[t->id].bytes;
+		c->frees += extra[t->id].frees;
+		c->freed += extra[t->id].freed;
+	}
 	/* A free counted before its allocation was (another thread, mid-hook): keep it sane. */
 	if (c->frees > c->allocs)
 		c->frees = c->allocs;
@@ -171,6 +202,7 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 
 	/* Traces first into the totals, then out. */
 	uint32_t n_traces = mp_trace_count();
+	gather_pending(n_traces);
 	struct counts sum = { 0, 0, 0, 0 };
 	uint64_t traces_bytes = 4;
 	for (uint32_t id = 0; id < n_traces; id++) {
@@ -245,6 +277,8 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 	put(o, classes, sizeof(classes));
 
 	section(o, MP_SEC_END, 0);
+	mp_unmap(extra, extra_bytes);
+	extra = NULL;
 }
 
 /* Expand %p, %e, %n and %% of the output pattern; relative paths resolve against the

@@ -33,28 +33,33 @@ void mp_threads_after_fork_child(void)
 	mp_spin_unlock(&free_lock);
 }
 
-/* Publish a thread's share of the live heap at least this often, so that the peak is exact
- * in a single-threaded program and within this much per thread otherwise. */
+/* A thread adds its share of the live heap to the total at least this often. */
 #define PUBLISH_BYTES (256 * 1024)
 
 void mp_thread_flush(struct mp_thread *th)
 {
-	if (th->pending_live_bytes)
-		mp_heap_add(th, 0);
+	mp_flush_trace_counts(th);
+	if (th->pending_live_bytes) {
+		int64_t p = th->pending_live_bytes;
+		th->pending_live_bytes = 0;
+		th->live_base = atomic_fetch_add_explicit(&mp_heap.live_bytes, p, memory_order_relaxed) + p;
+	}
 }
 
+/* The live heap as this thread sees it: exact when it is the only thread, and within
+ * PUBLISH_BYTES per other thread otherwise. No atomic read-modify-write on the common path. */
 void mp_heap_add(struct mp_thread *th, int64_t delta_bytes)
 {
 	int64_t pending = th->pending_live_bytes + delta_bytes;
-	if (pending < PUBLISH_BYTES && pending > -PUBLISH_BYTES &&
-	    atomic_load_explicit(&mp_heap.n_threads, memory_order_relaxed) > 1 && delta_bytes) {
-		th->pending_live_bytes = pending;
-		return;
+	int64_t live = th->live_base + pending;
+	if (MP_UNLIKELY(pending >= PUBLISH_BYTES || pending <= -PUBLISH_BYTES)) {
+		live = atomic_fetch_add_explicit(&mp_heap.live_bytes, pending, memory_order_relaxed) + pending;
+		th->live_base = live;
+		pending = 0;
 	}
-	th->pending_live_bytes = 0;
-	int64_t live = atomic_fetch_add_explicit(&mp_heap.live_bytes, pending, memory_order_relaxed) + pending;
+	th->pending_live_bytes = pending;
 	uint64_t peak = atomic_load_explicit(&mp_heap.peak_bytes, memory_order_relaxed);
-	while (live > 0 && (uint64_t)live > peak) {
+	while (MP_UNLIKELY(live > 0 && (uint64_t)live > peak)) {
 		if (atomic_compare_exchange_weak_explicit(&mp_heap.peak_bytes, &peak, (uint64_t)live,
 							  memory_order_relaxed, memory_order_relaxed)) {
 			atomic_store_explicit(&mp_heap.peak_time_ns, mp_now_ns() - mp_heap.start_ns,
@@ -62,6 +67,53 @@ void mp_heap_add(struct mp_thread *th, int64_t delta_bytes)
 			break;
 		}
 	}
+}
+
+static void flush_one(struct mp_pending_counts *c)
+{
+	struct mp_trace *tr = c->trace;
+	if (c->allocs) {
+		atomic_fetch_add_explicit(&tr->allocs, c->allocs, memory_order_relaxed);
+		atomic_fetch_add_explicit(&tr->bytes_allocated, c->bytes_allocated, memory_order_relaxed);
+	}
+	if (c->frees) {
+		atomic_fetch_add_explicit(&tr->frees, c->frees, memory_order_relaxed);
+		atomic_fetch_add_explicit(&tr->bytes_freed, c->bytes_freed, memory_order_relaxed);
+	}
+	c->allocs = c->bytes_allocated = c->frees = c->bytes_freed = 0;
+}
+
+void mp_flush_trace_counts(struct mp_thread *th)
+{
+	for (int i = 0; i < MP_PENDING_TRACES; i++) {
+		if (th->pending[i].trace)
+			flush_one(&th->pending[i]);
+	}
+}
+
+static struct mp_pending_counts *pending_for(struct mp_thread *th, struct mp_trace *tr)
+{
+	struct mp_pending_counts *c = &th->pending[tr->id & (MP_PENDING_TRACES - 1)];
+	if (MP_UNLIKELY(c->trace != tr)) {
+		if (c->trace)
+			flush_one(c);
+		c->trace = tr;
+	}
+	return c;
+}
+
+void mp_count_alloc(struct mp_thread *th, struct mp_trace *tr, uint64_t size)
+{
+	struct mp_pending_counts *c = pending_for(th, tr);
+	c->allocs++;
+	c->bytes_allocated += size;
+}
+
+void mp_count_free(struct mp_thread *th, struct mp_trace *tr, uint64_t size)
+{
+	struct mp_pending_counts *c = pending_for(th, tr);
+	c->frees++;
+	c->bytes_freed += size;
 }
 
 /* Called with the hook guard set, when a thread ends (possibly more than once). */
@@ -73,6 +125,7 @@ static void thread_exit(void *arg)
 	int saved_guard = mp_guard;
 	mp_guard = 1;
 	mp_thread_flush(th);
+	memset(th->pending, 0, sizeof(th->pending));
 	for (int i = 0; i < MP_SIZE_CLASSES; i++) {
 		atomic_fetch_add_explicit(&mp_heap.size_classes[i], th->size_classes[i], memory_order_relaxed);
 		th->size_classes[i] = 0;
@@ -116,6 +169,8 @@ struct mp_thread *mp_thread_get(void)
 			th->next_all = old;
 		while (!atomic_compare_exchange_weak(&all, &old, th));
 	}
+	th->live_base = atomic_load_explicit(&mp_heap.live_bytes, memory_order_relaxed);
+	th->pending_live_bytes = 0;
 	self = th;
 	atomic_fetch_add(&mp_heap.n_threads, 1);
 	/* Low key numbers need no allocation; anything it does allocate is unrecorded. */
