@@ -189,7 +189,8 @@ static void print_site(const mp_snapshot_t *s, const struct report_options *o, s
 		putchar('\n');
 	}
 	if (shown < t->n_frames)
-		printf("    ... %" PRIu32 " more frames (--frames)\n", t->n_frames - shown);
+		printf("    ... %" PRIu32 " more frame%s (--frames)\n", t->n_frames - shown,
+		       t->n_frames - shown == 1 ? "" : "s");
 }
 
 /* Prints the o->top first sites of `sites` (n of them) after sorting with `compare`. */
@@ -208,7 +209,7 @@ static void print_sites(const mp_snapshot_t *s, const struct report_options *o, 
 		print_site(s, o, i + 1, sites[i]);
 	}
 	if (shown < n)
-		printf("\n... %zu more sites (--top)\n", n - shown);
+		printf("\n... %zu more site%s (--top)\n", n - shown, n - shown == 1 ? "" : "s");
 }
 
 static int report(const char *path, const struct report_options *o)
