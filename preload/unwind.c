@@ -27,7 +27,9 @@
 #include <pthread.h>
 #include <string.h>
 
-#define CACHE_ENTRIES 1024u
+#define CACHE_SETS 256u
+#define CACHE_WAYS 8u /* one call site, reached through several stacks */
+#define CACHE_ENTRIES (CACHE_SETS * CACHE_WAYS)
 #define SKIP_MAX 12 /* frames of our own above the hooked function, at most */
 #define SIZES_CAP (1u << 17)
 #define SIZE_VARIABLE (-1)
@@ -218,23 +220,38 @@ static struct mp_trace *full_unwind(uintptr_t ra)
 	return mp_trace_intern((const uintptr_t *)&buf[s], depth);
 }
 
+static int still_valid(const struct entry *e, uintptr_t cfa)
+{
+	const struct mp_trace *tr = e->trace;
+	uint32_t last = tr->n_frames - 1;
+	/* Stacks that share a call site tend to differ near the root: look there first. */
+	if (last && *(const uintptr_t *)(cfa + e->off[last - 1]) != tr->frames[last])
+		return 0;
+	for (uint32_t i = 1; i < last; i++) {
+		if (*(const uintptr_t *)(cfa + e->off[i - 1]) != tr->frames[i])
+			return 0;
+	}
+	return 1;
+}
+
 struct mp_trace *mp_capture(struct mp_thread *th, uintptr_t cfa, uintptr_t ra)
 {
-	size_t idx = (size_t)(((cfa >> 3) ^ (ra * 0x9e3779b97f4a7c15ull)) >> 32) & (CACHE_ENTRIES - 1);
-	struct entry *e = (struct entry *)(th->cache + idx * entry_stride);
-	if (e->cfa == cfa && e->ra == ra && e->trace) {
-		struct mp_trace *tr = e->trace;
-		uint32_t i = 1;
-		for (; i < tr->n_frames; i++) {
-			if (*(const uintptr_t *)(cfa + e->off[i - 1]) != tr->frames[i])
-				break;
+	size_t set = (size_t)(((cfa ^ (ra * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull) >> 56) & (CACHE_SETS - 1);
+	unsigned char *base = th->cache + set * CACHE_WAYS * entry_stride;
+	struct entry *victim = NULL;
+	for (unsigned w = 0; w < CACHE_WAYS; w++) {
+		struct entry *e = (struct entry *)(base + w * entry_stride);
+		if (!e->trace) {
+			if (!victim)
+				victim = e;
+			continue;
 		}
-		if (i == tr->n_frames) {
-			th->cache_hits++;
-			if (MP_UNLIKELY(mp_opt.verify_traces) && full_unwind(ra) != tr)
-				th->cache_mismatches++;
-			return tr;
-		}
+		if (e->cfa != cfa || e->ra != ra || !still_valid(e, cfa))
+			continue;
+		th->cache_hits++;
+		if (MP_UNLIKELY(mp_opt.verify_traces) && full_unwind(ra) != e->trace)
+			th->cache_mismatches++;
+		return e->trace;
 	}
 	th->cache_misses++;
 	struct mp_trace *tr = full_unwind(ra);
@@ -242,9 +259,11 @@ struct mp_trace *mp_capture(struct mp_thread *th, uintptr_t cfa, uintptr_t ra)
 		return NULL;
 	if (MP_UNLIKELY(!stack.hi))
 		find_stack_bounds();
-	e->trace = NULL;
+	if (!victim) /* every way taken: replace one, in turn */
+		victim = (struct entry *)(base + (th->cache_misses % CACHE_WAYS) * entry_stride);
+	victim->trace = NULL;
 	if (cfa >= stack.lo && cfa < stack.hi)
-		build_entry(e, cfa, ra, tr);
+		build_entry(victim, cfa, ra, tr);
 	return tr;
 }
 
