@@ -114,7 +114,7 @@ void mp_unwind_stats(struct mp_unwind_stats *out);
 
 /* ---- thread.c: per-thread state (from mmap, recycled when threads exit) ---- */
 #define MP_SIZE_CLASSES 64
-#define MP_PENDING_TRACES 64
+#define MP_PENDING_TRACES 1024
 struct mp_thread {
 	struct mp_thread *next_all;   /* list of every state, for summing at snapshot time */
 	struct mp_thread *next_free;
