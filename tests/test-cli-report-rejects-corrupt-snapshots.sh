@@ -46,7 +46,14 @@ done
 
 # A section that claims 512 MiB it does not hold fails on the missing bytes, not on memory,
 # even with the address space limited to 64 MiB.
+# (A sanitizer build cannot start at all under the limit: then this check is left out.)
 mksnap_gz big-section snap.gz
-( ulimit -v 65536; expect_error 'snap.gz: truncated file \(SIZES section cut short\)$' "$MEMPROF" report snap.gz ) ||
-	fail "big-section under ulimit -v"
+if (ulimit -v 65536; "$MEMPROF" --version) >/dev/null 2>&1; then
+	(
+		ulimit -v 65536
+		expect_error 'snap.gz: truncated file \(SIZES section cut short\)$' "$MEMPROF" report snap.gz
+	) || fail "big-section under ulimit -v"
+else
+	echo "memprof cannot run with ulimit -v 65536 (sanitizer build?): memory bound not checked"
+fi
 echo "$n defect cases rejected"
