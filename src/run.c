@@ -269,7 +269,8 @@ fail:
  * *exec_errno set if it could not be executed, or -2 on a failure already reported. */
 static int spawn_and_wait(char **argv, int *exec_errno)
 {
-	struct sigaction ignore = { .sa_handler = SIG_IGN }, old_int, old_quit;
+	struct sigaction ignore = { .sa_handler = SIG_IGN }, default_action = { .sa_handler = SIG_DFL };
+	struct sigaction old_int, old_quit, old_chld;
 	int pipefd[2], status, err = 0;
 	ssize_t got;
 	pid_t pid;
@@ -281,12 +282,17 @@ static int spawn_and_wait(char **argv, int *exec_errno)
 		return -2;
 	}
 	sigemptyset(&ignore.sa_mask);
+	sigemptyset(&default_action.sa_mask);
 	sigaction(SIGINT, &ignore, &old_int);
 	sigaction(SIGQUIT, &ignore, &old_quit);
+	/* With SIGCHLD ignored (inherited from our caller) the kernel would reap the child
+	 * and waitpid() could not tell its status. */
+	sigaction(SIGCHLD, &default_action, &old_chld);
 	pid = fork();
 	if (pid == 0) {
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGQUIT, &old_quit, NULL);
+		sigaction(SIGCHLD, &old_chld, NULL);
 		close(pipefd[0]);
 		execvp(argv[0], argv);
 		err = errno;
@@ -318,6 +324,7 @@ static int spawn_and_wait(char **argv, int *exec_errno)
 out:
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
+	sigaction(SIGCHLD, &old_chld, NULL);
 	return status;
 }
 

@@ -70,6 +70,11 @@ echo "$T/libstub.so:/lib/x86_64-linux-gnu/libc.so.6" | diff -u - env.txt || fail
 "$MEMPROF" run sh -c 'echo "$0 $1"' --depth x >args.txt 2>/dev/null || fail "run without -- failed"
 echo "--depth x" | diff -u - args.txt || fail "arguments after PROGRAM were not passed on"
 
+# SIGCHLD ignored by the caller must not hide the program's status.
+rc=0
+env --ignore-signal=CHLD "$MEMPROF" run -- sh -c 'exit 9' 2>/dev/null || rc=$?
+[ $rc -eq 9 ] || fail "with SIGCHLD ignored: exit status $rc, not 9"
+
 # Death by a signal: the message, then memprof dies of the same signal (139 = 128 + SEGV).
 rc=0
 STUB_SNAPSHOTS=crash.gz "$MEMPROF" run -- sh -c 'kill -SEGV $$' 2>err.txt || rc=$?
