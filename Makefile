@@ -51,10 +51,14 @@ $(BUILD)/samples/%: samples/%.c | $(BUILD)/samples
 
 TEST_C_SRC := $(wildcard tests/*.c)
 TEST_BINS  := $(TEST_C_SRC:tests/%.c=$(BUILD)/tests/%)
-# Unit tests link the preload objects they test directly (no LD_PRELOAD).
-UNIT_OBJ := $(filter-out $(BUILD)/preload/hooks.o,$(PRELOAD_OBJ))
-$(BUILD)/tests/unit-%: tests/unit-%.c $(UNIT_OBJ) | $(BUILD)/tests
-	$(CC) $(CFLAGS) -o $@ $< $(UNIT_OBJ) $(PRELOAD_LIBS)
+# Unit tests link the preload objects they test directly (no LD_PRELOAD), from an archive so
+# that only the objects a test needs come in.
+$(BUILD)/libmp-units.a: $(filter-out $(BUILD)/preload/hooks.o,$(PRELOAD_OBJ))
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/tests/unit-%: tests/unit-%.c $(BUILD)/libmp-units.a | $(BUILD)/tests
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmp-units.a $(PRELOAD_LIBS)
+$(BUILD)/tests/prog-%: tests/prog-%.c | $(BUILD)/tests
+	$(CC) -std=gnu11 -O1 -g -Wall -Isrc -o $@ $< -ldl -lpthread
 $(BUILD)/tests/%: tests/%.c | $(BUILD)/tests
 	$(CC) -std=gnu11 -O1 -g -Wall -Isrc -o $@ $< -ldl -lpthread
 

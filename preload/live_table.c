@@ -76,6 +76,12 @@ static void flush_pending(void)
 	pend_used = pend_live = 0;
 }
 
+void mp_live_thread_exit(void)
+{
+	flush_pending();
+	pend_table = NULL;
+}
+
 static void count(struct ltable *t, long used, long live)
 {
 	if (MP_UNLIKELY(pend_table != t)) {

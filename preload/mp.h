@@ -95,7 +95,10 @@ int mp_live_init(void);
 int mp_live_insert(uintptr_t ptr, uint64_t meta);
 /* Remove a block and return 1 with its metadata, or 0 when the pointer is not tracked. */
 int mp_live_remove(uintptr_t ptr, uint64_t *meta);
+/* Exact once every thread that used the table has called mp_live_thread_exit() or is idle
+ * with its batch flushed; otherwise within 64 per thread. */
 uint64_t mp_live_count(void);
+void mp_live_thread_exit(void); /* flush this thread's batched counts */
 size_t mp_live_table_bytes(void);
 /* Held by fork's prepare handler so that no table is half-migrated in the child. */
 void mp_live_lock_growth(void);

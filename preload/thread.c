@@ -125,6 +125,7 @@ static void thread_exit(void *arg)
 	int saved_guard = mp_guard;
 	mp_guard = 1;
 	mp_thread_flush(th);
+	mp_live_thread_exit();
 	memset(th->pending, 0, sizeof(th->pending));
 	for (int i = 0; i < MP_SIZE_CLASSES; i++) {
 		atomic_fetch_add_explicit(&mp_heap.size_classes[i], th->size_classes[i], memory_order_relaxed);

@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: MIT
+# Helpers for tests/test-real-*.sh, sourced after lib.sh: run a real program bare and under
+# the preload, demand byte-identical output, and check the snapshots the profiled run left.
+
+# run_capture NAME CMD...: runs CMD (a command or a shell function) with stdout and stderr in
+# $T/NAME.out and $T/NAME.err and its exit status in $T/NAME.rc. Never fails itself.
+run_capture() {
+	local name=$1 rc=0
+	shift
+	"$@" >"$T/$name.out" 2>"$T/$name.err" || rc=$?
+	echo "$rc" >"$T/$name.rc"
+}
+
+# same_output A B: the two captured runs printed the same bytes and exited the same way.
+same_output() {
+	local a=$1 b=$2 part
+	for part in out err rc; do
+		if ! cmp -s "$T/$a.$part" "$T/$b.$part"; then
+			echo "--- $part of the $a run vs the $b run (first lines of the diff):"
+			diff -u "$T/$a.$part" "$T/$b.$part" | head -n 40 || true
+			fail "$part differs between the $a run and the $b run"
+		fi
+	done
+}
+
+# num TEXT: the digits of a number printed with thousands separators ("1,234" -> 1234).
+num() { tr -d ', ' <<<"$1"; }
+
+# check_snapshot FILE: `memprof report FILE` succeeds, and its counters agree:
+# allocs = frees + blocks in use at exit, and "total heap usage" repeats allocs= and frees=.
+# Sets SNAP_ALLOCS to the allocation count.
+check_snapshot() {
+	local snap=$1 rep line allocs frees blocks tu_allocs tu_frees
+	rep="$T/report.$(basename "$snap").txt"
+	if ! "$MEMPROF" report "$snap" >"$rep" 2>&1; then
+		echo "--- memprof report $snap:"
+		head -n 40 "$rep"
+		fail "memprof report $snap exited non-zero"
+	fi
+	line=$(grep -Eo 'allocs=[0-9,]+ frees=[0-9,]+' "$rep" | head -n 1 || true)
+	[ -n "$line" ] || { cat "$rep"; fail "no allocs=A frees=F line in the report of $snap"; }
+	allocs=$(num "$(sed -E 's/^allocs=([0-9,]+) .*/\1/' <<<"$line")")
+	frees=$(num "$(sed -E 's/.* frees=([0-9,]+)$/\1/' <<<"$line")")
+	line=$(grep -Eo 'in use at exit: [0-9,]+ bytes? in [0-9,]+ blocks?' "$rep" | head -n 1 || true)
+	[ -n "$line" ] || { cat "$rep"; fail "no 'in use at exit: X bytes in Y blocks' line in the report of $snap"; }
+	blocks=$(num "$(sed -E 's/.* in ([0-9,]+) blocks?$/\1/' <<<"$line")")
+	if [ "$allocs" -ne $((frees + blocks)) ]; then
+		grep -E 'in use at exit|total heap usage|allocs=' "$rep"
+		fail "$snap: allocs ($allocs) != frees ($frees) + blocks in use at exit ($blocks)"
+	fi
+	line=$(grep -Eo 'total heap usage: [0-9,]+ allocs, [0-9,]+ frees' "$rep" | head -n 1 || true)
+	[ -n "$line" ] || { cat "$rep"; fail "no 'total heap usage: A allocs, F frees' line in the report of $snap"; }
+	tu_allocs=$(num "$(sed -E 's/^total heap usage: ([0-9,]+) allocs.*/\1/' <<<"$line")")
+	tu_frees=$(num "$(sed -E 's/.*allocs, ([0-9,]+) frees$/\1/' <<<"$line")")
+	if [ "$tu_allocs" -ne "$allocs" ] || [ "$tu_frees" -ne "$frees" ]; then
+		grep -E 'total heap usage|allocs=' "$rep"
+		fail "$snap: 'total heap usage' ($tu_allocs allocs, $tu_frees frees) disagrees with allocs=$allocs frees=$frees"
+	fi
+	echo "$(basename "$snap"): allocs=$allocs frees=$frees in use at exit: $blocks blocks"
+	SNAP_ALLOCS=$allocs
+}
+
+# check_snapshots MIN_COUNT MIN_ALLOCS: at least MIN_COUNT snapshots $T/snap.*.gz exist, each
+# passes check_snapshot, and the largest records more than MIN_ALLOCS allocations (a
+# profiler that misses most of a real program's allocations should not pass).
+check_snapshots() {
+	local min_count=$1 min_allocs=$2 snap max=0 n=0
+	local snaps=()
+	shopt -s nullglob
+	snaps=("$T"/snap.*.gz)
+	shopt -u nullglob
+	[ ${#snaps[@]} -ge "$min_count" ] ||
+		{ ls -la "$T"; fail "expected at least $min_count snapshot(s) $T/snap.*.gz, found ${#snaps[@]}"; }
+	for snap in "${snaps[@]}"; do
+		check_snapshot "$snap"
+		n=$((n + 1))
+		[ "$SNAP_ALLOCS" -gt "$max" ] && max=$SNAP_ALLOCS
+	done
+	[ "$max" -gt "$min_allocs" ] ||
+		fail "the largest of $n snapshot(s) records $max allocations; a run like this makes more than $min_allocs"
+}
+
+# need PROGRAM: skip the test when a program it runs is not installed.
+need() { command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed"; }
