@@ -14,6 +14,8 @@ CFLAGS  += -Werror
 endif
 
 DEB_PACKAGES := libunwind-dev zlib1g-dev uthash-dev libdw-dev
+# Programs the real-program tests and make bench run (tests skip when one is missing).
+TEST_PACKAGES := sqlite3 jq git perl python3 valgrind heaptrack time
 
 PRELOAD_SRC := $(wildcard preload/*.c)
 PRELOAD_OBJ := $(PRELOAD_SRC:preload/%.c=$(BUILD)/preload/%.o)
@@ -66,13 +68,13 @@ check: all samples $(TEST_BINS)
 	@BUILD=$(BUILD) tests/run-tests.sh
 
 deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+	@missing=""; for p in $(DEB_PACKAGES) $(TEST_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	else echo "deps: all present ($(DEB_PACKAGES))"; fi
+	else echo "deps: all present ($(DEB_PACKAGES) $(TEST_PACKAGES))"; fi
 
 demo: deps
 	$(MAKE) all samples
