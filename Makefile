@@ -9,6 +9,10 @@ OPT     ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wundef -Wpointer-arith
 CFLAGS  ?=
 CFLAGS  += -std=gnu11 $(OPT) $(WARN) -MMD -MP -D_GNU_SOURCE -Isrc -Ipreload
+# CI (which sets CI=true) builds with -Werror.
+ifneq ($(CI),)
+WERROR ?= 1
+endif
 ifeq ($(WERROR),1)
 CFLAGS  += -Werror
 endif
