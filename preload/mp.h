@@ -45,6 +45,7 @@ void mp_log(const char *a, const char *b, const char *c);
 /* Write NUL-free decimal of v into buf (>= 21 bytes); returns the length. */
 size_t mp_utoa(uint64_t v, char *buf);
 uint64_t mp_now_ns(void);        /* CLOCK_MONOTONIC */
+uint64_t mp_coarse_now_ns(void); /* CLOCK_MONOTONIC_COARSE: a few ms of resolution, cheap */
 uint64_t mp_realtime_ns(void);   /* CLOCK_REALTIME */
 
 typedef struct { atomic_int locked; } mp_spinlock_t;

@@ -46,8 +46,11 @@ void mp_thread_flush(struct mp_thread *th)
 	}
 }
 
-/* The live heap as this thread sees it: exact when it is the only thread, and within
- * PUBLISH_BYTES per other thread otherwise. No atomic read-modify-write on the common path. */
+/* The live heap and its peak. While this is the only thread, base + pending is the exact live
+ * heap and the peak is checked on every change. With several threads, each thread adds its
+ * share to the total every PUBLISH_BYTES and the peak is checked then (exact within
+ * PUBLISH_BYTES per thread): checking a thread's own partial view on every change would
+ * see a producer thread's allocations without its consumer's frees. */
 void mp_heap_add(struct mp_thread *th, int64_t delta_bytes)
 {
 	int64_t pending = th->pending_live_bytes + delta_bytes;
@@ -56,13 +59,16 @@ void mp_heap_add(struct mp_thread *th, int64_t delta_bytes)
 		live = atomic_fetch_add_explicit(&mp_heap.live_bytes, pending, memory_order_relaxed) + pending;
 		th->live_base = live;
 		pending = 0;
+	} else if (atomic_load_explicit(&mp_heap.n_threads, memory_order_relaxed) > 1) {
+		th->pending_live_bytes = pending;
+		return;
 	}
 	th->pending_live_bytes = pending;
 	uint64_t peak = atomic_load_explicit(&mp_heap.peak_bytes, memory_order_relaxed);
 	while (MP_UNLIKELY(live > 0 && (uint64_t)live > peak)) {
 		if (atomic_compare_exchange_weak_explicit(&mp_heap.peak_bytes, &peak, (uint64_t)live,
 							  memory_order_relaxed, memory_order_relaxed)) {
-			atomic_store_explicit(&mp_heap.peak_time_ns, mp_now_ns() - mp_heap.start_ns,
+			atomic_store_explicit(&mp_heap.peak_time_ns, mp_coarse_now_ns() - mp_heap.start_ns,
 					      memory_order_relaxed);
 			break;
 		}

@@ -121,6 +121,11 @@ uint64_t mp_now_ns(void)
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
+uint64_t mp_coarse_now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC_COARSE);
+}
+
 uint64_t mp_realtime_ns(void)
 {
 	return clock_ns(CLOCK_REALTIME);
