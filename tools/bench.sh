@@ -48,6 +48,7 @@ build() { # build NAME EXTRA_LIBS...
 }
 build churn
 build prodcons -lpthread
+build liveblocks
 
 # ---- which tools exist ----
 have_memprof=1 memprof_why=""
@@ -263,6 +264,23 @@ else
 	echo "python: n/a ($PY not found)"
 fi
 echo
+
+# ---- profiler memory per live block ----
+LIVE_N=${LIVE_N:-2000000}
+if [ $have_memprof = 1 ] && [ $have_time = 1 ] && ! over_budget; then
+	run_one live-bare "$B/liveblocks" "$LIVE_N"
+	bare_kb=$R_KB
+	run_one live-mp env "MEMPROF_OUTPUT=$TMP/live.%p.gz" "LD_PRELOAD=$LIBMEMPROF" "$B/liveblocks" "$LIVE_N"
+	if [ "$R_RC" = 0 ] && [ -n "$bare_kb" ] && [ -n "$R_KB" ]; then
+		per=$(awk -v a="$R_KB" -v b="$bare_kb" -v n="$LIVE_N" 'BEGIN { printf "%.1f", (a - b) * 1024 / n }')
+		verdict="OK"; awk -v p="$per" 'BEGIN { exit !(p > 48) }' && verdict="OVER the 48-byte target"
+		echo "live blocks: $LIVE_N x 32 bytes kept: peak RSS bare $(human_kb "$bare_kb"), memprof $(human_kb "$R_KB"):"
+		echo "             $per bytes of profiler memory per live block, all tables included (target <= 48: $verdict)"
+	else
+		echo "live blocks: memprof run FAILED ($(why_failed live-mp "$R_RC"))"
+	fi
+	echo
+fi
 
 # ---- the 90M-call snapshot ----
 if [ $have_memprof = 0 ]; then
