@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* memprof report: the header, heap summary and top allocation sites of one snapshot. */
-#include "cli.h"
+/* memprof report: the header, heap summary and top allocation sites of one snapshot, with
+ * its options; charts are in report_chart.c and the JSON output in report_json.c. */
+#include "report.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -9,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "cli.h"
 #include "numfmt.h"
 #include "snapshot_format.h"
 #include "snapshot_read.h"
@@ -20,31 +23,36 @@
 
 const char mp_report_help[] =
 	"Usage: memprof report [OPTIONS] SNAPSHOT\n"
-	"Print the heap summary of SNAPSHOT (a file written by libmemprof.so) and its top\n"
-	"allocation sites, by live bytes and by number of allocations.\n"
+	"Print the heap summary of SNAPSHOT (a file written by libmemprof.so), its top\n"
+	"allocation sites by live bytes, by number of allocations, by bytes allocated and\n"
+	"the temporary ones (every block freed), a chart of live bytes by site and a\n"
+	"histogram of allocation sizes. Frames are symbolized from the modules' files.\n"
 	"\n"
 	"Options:\n"
-	"  --top N        show the N biggest sites of each list (default 10)\n"
-	"  --frames N     show at most N frames of each site's stack (default 12)\n"
-	"  -h, --help     show this help and exit\n"
+	"  --top N            show the N biggest sites of each list (default 10)\n"
+	"  --sort KEY         show only one list: live, allocs, bytes or temporary\n"
+	"  --frames N         show at most N frames of each site's stack (default 12)\n"
+	"  --filter PATTERN   keep only sites with a frame whose function, source file or\n"
+	"                     module contains PATTERN\n"
+	"  --no-symbols       show frames as module+offset, without reading any module\n"
+	"  --no-color         no bold titles, even on a terminal\n"
+	"  --format FORMAT    text (default) or json\n"
+	"  -h, --help         show this help and exit\n"
 	"\n"
 	"Exit status: 0, or 2 on a usage error or an unreadable snapshot.\n";
 
-struct report_options {
-	uint64_t top;
-	uint64_t frames;
-	mp_symbolize_fn *symbolize;
-};
-
-/* Writes bytes from the snapshot with control characters replaced, so that a crafted
- * file cannot drive the terminal. */
-static void put_sanitized(const char *s, size_t n)
+void mp_put_sanitized(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
 		putchar(ch < 0x20 || ch == 0x7f ? '?' : ch);
 	}
+}
+
+void mp_title(const mp_report_t *r, const char *title)
+{
+	printf(r->color ? "\n\033[1m%s:\033[0m\n" : "\n%s:\n", title);
 }
 
 static bool needs_quotes(const char *arg, size_t n)
@@ -78,11 +86,11 @@ static void print_cmdline(const mp_snap_meta_t *m)
 				if (arg[i] == '\'')
 					fputs("'\\''", stdout);
 				else
-					put_sanitized(arg + i, 1);
+					mp_put_sanitized(arg + i, 1);
 			}
 			putchar('\'');
 		} else {
-			put_sanitized(arg, len);
+			mp_put_sanitized(arg, len);
 		}
 		start += len + 1;
 	}
@@ -96,9 +104,9 @@ static void print_header(const char *path, const mp_snapshot_t *s)
 	struct tm tm;
 
 	fputs("memprof report of ", stdout);
-	put_sanitized(path, strlen(path));
+	mp_put_sanitized(path, strlen(path));
 	fputs("\nprogram:  ", stdout);
-	put_sanitized(m->exe, strlen(m->exe));
+	mp_put_sanitized(m->exe, strlen(m->exe));
 	fputs("\ncommand:  ", stdout);
 	print_cmdline(m);
 	printf("\npid:      %" PRIu32, m->pid);
@@ -115,20 +123,21 @@ static void print_header(const char *path, const mp_snapshot_t *s)
 		printf("date:     %s\n", buf);
 	if (m->label[0]) {
 		fputs("label:    ", stdout);
-		put_sanitized(m->label, strlen(m->label));
+		mp_put_sanitized(m->label, strlen(m->label));
 		putchar('\n');
 	}
 }
 
-static void print_summary(const mp_snapshot_t *s)
+static void print_summary(const mp_report_t *r)
 {
+	const mp_snapshot_t *s = r->snap;
 	const mp_snap_totals_t *t = &s->totals;
 	char a[MP_FMT_U64_BYTES], b[MP_FMT_U64_BYTES], c[MP_FMT_U64_BYTES];
 	/* Only a snapshot taken as the process ends shows what it leaked "at exit". */
 	bool at_exit = s->meta.reason == MP_REASON_EXIT || s->meta.reason == MP_REASON_UNDERSCORE_EXIT ||
 		       s->meta.reason == MP_REASON_SIGNAL;
 
-	printf("\nHEAP SUMMARY:\n");
+	mp_title(r, "HEAP SUMMARY");
 	printf("    in use at %s: %s bytes in %s blocks\n", at_exit ? "exit" : "snapshot",
 	       mp_fmt_u64(t->live_bytes, a), mp_fmt_u64(t->live_blocks, b));
 	printf("  total heap usage: %s allocs, %s frees, %s bytes allocated\n",
@@ -170,12 +179,44 @@ static int by_allocs(const void *pa, const void *pb)
 	return (a->id > b->id) - (a->id < b->id);
 }
 
-static void print_site(const mp_snapshot_t *s, const struct report_options *o, size_t rank,
-		       const mp_snap_trace_t *t)
+static int by_bytes_allocated(const void *pa, const void *pb)
+{
+	const mp_snap_trace_t *a = *(const mp_snap_trace_t *const *)pa;
+	const mp_snap_trace_t *b = *(const mp_snap_trace_t *const *)pb;
+
+	if (a->bytes_allocated != b->bytes_allocated)
+		return a->bytes_allocated > b->bytes_allocated ? -1 : 1;
+	return by_allocs(pa, pb);
+}
+
+static bool has_live_blocks(const mp_snap_trace_t *t) { return mp_trace_live_blocks(t) != 0; }
+static bool has_allocs(const mp_snap_trace_t *t) { return t->allocs != 0; }
+/* Short-lived: allocated more than once and every block already freed. */
+static bool is_temporary(const mp_snap_trace_t *t) { return t->allocs >= 2 && t->frees == t->allocs; }
+
+const mp_site_table_t mp_site_tables[4] = {
+	{ MP_SORT_LIVE, "live", "TOP SITES BY LIVE BYTES", has_live_blocks, by_live_bytes },
+	{ MP_SORT_ALLOCS, "allocs", "TOP SITES BY NUMBER OF ALLOCATIONS", has_allocs, by_allocs },
+	{ MP_SORT_BYTES, "bytes", "TOP SITES BY BYTES ALLOCATED", has_allocs, by_bytes_allocated },
+	{ MP_SORT_TEMPORARY, "temporary", "TOP TEMPORARY SITES (ALL BLOCKS FREED)", is_temporary, by_allocs },
+};
+
+size_t mp_report_rank(mp_report_t *r, const mp_site_table_t *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n_kept; i++)
+		if (t->includes(r->kept[i]))
+			r->ranked[n++] = r->kept[i];
+	qsort(r->ranked, n, sizeof(*r->ranked), t->compare);
+	return n;
+}
+
+static void print_site(mp_report_t *r, size_t rank, const mp_snap_trace_t *t)
 {
 	char a[MP_FMT_U64_BYTES], b[MP_FMT_U64_BYTES], c[MP_FMT_U64_BYTES], d[MP_FMT_U64_BYTES];
-	char frame[512];
-	uint32_t shown = t->n_frames < o->frames ? t->n_frames : (uint32_t)o->frames;
+	char frame[1024];
+	uint32_t shown = t->n_frames < r->frames ? t->n_frames : (uint32_t)r->frames;
 
 	printf("#%zu live %s bytes in %s blocks, %s allocs (%s bytes) total\n", rank,
 	       mp_fmt_u64(mp_trace_live_bytes(t), a), mp_fmt_u64(mp_trace_live_blocks(t), b),
@@ -183,108 +224,181 @@ static void print_site(const mp_snapshot_t *s, const struct report_options *o, s
 	if (t->n_frames == 0)
 		printf("    (no stack trace)\n");
 	for (uint32_t i = 0; i < shown; i++) {
-		o->symbolize(s, t->frames[i], frame, sizeof(frame));
-		printf("    at 0x%" PRIx64 ": ", t->frames[i]);
-		put_sanitized(frame, strlen(frame));
-		putchar('\n');
+		const mp_frame_info_t *f = mp_symbolize(r->sym, t->frames[i]);
+
+		/* One line per function: inlined calls first, then the function they are in. */
+		for (uint32_t j = 0; j < f->n_lines; j++) {
+			mp_frame_format(r->snap, f, j, frame, sizeof(frame));
+			printf("    at 0x%" PRIx64 ": ", t->frames[i]);
+			mp_put_sanitized(frame, strlen(frame));
+			putchar('\n');
+		}
 	}
 	if (shown < t->n_frames)
 		printf("    ... %" PRIu32 " more frame%s (--frames)\n", t->n_frames - shown,
 		       t->n_frames - shown == 1 ? "" : "s");
 }
 
-/* Prints the o->top first sites of `sites` (n of them) after sorting with `compare`. */
-static void print_sites(const mp_snapshot_t *s, const struct report_options *o, const char *title,
-			const mp_snap_trace_t **sites, size_t n, int (*compare)(const void *, const void *))
+/* Prints the r->top first sites of table `t`. */
+static void print_sites(mp_report_t *r, const mp_site_table_t *t)
 {
-	size_t shown = n < o->top ? n : (size_t)o->top;
+	size_t n = mp_report_rank(r, t);
+	size_t shown = n < r->top ? n : (size_t)r->top;
 
-	qsort(sites, n, sizeof(*sites), compare);
-	printf("\n%s:\n", title);
+	mp_title(r, t->title);
 	if (n == 0)
 		printf("    (none)\n");
 	for (size_t i = 0; i < shown; i++) {
 		if (i)
 			putchar('\n');
-		print_site(s, o, i + 1, sites[i]);
+		print_site(r, i + 1, r->ranked[i]);
 	}
 	if (shown < n)
 		printf("\n... %zu more site%s (--top)\n", n - shown, n - shown == 1 ? "" : "s");
 }
 
-static int report(const char *path, const struct report_options *o)
+static bool contains(const char *s, const char *pattern) { return s && strstr(s, pattern); }
+
+/* Whether any frame of t names the filter pattern in its function, file or module path. */
+static bool matches_filter(mp_report_t *r, const mp_snap_trace_t *t)
+{
+	for (uint32_t i = 0; i < t->n_frames; i++) {
+		const mp_frame_info_t *f = mp_symbolize(r->sym, t->frames[i]);
+
+		if (f->module && contains(mp_module_path(r->snap, f->module), r->filter))
+			return true;
+		for (uint32_t j = 0; j < f->n_lines; j++)
+			if (contains(f->lines[j].function, r->filter) || contains(f->lines[j].file, r->filter))
+				return true;
+	}
+	return false;
+}
+
+static void print_text(mp_report_t *r)
+{
+	print_header(r->path, r->snap);
+	print_summary(r);
+	if (r->filter) {
+		printf("\nsites whose stack contains '");
+		mp_put_sanitized(r->filter, strlen(r->filter));
+		printf("': %zu of %zu\n", r->n_kept, r->snap->n_traces);
+	}
+	for (size_t i = 0; i < sizeof(mp_site_tables) / sizeof(mp_site_tables[0]); i++)
+		if (r->sort == MP_SORT_ALL || r->sort == mp_site_tables[i].sort)
+			print_sites(r, &mp_site_tables[i]);
+	mp_print_live_chart(r);
+	mp_print_size_histogram(r);
+}
+
+static int report(mp_report_t *r, bool json, bool symbols)
 {
 	mp_snapshot_t snap;
 	char err[512];
-	const mp_snap_trace_t **sites;
-	size_t n;
-	int rc = mp_snapshot_read(path, &snap, err, sizeof(err));
+	int rc = mp_snapshot_read(r->path, &snap, err, sizeof(err));
+	size_t n_traces = snap.n_traces ? snap.n_traces : 1;
 
 	if (rc < 0) {
 		mp_error("%s", err);
 		return MP_EXIT_USAGE;
 	}
-	sites = malloc((snap.n_traces ? snap.n_traces : 1) * sizeof(*sites));
-	if (!sites) {
-		mp_error("%s: out of memory", path);
-		mp_snapshot_free(&snap);
-		return MP_EXIT_USAGE;
+	r->snap = &snap;
+	r->kept = malloc(n_traces * sizeof(*r->kept));
+	r->ranked = malloc(n_traces * sizeof(*r->ranked));
+	r->sym = mp_symbolizer_new(&snap, symbols);
+	if (!r->kept || !r->ranked || !r->sym) {
+		mp_error("%s: out of memory", r->path);
+		rc = MP_EXIT_USAGE;
+		goto out;
 	}
-	print_header(path, &snap);
-	print_summary(&snap);
-
-	n = 0;
+	r->n_kept = 0;
 	for (size_t i = 0; i < snap.n_traces; i++)
-		if (mp_trace_live_blocks(&snap.traces[i]))
-			sites[n++] = &snap.traces[i];
-	print_sites(&snap, o, "TOP SITES BY LIVE BYTES", sites, n, by_live_bytes);
-
-	n = 0;
-	for (size_t i = 0; i < snap.n_traces; i++)
-		if (snap.traces[i].allocs)
-			sites[n++] = &snap.traces[i];
-	print_sites(&snap, o, "TOP SITES BY NUMBER OF ALLOCATIONS", sites, n, by_allocs);
-
-	free(sites);
-	mp_snapshot_free(&snap);
+		if (!r->filter || matches_filter(r, &snap.traces[i]))
+			r->kept[r->n_kept++] = &snap.traces[i];
+	if (json)
+		mp_print_json(r);
+	else
+		print_text(r);
+	rc = 0;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		mp_error("cannot write the report: %m");
-		return 1;
+		rc = 1;
 	}
-	return 0;
+out:
+	mp_symbolizer_free(r->sym);
+	free(r->kept);
+	free(r->ranked);
+	mp_snapshot_free(&snap);
+	return rc;
 }
 
 int mp_cmd_report(int argc, char **argv)
 {
+	enum { OPT_TOP = 256, OPT_FRAMES, OPT_SORT, OPT_FILTER, OPT_NO_SYMBOLS, OPT_NO_COLOR, OPT_FORMAT };
 	static const struct option longopts[] = {
-		{ "top", required_argument, NULL, 't' },
-		{ "frames", required_argument, NULL, 'f' },
+		{ "top", required_argument, NULL, OPT_TOP },
+		{ "frames", required_argument, NULL, OPT_FRAMES },
+		{ "sort", required_argument, NULL, OPT_SORT },
+		{ "filter", required_argument, NULL, OPT_FILTER },
+		{ "no-symbols", no_argument, NULL, OPT_NO_SYMBOLS },
+		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct report_options o = {
+	mp_report_t r = {
 		.top = DEFAULT_TOP,
 		.frames = DEFAULT_FRAMES,
-		.symbolize = mp_symbolize_module_offset,
+		.sort = MP_SORT_ALL,
 	};
+	bool json = false, symbols = true, color = true;
 	int c;
 
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 't':
-			if (mp_parse_uint(optarg, 1, 1000000, &o.top) < 0) {
+		case OPT_TOP:
+			if (mp_parse_uint(optarg, 1, 1000000, &r.top) < 0) {
 				mp_error("report: --top wants a number from 1 to 1000000, not '%s'", optarg);
 				return MP_EXIT_USAGE;
 			}
 			break;
-		case 'f':
-			if (mp_parse_uint(optarg, 0, MP_SNAP_MAX_FRAMES, &o.frames) < 0) {
+		case OPT_FRAMES:
+			if (mp_parse_uint(optarg, 0, MP_SNAP_MAX_FRAMES, &r.frames) < 0) {
 				mp_error("report: --frames wants a number from 0 to %u, not '%s'",
 					 MP_SNAP_MAX_FRAMES, optarg);
 				return MP_EXIT_USAGE;
 			}
+			break;
+		case OPT_SORT:
+			r.sort = MP_SORT_ALL;
+			for (size_t i = 0; i < sizeof(mp_site_tables) / sizeof(mp_site_tables[0]); i++)
+				if (strcmp(optarg, mp_site_tables[i].key) == 0)
+					r.sort = mp_site_tables[i].sort;
+			if (r.sort == MP_SORT_ALL) {
+				mp_error("report: --sort wants live, allocs, bytes or temporary, not '%s'", optarg);
+				return MP_EXIT_USAGE;
+			}
+			break;
+		case OPT_FILTER:
+			if (!optarg[0]) {
+				mp_error("report: --filter wants a non-empty pattern");
+				return MP_EXIT_USAGE;
+			}
+			r.filter = optarg;
+			break;
+		case OPT_NO_SYMBOLS:
+			symbols = false;
+			break;
+		case OPT_NO_COLOR:
+			color = false;
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
+				mp_error("report: --format wants text or json, not '%s'", optarg);
+				return MP_EXIT_USAGE;
+			}
+			json = strcmp(optarg, "json") == 0;
 			break;
 		case 'h':
 			fputs(mp_report_help, stdout);
@@ -298,5 +412,8 @@ int mp_cmd_report(int argc, char **argv)
 			 argc == optind ? "no snapshot given" : "give exactly one snapshot");
 		return MP_EXIT_USAGE;
 	}
-	return report(argv[optind], &o);
+	r.path = argv[optind];
+	/* Bold titles only for a person at a terminal; NO_COLOR (no-color.org) turns them off too. */
+	r.color = color && !json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	return report(&r, json, symbols);
 }

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* What the parts of memprof report share: options, the site tables, charts and JSON output. */
+#ifndef MEMPROF_REPORT_H
+#define MEMPROF_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snapshot_read.h"
+#include "symbolize.h"
+
+enum mp_sort { MP_SORT_ALL, MP_SORT_LIVE, MP_SORT_ALLOCS, MP_SORT_BYTES, MP_SORT_TEMPORARY };
+
+/* One ranking of allocation sites: which sites it includes and in which order. */
+typedef struct mp_site_table {
+	enum mp_sort sort;
+	const char *key;   /* --sort value and JSON name: "live", "allocs", ... */
+	const char *title; /* "TOP SITES BY LIVE BYTES" */
+	bool (*includes)(const mp_snap_trace_t *t);
+	int (*compare)(const void *a, const void *b); /* on const mp_snap_trace_t ** */
+} mp_site_table_t;
+
+extern const mp_site_table_t mp_site_tables[4];
+
+typedef struct mp_report {
+	const char *path;
+	const mp_snapshot_t *snap;
+	mp_symbolizer_t *sym;
+	uint64_t top, frames;
+	enum mp_sort sort;
+	const char *filter; /* NULL: every site */
+	bool color;
+	/* The traces that pass the filter, and room for one ranking of them. */
+	const mp_snap_trace_t **kept, **ranked;
+	size_t n_kept;
+} mp_report_t;
+
+/* Fills r->ranked with the kept sites table `t` includes, sorted; returns how many. */
+size_t mp_report_rank(mp_report_t *r, const mp_site_table_t *t);
+
+/* A short name for a site: the function (or module+offset) of its innermost frame outside
+ * the C and C++ runtime libraries and the loader, or of frame 0 when all are there. */
+void mp_site_name(mp_report_t *r, const mp_snap_trace_t *t, char *buf, size_t buf_bytes);
+
+/* Lowest and highest size of SIZES class i (floor(log2(size)) + 1 == i). */
+void mp_size_class_range(size_t i, uint64_t *lo, uint64_t *hi);
+
+/* The two charts of the text report, each at most 80 columns wide. */
+void mp_print_live_chart(mp_report_t *r);
+void mp_print_size_histogram(mp_report_t *r);
+
+/* The whole report as one JSON document on stdout (schema in memprof(1)). */
+void mp_print_json(mp_report_t *r);
+
+/* Writes s with control characters replaced by '?', so that a crafted file cannot drive the
+ * terminal. */
+void mp_put_sanitized(const char *s, size_t n);
+
+/* Starts and ends a section title, bold when colour is on. */
+void mp_title(const mp_report_t *r, const char *title);
+
+#endif

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/* The ASCII charts of memprof report: live bytes of the top sites, and the histogram of
+ * allocation sizes from the SIZES section. Every line fits in 80 columns. */
+#include "report.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "numfmt.h"
+#include "symbolize.h"
+
+#define NAME_COLS 30
+#define LIVE_BAR_COLS 30
+#define SIZE_LABEL_COLS 15
+#define SIZE_BAR_COLS 36
+
+/* Module basenames whose frames say little about who allocated: the allocator's callers
+ * inside the C and C++ runtimes and the loader. */
+static bool is_runtime_module(const char *base)
+{
+	static const char *const prefixes[] = { "libc.so", "libc-", "libstdc++", "libgcc_s", "ld-linux",
+						"libmemprof", NULL };
+
+	for (size_t i = 0; prefixes[i]; i++)
+		if (strncmp(base, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+static void frame_name(mp_report_t *r, const mp_frame_info_t *f, char *buf, size_t buf_bytes)
+{
+	if (f->kind == MP_FRAME_SOURCE || f->kind == MP_FRAME_SYMBOL) {
+		snprintf(buf, buf_bytes, "%s", f->lines[0].function ? f->lines[0].function : "???");
+		return;
+	}
+	mp_frame_format(r->snap, f, 0, buf, buf_bytes);
+}
+
+void mp_site_name(mp_report_t *r, const mp_snap_trace_t *t, char *buf, size_t buf_bytes)
+{
+	if (t->n_frames == 0) {
+		snprintf(buf, buf_bytes, "(no stack trace)");
+		return;
+	}
+	for (uint32_t i = 0; i < t->n_frames; i++) {
+		const mp_frame_info_t *f = mp_symbolize(r->sym, t->frames[i]);
+
+		if (f->module && !is_runtime_module(mp_module_basename(r->snap, f->module))) {
+			frame_name(r, f, buf, buf_bytes);
+			return;
+		}
+	}
+	frame_name(r, mp_symbolize(r->sym, t->frames[0]), buf, buf_bytes);
+}
+
+/* "1023 B", "1.5 KiB", "12.0 MiB": at most 10 characters. */
+static void fmt_bytes_short(uint64_t v, char *buf, size_t buf_bytes)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double d = (double)v;
+	size_t u = 0;
+
+	if (v < 1024) {
+		snprintf(buf, buf_bytes, "%" PRIu64 " B", v);
+		return;
+	}
+	d /= 1024;
+	while (d >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, buf_bytes, "%.1f %s", d, units[u]);
+}
+
+static void put_bar(uint64_t v, uint64_t max, int cols)
+{
+	int n = max ? (int)((double)v * cols / (double)max + 0.5) : 0;
+
+	if (v && n == 0)
+		n = 1;
+	for (int i = 0; i < cols; i++)
+		putchar(i < n ? '#' : ' ');
+}
+
+void mp_print_live_chart(mp_report_t *r)
+{
+	size_t n = mp_report_rank(r, &mp_site_tables[0]);
+	size_t shown = n < r->top ? n : (size_t)r->top;
+	uint64_t max = shown ? mp_trace_live_bytes(r->ranked[0]) : 0;
+	char name[256], value[32];
+
+	mp_title(r, "LIVE BYTES BY SITE");
+	if (shown == 0)
+		printf("    (none)\n");
+	for (size_t i = 0; i < shown; i++) {
+		size_t len;
+
+		mp_site_name(r, r->ranked[i], name, sizeof(name));
+		len = strlen(name);
+		/* Long (C++) names keep their start, which says the most. */
+		if (len > NAME_COLS)
+			memcpy(name + NAME_COLS - 3, "...", 4);
+		printf("  ");
+		mp_put_sanitized(name, strlen(name));
+		printf("%*s |", NAME_COLS - (int)strlen(name), "");
+		put_bar(mp_trace_live_bytes(r->ranked[i]), max, LIVE_BAR_COLS);
+		fmt_bytes_short(mp_trace_live_bytes(r->ranked[i]), value, sizeof(value));
+		printf(" %s\n", value);
+	}
+}
+
+void mp_size_class_range(size_t i, uint64_t *lo, uint64_t *hi)
+{
+	*lo = i == 0 ? 0 : 1ull << (i - 1);
+	*hi = i == 0 ? 0 : i >= 64 ? UINT64_MAX : (1ull << i) - 1;
+}
+
+/* "0 B", "16-31 B", then from 64 KiB on "64-127 KiB" (each class from a power of two to just
+ * under the next). */
+static void size_label(size_t i, char *buf, size_t buf_bytes)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	uint64_t lo, hi;
+	size_t u = 0;
+
+	mp_size_class_range(i, &lo, &hi);
+	if (i == 0) {
+		snprintf(buf, buf_bytes, "0 B");
+		return;
+	}
+	if (lo == hi) {
+		snprintf(buf, buf_bytes, "%" PRIu64 " B", lo);
+		return;
+	}
+	while (lo >= 65536) {
+		lo >>= 10;
+		hi >>= 10;
+		u++;
+	}
+	snprintf(buf, buf_bytes, "%" PRIu64 "-%" PRIu64 " %s", lo, hi, units[u]);
+}
+
+void mp_print_size_histogram(mp_report_t *r)
+{
+	const mp_snapshot_t *s = r->snap;
+	size_t first = s->n_size_classes, last = 0;
+	uint64_t max = 0;
+	char label[64], count[MP_FMT_U64_BYTES];
+
+	for (size_t i = 0; i < s->n_size_classes; i++) {
+		if (!s->size_classes[i])
+			continue;
+		if (first == s->n_size_classes)
+			first = i;
+		last = i;
+		if (s->size_classes[i] > max)
+			max = s->size_classes[i];
+	}
+	mp_title(r, "ALLOCATION SIZES (all sites)");
+	if (first == s->n_size_classes) {
+		printf("    (none)\n");
+		return;
+	}
+	for (size_t i = first; i <= last; i++) {
+		size_label(i, label, sizeof(label));
+		printf("%*s |", SIZE_LABEL_COLS, label);
+		put_bar(s->size_classes[i], max, SIZE_BAR_COLS);
+		printf(" %s\n", mp_fmt_u64(s->size_classes[i], count));
+	}
+}

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/* memprof report --format json: the report's content as one JSON document (schema in
+ * memprof(1)): meta, totals, the site tables as lists of site ids, the sites with their
+ * symbolized frames, and the allocation size classes. */
+#include "report.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "snapshot_format.h"
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+
+	if (s[0] >= 0xf5 || len == 0 || len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* A JSON string: valid UTF-8 as is, control characters escaped, and any other byte (a path
+ * is not always text) as the code point of the same value, so that the output is valid JSON
+ * for any input. */
+static void put_json_string_n(const char *s, size_t n)
+{
+	putchar('"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			printf("\\u%04x", ch);
+		else if (ch >= 0x80) {
+			size_t len = utf8_len((const unsigned char *)s + i, n - i);
+
+			if (len) {
+				fwrite(s + i, 1, len, stdout);
+				i += len - 1;
+			} else {
+				printf("\\u%04x", ch);
+			}
+		} else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+static void put_json_string(const char *s)
+{
+	if (s)
+		put_json_string_n(s, strlen(s));
+	else
+		fputs("null", stdout);
+}
+
+static void put_meta(const mp_report_t *r)
+{
+	const mp_snap_meta_t *m = &r->snap->meta;
+	size_t n = m->cmdline_bytes, start = 0;
+	bool first = true;
+
+	printf("\"meta\":{\"pid\":%" PRIu32 ",\"ppid\":%" PRIu32 ",\"fork_child\":%s,\"exe\":", m->pid,
+	       m->ppid, (m->flags & MP_META_FORK_CHILD) ? "true" : "false");
+	put_json_string(m->exe);
+	printf(",\"cmdline\":[");
+	if (n && m->cmdline[n - 1] == '\0')
+		n--;
+	while (n && start <= n) {
+		size_t len = strnlen(m->cmdline + start, n - start);
+
+		printf("%s", first ? "" : ",");
+		put_json_string_n(m->cmdline + start, len);
+		first = false;
+		start += len + 1;
+	}
+	printf("],\"reason\":\"%s\",\"seq\":%" PRIu32 ",\"start_realtime_ns\":%" PRIu64
+	       ",\"snapshot_realtime_ns\":%" PRIu64 ",\"run_time_ns\":%" PRIu64 ",\"max_frames\":%" PRIu32
+	       ",\"label\":",
+	       mp_snap_reason_name(m->reason), m->seq, m->start_realtime_ns, m->snapshot_realtime_ns,
+	       m->run_time_ns, m->max_frames);
+	put_json_string(m->label[0] ? m->label : NULL);
+	putchar('}');
+}
+
+static void put_totals(const mp_snap_totals_t *t)
+{
+	printf("\"totals\":{\"allocs\":%" PRIu64 ",\"frees\":%" PRIu64 ",\"bytes_allocated\":%" PRIu64
+	       ",\"bytes_freed\":%" PRIu64 ",\"live_bytes\":%" PRIu64 ",\"live_blocks\":%" PRIu64
+	       ",\"peak_bytes\":%" PRIu64 ",\"peak_time_ns\":%" PRIu64 ",\"untracked_frees\":%" PRIu64
+	       ",\"lost_allocs\":%" PRIu64 "}",
+	       t->allocs, t->frees, t->bytes_allocated, t->bytes_freed, t->live_bytes, t->live_blocks,
+	       t->peak_bytes, t->peak_time_ns, t->untracked_frees, t->lost_allocs);
+}
+
+static const char *const kind_names[] = {
+	[MP_FRAME_UNKNOWN] = "unknown",
+	[MP_FRAME_MODULE_OFFSET] = "module",
+	[MP_FRAME_SYMBOL] = "symbol",
+	[MP_FRAME_SOURCE] = "source",
+};
+
+static void put_frame_line(const mp_report_t *r, const mp_frame_info_t *f, uint32_t j)
+{
+	const mp_frame_line_t *l = &f->lines[j];
+
+	printf("{\"addr\":\"0x%" PRIx64 "\",\"kind\":\"%s\",\"module\":", f->addr, kind_names[f->kind]);
+	put_json_string(f->module ? mp_module_path(r->snap, f->module) : NULL);
+	printf(",\"offset\":");
+	if (f->module)
+		printf("\"0x%" PRIx64 "\"", f->offset);
+	else
+		fputs("null", stdout);
+	printf(",\"function\":");
+	put_json_string(l->function);
+	printf(",\"file\":");
+	put_json_string(l->file);
+	printf(",\"line\":");
+	if (l->line)
+		printf("%" PRIu32, l->line);
+	else
+		fputs("null", stdout);
+	printf(",\"inlined\":%s}", l->inlined ? "true" : "false");
+}
+
+static void put_site(mp_report_t *r, const mp_snap_trace_t *t)
+{
+	uint32_t shown = t->n_frames < r->frames ? t->n_frames : (uint32_t)r->frames;
+	char name[256];
+	bool first = true;
+
+	mp_site_name(r, t, name, sizeof(name));
+	printf("{\"id\":%" PRIu32 ",\"name\":", t->id);
+	put_json_string(name);
+	printf(",\"live_bytes\":%" PRIu64 ",\"live_blocks\":%" PRIu64 ",\"allocs\":%" PRIu64
+	       ",\"frees\":%" PRIu64 ",\"bytes_allocated\":%" PRIu64 ",\"bytes_freed\":%" PRIu64
+	       ",\"n_frames\":%" PRIu32 ",\"frames\":[",
+	       mp_trace_live_bytes(t), mp_trace_live_blocks(t), t->allocs, t->frees, t->bytes_allocated,
+	       t->bytes_freed, t->n_frames);
+	for (uint32_t i = 0; i < shown; i++) {
+		const mp_frame_info_t *f = mp_symbolize(r->sym, t->frames[i]);
+
+		for (uint32_t j = 0; j < f->n_lines; j++) {
+			printf("%s\n    ", first ? "" : ",");
+			put_frame_line(r, f, j);
+			first = false;
+		}
+	}
+	printf("]}");
+}
+
+static int by_id(const void *pa, const void *pb)
+{
+	const mp_snap_trace_t *a = *(const mp_snap_trace_t *const *)pa;
+	const mp_snap_trace_t *b = *(const mp_snap_trace_t *const *)pb;
+
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+void mp_print_json(mp_report_t *r)
+{
+	const size_t n_tables = sizeof(mp_site_tables) / sizeof(mp_site_tables[0]);
+	const mp_snap_trace_t **listed = calloc(r->n_kept ? r->n_kept : 1, sizeof(*listed));
+	size_t n_listed = 0;
+	bool first = true;
+
+	if (!listed) {
+		fputs("{\"error\":\"out of memory\"}\n", stdout);
+		return;
+	}
+	printf("{\"snapshot\":");
+	put_json_string(r->path);
+	printf(",\"version\":%" PRIu32 ",\n", r->snap->version);
+	put_meta(r);
+	printf(",\n");
+	put_totals(&r->snap->totals);
+	printf(",\n\"filter\":");
+	put_json_string(r->filter);
+	printf(",\n\"tables\":{");
+	for (size_t k = 0; k < n_tables; k++) {
+		const mp_site_table_t *t = &mp_site_tables[k];
+		size_t n, shown;
+
+		if (r->sort != MP_SORT_ALL && r->sort != t->sort)
+			continue;
+		n = mp_report_rank(r, t);
+		shown = n < r->top ? n : (size_t)r->top;
+		printf("%s\"%s\":{\"total_sites\":%zu,\"site_ids\":[", first ? "" : ",", t->key, n);
+		first = false;
+		for (size_t i = 0; i < shown; i++) {
+			bool seen = false;
+
+			printf("%s%" PRIu32, i ? "," : "", r->ranked[i]->id);
+			for (size_t j = 0; j < n_listed && !seen; j++)
+				seen = listed[j] == r->ranked[i];
+			if (!seen)
+				listed[n_listed++] = r->ranked[i];
+		}
+		printf("]}");
+	}
+	printf("},\n\"sites\":[");
+	qsort(listed, n_listed, sizeof(*listed), by_id);
+	for (size_t i = 0; i < n_listed; i++) {
+		printf("%s\n  ", i ? "," : "");
+		put_site(r, listed[i]);
+	}
+	printf("],\n\"size_classes\":[");
+	first = true;
+	for (size_t i = 0; i < r->snap->n_size_classes; i++) {
+		uint64_t lo, hi;
+
+		if (!r->snap->size_classes[i])
+			continue;
+		mp_size_class_range(i, &lo, &hi);
+		printf("%s{\"min_bytes\":%" PRIu64 ",\"max_bytes\":%" PRIu64 ",\"allocs\":%" PRIu64 "}",
+		       first ? "" : ",", lo, hi, r->snap->size_classes[i]);
+		first = false;
+	}
+	printf("]}\n");
+	free(listed);
+}
