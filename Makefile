@@ -30,7 +30,7 @@ CLI_OBJ     := $(CLI_SRC:src/%.c=$(BUILD)/src/%.o)
 # out of the host's namespace, initial-exec TLS only.
 PRELOAD_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-omit-frame-pointer
 PRELOAD_LIBS   := -lz -ldl -lpthread
-CLI_LIBS       := -lz -ldw -lelf -lstdc++
+CLI_LIBS       := -lz -ldw -lelf -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 
 .PHONY: all check demo deps bench asan debug install uninstall clean samples
 all: $(BUILD)/libmemprof.so $(BUILD)/memprof
