@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <uthash.h>
 
 #include "cli.h"
@@ -198,12 +199,14 @@ static struct module_state *open_module(mp_symbolizer_t *sym, size_t i)
 	const char *path = mp_module_path(sym->snap, m);
 	const unsigned char *bits;
 	GElf_Addr vaddr;
+	struct stat st;
 	int n;
 
 	if (ms->status != MODULE_UNTRIED)
 		return ms->status == MODULE_OPEN ? ms : NULL;
 	ms->status = MODULE_UNUSABLE;
-	if (!path[0] || path[0] != '/')
+	/* Only regular files: a crafted snapshot could name a FIFO or a device. */
+	if (path[0] != '/' || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return NULL;
 	ms->dwfl = dwfl_begin(&offline_callbacks);
 	if (!ms->dwfl)
