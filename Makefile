@@ -28,7 +28,9 @@ CLI_OBJ     := $(CLI_SRC:src/%.c=$(BUILD)/src/%.o)
 
 # The preload library: hidden visibility, its own copies of libunwind and zlib symbols kept
 # out of the host's namespace, initial-exec TLS only.
-PRELOAD_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-omit-frame-pointer
+# LTO lets the hooks inline the table and counter code across files (about 10% of churn).
+PRELOAD_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-omit-frame-pointer \
+	-flto=auto -ffat-lto-objects
 PRELOAD_LIBS   := -lz -ldl -lpthread
 CLI_LIBS       := -lz -ldw -lelf -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 
@@ -43,7 +45,7 @@ $(BUILD)/preload $(BUILD)/src $(BUILD)/tests $(BUILD)/samples $(BUILD)/tools:
 	mkdir -p $@
 
 $(BUILD)/libmemprof.so: $(PRELOAD_OBJ) preload/libmemprof.map
-	$(CC) -shared -o $@ $(PRELOAD_OBJ) -Wl,--version-script=preload/libmemprof.map \
+	$(CC) -shared $(OPT) -flto=auto -o $@ $(PRELOAD_OBJ) -Wl,--version-script=preload/libmemprof.map \
 		-Wl,--exclude-libs,ALL -Wl,-z,now $(PRELOAD_LIBS)
 $(BUILD)/memprof: $(CLI_OBJ)
 	$(CC) -o $@ $(CLI_OBJ) $(CLI_LIBS)
