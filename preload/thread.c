@@ -6,10 +6,15 @@
 
 #include <pthread.h>
 #include <string.h>
+#include <sys/mman.h>
 
 struct mp_heap mp_heap;
 
 static MP_TLS struct mp_thread *self;
+/* Set once this thread's state went back to the free list: glibc frees the thread's own
+ * buffers after the key destructors (__libc_thread_freeres), and those frees must not take
+ * a state that nothing would return again. */
+static MP_TLS int exited;
 static _Atomic(struct mp_thread *) all;
 static struct mp_thread *free_list;
 static mp_spinlock_t free_lock;
@@ -138,6 +143,7 @@ static void thread_exit(void *arg)
 		th->size_classes[i] = 0;
 	}
 	self = NULL;
+	exited = 1;
 	atomic_fetch_sub(&mp_heap.n_threads, 1);
 	mp_spin_lock(&free_lock);
 	th->next_free = free_list;
@@ -156,17 +162,24 @@ struct mp_thread *mp_thread_get(void)
 {
 	if (MP_LIKELY(self != NULL))
 		return self;
+	if (exited)
+		return NULL;
 	mp_spin_lock(&free_lock);
 	struct mp_thread *th = free_list;
 	if (th)
 		free_list = th->next_free;
 	mp_spin_unlock(&free_lock);
 	if (th) {
+		/* Give the old cache's pages back rather than clearing them one by one; the list
+		 * link and the cache counters (summed over every state) stay. */
+		struct mp_thread *next_all = th->next_all;
 		uint64_t hits = th->cache_hits, misses = th->cache_misses, mismatches = th->cache_mismatches;
-		mp_thread_cache_reset(th);
-		th->cache_hits = hits; /* counters stay: they are summed over every state */
+		madvise(th, sizeof(*th) + mp_thread_cache_bytes(), MADV_DONTNEED);
+		th->next_all = next_all;
+		th->cache_hits = hits;
 		th->cache_misses = misses;
 		th->cache_mismatches = mismatches;
+		mp_thread_cache_reset(th);
 	} else {
 		th = mp_map(sizeof(*th) + mp_thread_cache_bytes());
 		if (!th)
@@ -183,6 +196,11 @@ struct mp_thread *mp_thread_get(void)
 	/* Low key numbers need no allocation; anything it does allocate is unrecorded. */
 	pthread_setspecific(exit_key, th);
 	return th;
+}
+
+struct mp_thread *mp_thread_self(void)
+{
+	return self;
 }
 
 struct mp_thread *mp_thread_list(void)
