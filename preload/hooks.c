@@ -130,6 +130,8 @@ void mp_fail(const char *what)
 
 /* ---- recording; called with the guard set ---- */
 
+static inline void drain_if_needed(struct mp_thread *th);
+
 static void record_alloc(void *p, size_t size, uintptr_t cfa, uintptr_t ra)
 {
 	struct mp_thread *th = mp_thread_get();
@@ -148,6 +150,7 @@ static void record_alloc(void *p, size_t size, uintptr_t cfa, uintptr_t ra)
 		atomic_fetch_add_explicit(&tr->bytes_allocated, size, memory_order_relaxed);
 		atomic_fetch_add(&mp_heap.live_bytes, (int64_t)size);
 	}
+	drain_if_needed(th);
 	if (MP_UNLIKELY(mp_live_insert((uintptr_t)p, MP_META(size, tr->id)) < 0))
 		mp_fail("out of memory for the table of live blocks");
 }
@@ -178,6 +181,54 @@ static void record_free(void *p)
 		atomic_fetch_add_explicit(&mp_heap.untracked_frees, 1, memory_order_relaxed);
 }
 
+/* A free() that arrives while this thread is inside a hook comes from a signal handler. The
+ * block is freed at once, as without the profiler (the program's timing inside glibc stays
+ * its own), but its removal from the live table waits for the hook: entering the table from
+ * inside itself could wait on this very thread. The removals are done before this thread
+ * inserts anything, so a reused address never meets its stale entry. Async-signal-safe. */
+static void defer_removal(void *p)
+{
+	struct mp_thread *th = mp_thread_self();
+	if (!th || !atomic_load_explicit(&mp_active, memory_order_relaxed))
+		return;
+	for (;;) {
+		int n = __atomic_load_n(&th->n_deferred, __ATOMIC_SEQ_CST);
+		if (n >= MP_DEFERRED_FREES)
+			return; /* the entry stays stale: counted live, like before this existed */
+		th->deferred[n] = p;
+		if (__atomic_compare_exchange_n(&th->n_deferred, &n, n + 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			return;
+	}
+}
+
+static void drain_deferred(struct mp_thread *th)
+{
+	for (;;) {
+		int n = __atomic_load_n(&th->n_deferred, __ATOMIC_SEQ_CST);
+		if (n == 0)
+			return;
+		void *p = th->deferred[n - 1];
+		if (!__atomic_compare_exchange_n(&th->n_deferred, &n, n - 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			continue; /* a handler added one meanwhile */
+		uint64_t meta;
+		if (mp_live_remove((uintptr_t)p, &meta))
+			count_free(meta);
+	}
+}
+
+static inline void drain_if_needed(struct mp_thread *th)
+{
+	if (MP_UNLIKELY(th && __atomic_load_n(&th->n_deferred, __ATOMIC_SEQ_CST)))
+		drain_deferred(th);
+}
+
+/* Leave an allocator hook: finish the removals deferred meanwhile, then clear the guard. */
+static inline void leave_hook(void)
+{
+	drain_if_needed(mp_thread_self());
+	mp_guard = 0;
+}
+
 static int recording(void)
 {
 	return !mp_guard && atomic_load_explicit(&mp_active, memory_order_relaxed);
@@ -191,14 +242,14 @@ static inline __attribute__((always_inline)) void *do_malloc(size_t size, uintpt
 		return boot_alloc(size, 16);
 	if (!recording())
 		return real.malloc(size);
-	mp_guard = 1;
+	mp_guard = MP_IN_HOOK;
 	void *p = real.malloc(size);
 	if (p) {
 		int e = errno;
 		record_alloc(p, size, cfa, ra);
 		errno = e;
 	}
-	mp_guard = 0;
+	leave_hook();
 	return p;
 }
 
@@ -214,14 +265,16 @@ EXPORT void free(void *p)
 	if (MP_UNLIKELY(!resolve()))
 		return; /* only dlsym runs before this, and what it frees came from the bootstrap */
 	if (!recording()) {
+		if (mp_guard == MP_IN_HOOK)
+			defer_removal(p);
 		real.free(p);
 		return;
 	}
 	int e = errno;
-	mp_guard = 1;
+	mp_guard = MP_IN_HOOK;
 	record_free(p);
 	real.free(p);
-	mp_guard = 0;
+	leave_hook();
 	errno = e;
 }
 
@@ -235,14 +288,14 @@ EXPORT void *calloc(size_t n, size_t size)
 		return boot_alloc(n * size, 16); /* static, so already zero */
 	if (!recording())
 		return real.calloc(n, size);
-	mp_guard = 1;
+	mp_guard = MP_IN_HOOK;
 	void *p = real.calloc(n, size);
 	if (p) {
 		int e = errno;
 		record_alloc(p, n * size, CALLER_CFA, CALLER_RA);
 		errno = e;
 	}
-	mp_guard = 0;
+	leave_hook();
 	return p;
 }
 
@@ -264,7 +317,7 @@ static inline __attribute__((always_inline)) void *do_realloc(void *p, size_t si
 		return NULL;
 	if (!recording())
 		return real.realloc(p, size);
-	mp_guard = 1;
+	mp_guard = MP_IN_HOOK;
 	uint64_t meta;
 	int tracked = mp_live_remove((uintptr_t)p, &meta);
 	void *q = real.realloc(p, size);
@@ -281,7 +334,7 @@ static inline __attribute__((always_inline)) void *do_realloc(void *p, size_t si
 		mp_fail("out of memory for the table of live blocks");
 	}
 	errno = e;
-	mp_guard = 0;
+	leave_hook();
 	return q;
 }
 
@@ -304,14 +357,14 @@ EXPORT void *reallocarray(void *p, size_t n, size_t size)
 #define ALIGNED_HOOK(call, size_expr)                                   \
 	if (!recording())                                               \
 		return call;                                            \
-	mp_guard = 1;                                                   \
+	mp_guard = MP_IN_HOOK;                                          \
 	void *p = call;                                                 \
 	if (p) {                                                        \
 		int e = errno;                                          \
 		record_alloc(p, (size_expr), CALLER_CFA, CALLER_RA);    \
 		errno = e;                                              \
 	}                                                               \
-	mp_guard = 0;                                                   \
+	leave_hook();                                                   \
 	return p
 
 static int is_pow2(size_t a)
@@ -330,11 +383,11 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
 	if (!recording())
 		return real.posix_memalign(out, align, size);
 	int e = errno;
-	mp_guard = 1;
+	mp_guard = MP_IN_HOOK;
 	int r = real.posix_memalign(out, align, size);
 	if (r == 0)
 		record_alloc(*out, size, CALLER_CFA, CALLER_RA);
-	mp_guard = 0;
+	leave_hook();
 	errno = e;
 	return r;
 }
@@ -443,8 +496,12 @@ static void final_snapshot(unsigned reason)
 
 __attribute__((noreturn)) static void exit_common(void (*fn)(int), int status)
 {
-	mp_guard = 1;
-	final_snapshot(MP_REASON_UNDERSCORE_EXIT);
+	/* A vfork child shares this process's memory and this thread's TLS: it must leave both
+	 * as they are (getpid differs there), or the parent would resume with its guard set. */
+	if (initialized && getpid() == my_pid) {
+		mp_guard = 1;
+		final_snapshot(MP_REASON_UNDERSCORE_EXIT);
+	}
 	if (fn)
 		fn(status);
 	syscall(SYS_exit_group, status);

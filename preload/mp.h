@@ -19,6 +19,7 @@
 /* Set while this thread runs profiler code: nested allocator calls (from libunwind, zlib,
  * dlsym, libc) go straight to the real allocator, unrecorded. */
 extern MP_TLS int mp_guard;
+#define MP_IN_HOOK 2 /* mp_guard's value inside an allocator hook (1: other profiler code) */
 
 /* ---- options.c: settings read once by the constructor ---- */
 struct mp_options {
@@ -119,6 +120,7 @@ void mp_unwind_stats(struct mp_unwind_stats *out);
 /* ---- thread.c: per-thread state (from mmap, recycled when threads exit) ---- */
 #define MP_SIZE_CLASSES 64
 #define MP_PENDING_TRACES 1024
+#define MP_DEFERRED_FREES 32
 struct mp_thread {
 	struct mp_thread *next_all;   /* list of every state, for summing at snapshot time */
 	struct mp_thread *next_free;
@@ -131,9 +133,14 @@ struct mp_thread {
 	} pending[MP_PENDING_TRACES];
 	uint64_t size_classes[MP_SIZE_CLASSES];
 	uint64_t cache_hits, cache_misses, cache_mismatches;
+	/* Frees that reached free() while this thread was inside a hook (a signal handler's):
+	 * done by the hook when it leaves, so that the block leaves the live table first. */
+	void *deferred[MP_DEFERRED_FREES];
+	int n_deferred;
 	unsigned char cache[];        /* unwind.c's per-thread trace cache */
 };
 struct mp_thread *mp_thread_get(void); /* NULL when no state can be had */
+struct mp_thread *mp_thread_self(void); /* this thread's state if it has one; never creates */
 int mp_thread_init(void);
 struct mp_thread *mp_thread_list(void);
 /* Heap totals kept across threads. */
