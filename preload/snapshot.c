@@ -135,8 +135,10 @@ struct counts {
 	uint64_t allocs, frees, bytes, freed;
 };
 
-/* Counts other threads hold in their pending slots, per trace id: read, never written, so
- * that no thread's state is disturbed. From mmap for the length of one snapshot. */
+/* Every trace's counts, read once per snapshot so that the totals and the per-trace figures
+ * agree: first what other threads hold in their pending slots (read, never written, so that
+ * no thread's state is disturbed), then the records' own counters. From mmap for the length
+ * of one snapshot. */
 static struct counts *extra;
 static size_t extra_bytes;
 
@@ -209,6 +211,8 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 		const struct mp_trace *t = mp_trace_by_id(id);
 		struct counts c;
 		read_counts(t, &c);
+		if (extra)
+			extra[id] = c; /* from here on, extra holds the final figures */
 		sum.allocs += c.allocs;
 		sum.frees += c.frees;
 		sum.bytes += c.bytes;
@@ -255,7 +259,10 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 	for (uint32_t id = 0; id < n_traces; id++) {
 		const struct mp_trace *t = mp_trace_by_id(id);
 		struct counts c;
-		read_counts(t, &c);
+		if (extra)
+			c = extra[id];
+		else
+			read_counts(t, &c);
 		put_u32(o, t->id);
 		put_u32(o, t->n_frames);
 		put_u64(o, c.allocs);

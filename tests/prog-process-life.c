@@ -8,8 +8,15 @@
  *   dlopen    loads argv[2], calls its plugin_alloc() (which allocates), frees that, dlcloses
  *   deep      allocations from recursion of varied depth, through two call paths
  *   fork-threads  forks while 4 other threads are inside malloc/free, 20 times; each child
- *             allocates and exits normally */
+ *             allocates and exits normally
+ *   vfork     vfork, the child's exec fails and it calls _exit; then the parent leaks 1000 x 100
+ *   sigfree   a timer signal handler frees and allocates blocks while main churns; all freed
+ *   thread-exit  500 threads each calling strerror() on an unknown errno (glibc frees its
+ *             buffer after the thread's key destructors); prints VmRSS growth in kB
+ *   busy-exit 3 threads allocate from 600 call sites while main calls exit() */
 #include <dlfcn.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,6 +64,61 @@ __attribute__((noinline)) static int deep(int depth, int path)
 }
 
 static volatile int stop;
+
+#define SIG_SLOTS 64
+static void *volatile sig_slots[SIG_SLOTS];
+static volatile unsigned sig_k;
+
+/* Not async-signal-safe, like many real handlers: what matters is that the profiler changes
+ * nothing about it and counts it right. */
+static void sig_handler(int s)
+{
+	(void)s;
+	unsigned i = sig_k++ % SIG_SLOTS;
+	free(sig_slots[i]);
+	sig_slots[i] = malloc(1000 + 16 * (sig_k % 4000));
+}
+
+static void *strerror_thread(void *arg)
+{
+	(void)arg;
+	sink = strerror(12345);
+	void *p = malloc(10);
+	free(p);
+	return NULL;
+}
+
+static long vm_rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long v = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			v = atol(line + 6);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+typedef void *(*alloc_fn)(size_t);
+#define SITE(n) __attribute__((noinline)) static void *site##n(size_t s) { void *p = malloc(s + n); sink = p; return p; }
+#define SITES10(d) SITE(d##0) SITE(d##1) SITE(d##2) SITE(d##3) SITE(d##4) SITE(d##5) SITE(d##6) SITE(d##7) SITE(d##8) SITE(d##9)
+SITES10(1) SITES10(2) SITES10(3) SITES10(4) SITES10(5) SITES10(6)
+#define REF10(d) site##d##0, site##d##1, site##d##2, site##d##3, site##d##4, site##d##5, site##d##6, site##d##7, site##d##8, site##d##9
+static alloc_fn const many_sites[] = { REF10(1), REF10(2), REF10(3), REF10(4), REF10(5), REF10(6) };
+
+static void *busy(void *arg)
+{
+	unsigned r = (unsigned)(uintptr_t)arg;
+	for (;;) {
+		r = r * 1103515245u + 12345u;
+		void *p = many_sites[(r >> 8) % 60]((r >> 20) & 63);
+		if (r & 1)
+			free(p);
+	}
+	return NULL;
+}
 
 static void *churn(void *arg)
 {
@@ -141,6 +203,51 @@ int main(int argc, char **argv)
 		for (int t = 0; t < 4; t++)
 			pthread_join(th[t], NULL);
 		return 0;
+	}
+	if (!strcmp(what, "vfork")) {
+		pid_t pid = vfork();
+		if (pid == 0) {
+			execl("/nonexistent/program", "x", (char *)NULL);
+			_exit(127);
+		}
+		int st;
+		waitpid(pid, &st, 0);
+		leak(1000, 100);
+		return WIFEXITED(st) && WEXITSTATUS(st) == 127 ? 0 : 1;
+	}
+	if (!strcmp(what, "sigfree")) {
+		for (int i = 0; i < SIG_SLOTS; i++)
+			sig_slots[i] = malloc(48);
+		signal(SIGALRM, sig_handler);
+		struct itimerval it = { { 0, 50 }, { 0, 50 } }, off = { { 0, 0 }, { 0, 0 } };
+		setitimer(ITIMER_REAL, &it, NULL);
+		for (long i = 0; i < 3000000; i++) {
+			void *p = malloc(48);
+			sink = p;
+			free(p);
+		}
+		setitimer(ITIMER_REAL, &off, NULL);
+		signal(SIGALRM, SIG_IGN);
+		for (int i = 0; i < SIG_SLOTS; i++)
+			free(sig_slots[i]);
+		return 0;
+	}
+	if (!strcmp(what, "thread-exit")) {
+		long before = vm_rss_kb();
+		for (int i = 0; i < 500; i++) {
+			pthread_t t;
+			pthread_create(&t, NULL, strerror_thread, NULL);
+			pthread_join(t, NULL);
+		}
+		printf("VmRSS grew by %ld kB\n", vm_rss_kb() - before);
+		return 0;
+	}
+	if (!strcmp(what, "busy-exit")) {
+		pthread_t t;
+		for (int i = 0; i < 3; i++)
+			pthread_create(&t, NULL, busy, (void *)(uintptr_t)(i + 1));
+		usleep(300000);
+		exit(0);
 	}
 	fprintf(stderr, "usage: prog-process-life fork|exec|leaf|_exit|threads|dlopen LIB|deep|fork-threads\n");
 	return 2;
