@@ -207,14 +207,14 @@ static int insert(uintptr_t key, uint64_t meta)
 			atomic_store(&s->key, TOMB);
 			return r;
 		}
-		if (v == EMPTY) {
-			/* The old slots were already dropped: the grower moved it, or missed it. */
-			uint64_t m;
-			if (mp_live_remove(key, &m) == 0)
-				m = meta;
-			return insert(key, m);
-		}
-		return 0; /* TOMB or MOVING: the grower moved it */
+		if (v == (key | MOVING))
+			return 0; /* the grower is moving it */
+		/* The grower moved it (TOMB), or the old slots were dropped and perhaps reused by a
+		 * late inserter (EMPTY, another key): it is in the new table or in none. */
+		uint64_t m;
+		if (mp_live_remove(key, &m) == 0)
+			m = meta;
+		return insert(key, m);
 	}
 }
 
