@@ -3,6 +3,7 @@
 #ifndef MEMPROF_CLI_H
 #define MEMPROF_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define MP_VERSION "0.1.0"
@@ -13,6 +14,10 @@
 /* Subcommands: argv[0] is the command name ("run"); each returns the process exit status. */
 int mp_cmd_run(int argc, char **argv);
 int mp_cmd_report(int argc, char **argv);
+
+/* Prints the text report of the snapshot at `path` on stdout with the default options, as
+ * "memprof report PATH" does; returns that command's exit status. */
+int mp_report_file(const char *path, bool color);
 
 /* Help texts, printed by "memprof help COMMAND" and "memprof COMMAND --help". */
 extern const char mp_run_help[];

@@ -290,30 +290,24 @@ static void print_text(mp_report_t *r)
 	mp_print_size_histogram(r);
 }
 
-static int report(mp_report_t *r, bool json, bool symbols)
+int mp_report_snapshot(mp_report_t *r, const mp_snapshot_t *snap, bool json, bool symbols)
 {
-	mp_snapshot_t snap;
-	char err[512];
-	int rc = mp_snapshot_read(r->path, &snap, err, sizeof(err));
-	size_t n_traces = snap.n_traces ? snap.n_traces : 1;
+	size_t n_traces = snap->n_traces ? snap->n_traces : 1;
+	int rc;
 
-	if (rc < 0) {
-		mp_error("%s", err);
-		return MP_EXIT_USAGE;
-	}
-	r->snap = &snap;
+	r->snap = snap;
 	r->kept = malloc(n_traces * sizeof(*r->kept));
 	r->ranked = malloc(n_traces * sizeof(*r->ranked));
-	r->sym = mp_symbolizer_new(&snap, symbols);
+	r->sym = mp_symbolizer_new(snap, symbols);
 	if (!r->kept || !r->ranked || !r->sym) {
 		mp_error("%s: out of memory", r->path);
 		rc = MP_EXIT_USAGE;
 		goto out;
 	}
 	r->n_kept = 0;
-	for (size_t i = 0; i < snap.n_traces; i++)
-		if (!r->filter || matches_filter(r, &snap.traces[i]))
-			r->kept[r->n_kept++] = &snap.traces[i];
+	for (size_t i = 0; i < snap->n_traces; i++)
+		if (!r->filter || matches_filter(r, &snap->traces[i]))
+			r->kept[r->n_kept++] = &snap->traces[i];
 	if (json)
 		mp_print_json(r);
 	else
@@ -327,8 +321,37 @@ out:
 	mp_symbolizer_free(r->sym);
 	free(r->kept);
 	free(r->ranked);
+	r->sym = NULL;
+	r->kept = r->ranked = NULL;
+	return rc;
+}
+
+static int report(mp_report_t *r, bool json, bool symbols)
+{
+	mp_snapshot_t snap;
+	char err[512];
+	int rc = mp_snapshot_read(r->path, &snap, err, sizeof(err));
+
+	if (rc < 0) {
+		mp_error("%s", err);
+		return MP_EXIT_USAGE;
+	}
+	rc = mp_report_snapshot(r, &snap, json, symbols);
 	mp_snapshot_free(&snap);
 	return rc;
+}
+
+int mp_report_file(const char *path, bool color)
+{
+	mp_report_t r = {
+		.path = path,
+		.top = DEFAULT_TOP,
+		.frames = DEFAULT_FRAMES,
+		.sort = MP_SORT_ALL,
+		.color = color,
+	};
+
+	return report(&r, false, true);
 }
 
 int mp_cmd_report(int argc, char **argv)

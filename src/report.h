@@ -36,6 +36,11 @@ typedef struct mp_report {
 	size_t n_kept;
 } mp_report_t;
 
+/* Prints the report of `snap` on stdout as r's options (path, top, frames, sort, filter,
+ * color) say, symbolized or not; r's site arrays and symbolizer are its own. Returns 0,
+ * 1 if stdout could not be written, or MP_EXIT_USAGE when out of memory. */
+int mp_report_snapshot(mp_report_t *r, const mp_snapshot_t *snap, bool json, bool symbols);
+
 /* Fills r->ranked with the kept sites table `t` includes, sorted; returns how many. */
 size_t mp_report_rank(mp_report_t *r, const mp_site_table_t *t);
 

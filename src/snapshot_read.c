@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -487,19 +488,14 @@ static int read_sections(struct reader *r, mp_snapshot_t *s)
 	return read_trailer(r);
 }
 
-int mp_snapshot_read(const char *path, mp_snapshot_t *snap, char *err, size_t err_bytes)
+/* Reads the snapshot from `fd`, which it closes; `name` names it in messages. The file
+ * and the memory entry points both come here, so the fuzz target sees what the CLI sees. */
+static int read_fd(int fd, const char *name, mp_snapshot_t *snap, char *err, size_t err_bytes)
 {
-	struct reader r = { .path = path, .err = err, .err_bytes = err_bytes, .section = "?" };
+	struct reader r = { .path = name, .err = err, .err_bytes = err_bytes, .section = "?" };
 	struct stat st;
-	int fd, rc;
+	int rc;
 
-	memset(snap, 0, sizeof(*snap));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, err_bytes, "cannot open %s: %s", path, strerror(-rc));
-		return rc;
-	}
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 		close(fd);
 		return fail(&r, EISDIR, "%s", strerror(EISDIR));
@@ -520,6 +516,54 @@ int mp_snapshot_read(const char *path, mp_snapshot_t *snap, char *err, size_t er
 	if (rc < 0)
 		mp_snapshot_free(snap);
 	return rc;
+}
+
+int mp_snapshot_read(const char *path, mp_snapshot_t *snap, char *err, size_t err_bytes)
+{
+	int fd, rc;
+
+	memset(snap, 0, sizeof(*snap));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, err_bytes, "cannot open %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	return read_fd(fd, path, snap, err, err_bytes);
+}
+
+int mp_snapshot_read_mem(const void *data, size_t n, const char *name, mp_snapshot_t *snap,
+			 char *err, size_t err_bytes)
+{
+	int fd = memfd_create("memprof-snapshot", MFD_CLOEXEC), rc;
+	size_t done = 0;
+
+	memset(snap, 0, sizeof(*snap));
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, err_bytes, "%s: cannot create a memory file: %s", name, strerror(-rc));
+		return rc;
+	}
+	while (done < n) {
+		ssize_t w = write(fd, (const char *)data + done, n - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			rc = w < 0 ? -errno : -EIO;
+			close(fd);
+			snprintf(err, err_bytes, "%s: cannot fill a memory file: %s", name, strerror(-rc));
+			return rc;
+		}
+		done += (size_t)w;
+	}
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		rc = -errno;
+		close(fd);
+		snprintf(err, err_bytes, "%s: cannot rewind a memory file: %s", name, strerror(-rc));
+		return rc;
+	}
+	return read_fd(fd, name, snap, err, err_bytes);
 }
 
 void mp_snapshot_free(mp_snapshot_t *snap)

@@ -60,6 +60,11 @@ typedef struct mp_snapshot {
  * Every allocation is bounded by the bytes actually present in the file. */
 int mp_snapshot_read(const char *path, mp_snapshot_t *snap, char *err, size_t err_bytes);
 
+/* The same for the `n` bytes at `data` (a gzip file's content), named `name` in messages:
+ * they go through a memory file and the very code that reads a file. */
+int mp_snapshot_read_mem(const void *data, size_t n, const char *name, mp_snapshot_t *snap,
+			 char *err, size_t err_bytes);
+
 /* Frees what mp_snapshot_read() allocated; safe on an empty or zeroed snapshot. */
 void mp_snapshot_free(mp_snapshot_t *snap);
 
