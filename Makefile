@@ -18,8 +18,9 @@ CFLAGS  += -Werror
 endif
 
 DEB_PACKAGES := libunwind-dev zlib1g-dev uthash-dev libdw-dev
-# Programs the real-program tests and make bench run (tests skip when one is missing).
-TEST_PACKAGES := sqlite3 jq git perl python3 valgrind heaptrack time
+# Programs the real-program tests and make bench run (tests skip when one is missing);
+# clang and its libFuzzer runtime for make fuzz and the short fuzz test.
+TEST_PACKAGES := sqlite3 jq git perl python3 valgrind heaptrack time clang libclang-rt-14-dev
 
 PRELOAD_SRC := $(wildcard preload/*.c)
 PRELOAD_OBJ := $(PRELOAD_SRC:preload/%.c=$(BUILD)/preload/%.o)
@@ -34,14 +35,14 @@ PRELOAD_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-omit-f
 PRELOAD_LIBS   := -lz -ldl -lpthread
 CLI_LIBS       := -lz -ldw -lelf -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 
-.PHONY: all check demo deps bench asan debug install uninstall clean samples
+.PHONY: all check demo deps bench asan debug install uninstall clean samples fuzz fuzz-build
 all: $(BUILD)/libmemprof.so $(BUILD)/memprof
 
 $(BUILD)/preload/%.o: preload/%.c | $(BUILD)/preload
 	$(CC) $(CFLAGS) $(PRELOAD_CFLAGS) -c $< -o $@
 $(BUILD)/src/%.o: src/%.c | $(BUILD)/src
 	$(CC) $(CFLAGS) -c $< -o $@
-$(BUILD)/preload $(BUILD)/src $(BUILD)/tests $(BUILD)/samples $(BUILD)/tools:
+$(BUILD)/preload $(BUILD)/src $(BUILD)/tests $(BUILD)/samples $(BUILD)/tools $(BUILD)/fuzz:
 	mkdir -p $@
 
 $(BUILD)/libmemprof.so: $(PRELOAD_OBJ) preload/libmemprof.map
@@ -57,7 +58,7 @@ samples: $(SAMPLES)
 $(BUILD)/samples/%: samples/%.c | $(BUILD)/samples
 	$(CC) -std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -Isrc -o $@ $< -ldl -lpthread
 
-TEST_C_SRC := $(wildcard tests/*.c)
+TEST_C_SRC := $(filter-out tests/fuzz-%.c,$(wildcard tests/*.c))
 TEST_BINS  := $(TEST_C_SRC:tests/%.c=$(BUILD)/tests/%)
 # Unit tests link the preload objects they test directly (no LD_PRELOAD), from an archive so
 # that only the objects a test needs come in.
@@ -72,6 +73,22 @@ $(BUILD)/tests/%: tests/%.c | $(BUILD)/tests
 
 check: all samples $(TEST_BINS)
 	@BUILD=$(BUILD) tests/run-tests.sh
+
+# libFuzzer target for the snapshot reader and the report printers, with ASan and UBSan
+# (clang; runtime from libclang-rt-14-dev). New inputs go to $(BUILD)/fuzz/corpus and
+# crashes to $(BUILD)/fuzz/artifacts, never into tests/fuzz-corpus (the committed seeds).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 600
+FUZZ_CFLAGS  := -std=gnu11 -O1 -g -fno-omit-frame-pointer -D_GNU_SOURCE -Isrc $(WARN) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRC     := tests/fuzz-snapshot-reader.c $(filter-out src/main.c,$(CLI_SRC))
+$(BUILD)/fuzz/fuzz-snapshot-reader: $(FUZZ_SRC) $(wildcard src/*.h) | $(BUILD)/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRC) $(CLI_LIBS)
+fuzz-build: $(BUILD)/fuzz/fuzz-snapshot-reader
+fuzz: $(BUILD)/fuzz/fuzz-snapshot-reader
+	mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/artifacts
+	$< -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/artifacts/ \
+		$(BUILD)/fuzz/corpus tests/fuzz-corpus
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES) $(TEST_PACKAGES); do \

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* libFuzzer target for the snapshot reader and the report printers: `make fuzz` runs it for
+ * long, tests/test-fuzz-snapshot-reader-short.sh for about 25 seconds.
+ *
+ * An input that starts with the gzip magic (1f 8b) is a snapshot file and is read as is. Any
+ * other input is an uncompressed snapshot stream: it is gzip-compressed here first, so that
+ * mutations reach the section parsers instead of dying in zlib's CRC check. Both kinds go
+ * through mp_snapshot_read_mem(), i.e. the memfd and gzdopen() path `memprof report` uses.
+ * A snapshot that reads is then printed as text (default options, then one list with a filter
+ * and tiny limits) and as JSON, all with symbolization off and stdout sent to /dev/null.
+ *
+ * The seeds in tests/fuzz-corpus/ are every case of tests/mksnap.c, gzip'd (CASE.gz), plus
+ * the valid one uncompressed (valid.raw):
+ *   for c in $(build/tests/mksnap list); do build/tests/mksnap $c | gzip -9n >tests/fuzz-corpus/$c.gz; done */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "report.h"
+#include "snapshot_read.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	if (!freopen("/dev/null", "w", stdout)) {
+		perror("fuzz-snapshot-reader: /dev/null");
+		exit(1);
+	}
+	return 0;
+}
+
+/* A gzip member holding the n bytes at data, in a malloc'd buffer; NULL if zlib fails. */
+static uint8_t *gzip_bytes(const uint8_t *data, size_t n, size_t *out_bytes)
+{
+	z_stream z = { 0 };
+	size_t cap;
+	uint8_t *out;
+
+	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return NULL;
+	cap = deflateBound(&z, n) + 64;
+	out = malloc(cap);
+	if (!out) {
+		deflateEnd(&z);
+		return NULL;
+	}
+	z.next_in = (Bytef *)data;
+	z.avail_in = (uInt)n;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		deflateEnd(&z);
+		free(out);
+		return NULL;
+	}
+	*out_bytes = cap - z.avail_out;
+	deflateEnd(&z);
+	return out;
+}
+
+static void print_report(const mp_snapshot_t *snap, bool json, enum mp_sort sort, const char *filter,
+			 uint64_t top, uint64_t frames)
+{
+	mp_report_t r = {
+		.path = "fuzz.gz", .top = top, .frames = frames, .sort = sort, .filter = filter,
+	};
+
+	mp_report_snapshot(&r, snap, json, false);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t *packed = NULL;
+	mp_snapshot_t snap;
+	char err[512];
+	size_t n = size;
+
+	if (size > 1 << 20)
+		return 0; /* not worth the time */
+	if (!(size >= 2 && data[0] == 0x1f && data[1] == 0x8b)) {
+		packed = gzip_bytes(data, size, &n);
+		if (!packed)
+			return 0;
+		data = packed;
+	}
+	if (mp_snapshot_read_mem(data, n, "fuzz.gz", &snap, err, sizeof(err)) == 0) {
+		print_report(&snap, false, MP_SORT_ALL, NULL, 10, 12);
+		print_report(&snap, false, MP_SORT_TEMPORARY, "lib", 1, 1);
+		print_report(&snap, true, MP_SORT_ALL, NULL, 3, 4);
+		mp_snapshot_free(&snap);
+	} else if (!memchr(err, '\0', sizeof(err)) || !strstr(err, "fuzz.gz")) {
+		abort(); /* every failure leaves a message naming the input */
+	}
+	free(packed);
+	return 0;
+}
