@@ -35,6 +35,8 @@ const char mp_run_help[] =
 	"                      (sets MEMPROF_DEPTH)\n"
 	"  --follow-children   also profile the programs PROGRAM starts\n"
 	"                      (sets MEMPROF_FOLLOW_CHILDREN=1)\n"
+	"  --report            when PROGRAM ends, print the report of each snapshot on\n"
+	"                      standard error, as 'memprof report SNAPSHOT' would print it\n"
 	"  -h, --help          show this help and exit\n"
 	"\n"
 	"The library is $MEMPROF_LIB if set, else " LIB_NAME " next to the memprof\n"
@@ -136,9 +138,31 @@ static int create_manifest(char *path, size_t path_bytes)
 	return fd;
 }
 
-/* Prints one "snapshot written to" line per manifest line; returns how many. Reads through
- * the descriptor, so it works even if the program removed the file. */
-static size_t announce_snapshots(int fd)
+/* Prints the report of the snapshot at `path` on stderr: the program's own output on stdout
+ * stays as it was. stdout is pointed at stderr meanwhile, since the report prints there. */
+static void report_to_stderr(const char *path)
+{
+	int saved;
+
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	if (saved < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+		mp_error("cannot print the report of %s: %m", path);
+		if (saved >= 0)
+			close(saved);
+		return;
+	}
+	/* Bold titles only for a person at a terminal, as memprof report does. */
+	mp_report_file(path, isatty(STDERR_FILENO) && !getenv("NO_COLOR"));
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+}
+
+/* Prints one "snapshot written to" line per manifest line, each followed by the snapshot's
+ * report if `report`; returns how many. Reads through the descriptor, so it works even if
+ * the program removed the file. */
+static size_t announce_snapshots(int fd, bool report)
 {
 	int copy = dup(fd);
 	FILE *f = copy >= 0 ? fdopen(copy, "r") : NULL;
@@ -159,6 +183,8 @@ static size_t announce_snapshots(int fd)
 		if (len == 0)
 			continue;
 		mp_error("snapshot written to %s", line);
+		if (report)
+			report_to_stderr(line);
 		count++;
 	}
 	free(line);
@@ -199,6 +225,7 @@ struct run_options {
 	const char *output;
 	uint64_t depth; /* 0: the library's default */
 	bool follow_children;
+	bool report; /* print each snapshot's report when the program ends */
 };
 
 static int parse_run_options(int argc, char **argv, struct run_options *o)
@@ -207,6 +234,7 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "depth", required_argument, NULL, 'd' },
 		{ "follow-children", no_argument, NULL, 'F' },
+		{ "report", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -232,6 +260,9 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 			break;
 		case 'F':
 			o->follow_children = true;
+			break;
+		case 'r':
+			o->report = true;
 			break;
 		case 'h':
 			fputs(mp_run_help, stdout);
@@ -352,7 +383,7 @@ int mp_cmd_run(int argc, char **argv)
 	} else if (status == -2) {
 		rc = MP_EXIT_USAGE;
 	} else {
-		if (announce_snapshots(fd) == 0)
+		if (announce_snapshots(fd, o.report) == 0)
 			mp_error("no snapshot was written");
 		rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	}
