@@ -11,7 +11,8 @@
  *
  * The seeds in tests/fuzz-corpus/ are every case of tests/mksnap.c, gzip'd (CASE.gz), plus
  * the valid one uncompressed (valid.raw):
- *   for c in $(build/tests/mksnap list); do build/tests/mksnap $c | gzip -9n >tests/fuzz-corpus/$c.gz; done */
+ *   for c in $(build/tests/mksnap list); do build/tests/mksnap $c | gzip -9n >tests/fuzz-corpus/$c.gz; done
+ * (then git add -f: the top .gitignore ignores *.gz). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
