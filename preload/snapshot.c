@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdio.h> /* rename() only: no stdio streams here */
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -338,13 +339,16 @@ static int expand_path(char *dst, size_t cap, uint32_t seq)
 	return 0;
 }
 
+/* err < 0: an errno; MP_NOT_REGULAR: something that is not a file is at the path. */
+#define MP_NOT_REGULAR 1
+
 static void warn_once(const char *path, int err)
 {
 	static atomic_int warned;
 	if (atomic_exchange(&warned, 1))
 		return;
 	char tail[200] = ": ";
-	const char *d = strerrordesc_np(-err);
+	const char *d = err == MP_NOT_REGULAR ? "not a regular file (left as it is)" : strerrordesc_np(-err);
 	size_t k = 2;
 	if (d) {
 		size_t n = strlen(d) < 120 ? strlen(d) : 120;
@@ -386,6 +390,14 @@ int mp_snapshot_write(unsigned reason, const char *label)
 		mp_snapshot_unlock();
 		warn_once(mp_opt.output, err);
 		return err;
+	}
+	/* A device, directory, FIFO or socket at the path (MEMPROF_OUTPUT=/dev/null) must not be
+	 * replaced by the rename: refuse. A symlink is replaced, never followed. */
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+		mp_snapshot_unlock();
+		warn_once(path, MP_NOT_REGULAR);
+		return -EEXIST;
 	}
 	mp_modules_scan();
 	size_t n = strlen(path);

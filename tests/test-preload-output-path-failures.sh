@@ -20,6 +20,14 @@ profile "$T/planted.gz" "$TESTBIN/prog-process-life" leaf || fail "exit status c
 [ -f planted.gz ] && [ ! -L planted.gz ] || fail "planted.gz is not a regular snapshot file"
 "$MEMPROF" report planted.gz >/dev/null
 [ "$(stat -c %a planted.gz)" = 600 ] || fail "snapshot mode is $(stat -c %a planted.gz), expected 600"
+# Something that is not a file at the path (as /dev/null would be) is left as it is.
+mkfifo fifo.gz
+profile "$T/fifo.gz" "$TESTBIN/prog-process-life" leaf >/dev/null 2>err || fail "exit status changed"
+[ -p fifo.gz ] || fail "the FIFO at the output path was replaced"
+expect_match '^memprof: cannot write snapshot .*fifo.gz: not a regular file' err
+mkdir dir.gz
+profile "$T/dir.gz" "$TESTBIN/prog-process-life" leaf >/dev/null 2>err || fail "exit status changed"
+[ -d dir.gz ] || fail "the directory at the output path was replaced"
 # Default name: memprof.<program>.<pid>.gz in the starting directory, even after a chdir.
 mkdir sub && (cd sub && LD_PRELOAD=$LIBMEMPROF "$TESTBIN/prog-process-life" leaf)
 ls sub/memprof.prog-process-life.*.gz >/dev/null || fail "no memprof.%e.%p.gz in the working directory"
