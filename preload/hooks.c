@@ -140,15 +140,11 @@ static void record_alloc(void *p, size_t size, uintptr_t cfa, uintptr_t ra)
 		tr = mp_trace_by_id(0);
 		atomic_fetch_add_explicit(&mp_heap.lost_allocs, 1, memory_order_relaxed);
 	}
+	mp_count_alloc(th, tr, size);
+	mp_heap_add(th, (int64_t)size);
 	if (MP_LIKELY(th != NULL)) {
-		mp_count_alloc(th, tr, size);
 		unsigned cls = size ? 64u - (unsigned)__builtin_clzl(size) : 0;
 		th->size_classes[cls < MP_SIZE_CLASSES ? cls : MP_SIZE_CLASSES - 1]++;
-		mp_heap_add(th, (int64_t)size);
-	} else {
-		atomic_fetch_add_explicit(&tr->allocs, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&tr->bytes_allocated, size, memory_order_relaxed);
-		atomic_fetch_add(&mp_heap.live_bytes, (int64_t)size);
 	}
 	drain_if_needed(th);
 	if (MP_UNLIKELY(mp_live_insert((uintptr_t)p, MP_META(size, tr->id)) < 0))
@@ -160,14 +156,8 @@ static void count_free(uint64_t meta)
 	struct mp_trace *tr = mp_trace_by_id(MP_META_ID(meta));
 	uint64_t size = MP_META_SIZE(meta);
 	struct mp_thread *th = mp_thread_get();
-	if (MP_LIKELY(th != NULL)) {
-		mp_count_free(th, tr, size);
-		mp_heap_add(th, -(int64_t)size);
-	} else {
-		atomic_fetch_add_explicit(&tr->frees, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&tr->bytes_freed, size, memory_order_relaxed);
-		atomic_fetch_sub(&mp_heap.live_bytes, (int64_t)size);
-	}
+	mp_count_free(th, tr, size);
+	mp_heap_add(th, -(int64_t)size);
 }
 
 /* Remove p from the live blocks before the real free, so that an address handed out again

@@ -155,9 +155,10 @@ struct mp_heap {
 	uint64_t start_ns, start_realtime_ns;
 };
 extern struct mp_heap mp_heap;
-void mp_heap_add(struct mp_thread *th, int64_t delta_bytes);
+void mp_heap_add(struct mp_thread *th, int64_t delta_bytes); /* th may be NULL */
 void mp_thread_flush(struct mp_thread *th);
-/* Count an allocation or a free against a trace, through the thread's pending counters. */
+/* Count an allocation or a free against a trace, through the thread's pending counters
+ * (th NULL: a thread that could get no state; straight to the shared counters). */
 void mp_count_alloc(struct mp_thread *th, struct mp_trace *tr, uint64_t size);
 void mp_count_free(struct mp_thread *th, struct mp_trace *tr, uint64_t size);
 void mp_flush_trace_counts(struct mp_thread *th);

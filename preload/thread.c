@@ -58,6 +58,10 @@ void mp_thread_flush(struct mp_thread *th)
  * see a producer thread's allocations without its consumer's frees. */
 void mp_heap_add(struct mp_thread *th, int64_t delta_bytes)
 {
+	if (MP_UNLIKELY(!th)) { /* a thread that could get no state: straight to the total */
+		atomic_fetch_add_explicit(&mp_heap.live_bytes, delta_bytes, memory_order_relaxed);
+		return;
+	}
 	int64_t pending = th->pending_live_bytes + delta_bytes;
 	int64_t live = th->live_base + pending;
 	if (MP_UNLIKELY(pending >= PUBLISH_BYTES || pending <= -PUBLISH_BYTES)) {
@@ -80,17 +84,23 @@ void mp_heap_add(struct mp_thread *th, int64_t delta_bytes)
 	}
 }
 
+/* Add counts to a trace's shared counters. */
+static void add_to_trace(struct mp_trace *tr, uint64_t allocs, uint64_t bytes_allocated,
+			 uint64_t frees, uint64_t bytes_freed)
+{
+	if (allocs) {
+		atomic_fetch_add_explicit(&tr->allocs, allocs, memory_order_relaxed);
+		atomic_fetch_add_explicit(&tr->bytes_allocated, bytes_allocated, memory_order_relaxed);
+	}
+	if (frees) {
+		atomic_fetch_add_explicit(&tr->frees, frees, memory_order_relaxed);
+		atomic_fetch_add_explicit(&tr->bytes_freed, bytes_freed, memory_order_relaxed);
+	}
+}
+
 static void flush_one(struct mp_pending_counts *c)
 {
-	struct mp_trace *tr = c->trace;
-	if (c->allocs) {
-		atomic_fetch_add_explicit(&tr->allocs, c->allocs, memory_order_relaxed);
-		atomic_fetch_add_explicit(&tr->bytes_allocated, c->bytes_allocated, memory_order_relaxed);
-	}
-	if (c->frees) {
-		atomic_fetch_add_explicit(&tr->frees, c->frees, memory_order_relaxed);
-		atomic_fetch_add_explicit(&tr->bytes_freed, c->bytes_freed, memory_order_relaxed);
-	}
+	add_to_trace(c->trace, c->allocs, c->bytes_allocated, c->frees, c->bytes_freed);
 	c->allocs = c->bytes_allocated = c->frees = c->bytes_freed = 0;
 }
 
@@ -115,6 +125,10 @@ static struct mp_pending_counts *pending_for(struct mp_thread *th, struct mp_tra
 
 void mp_count_alloc(struct mp_thread *th, struct mp_trace *tr, uint64_t size)
 {
+	if (MP_UNLIKELY(!th)) {
+		add_to_trace(tr, 1, size, 0, 0);
+		return;
+	}
 	struct mp_pending_counts *c = pending_for(th, tr);
 	c->allocs++;
 	c->bytes_allocated += size;
@@ -122,6 +136,10 @@ void mp_count_alloc(struct mp_thread *th, struct mp_trace *tr, uint64_t size)
 
 void mp_count_free(struct mp_thread *th, struct mp_trace *tr, uint64_t size)
 {
+	if (MP_UNLIKELY(!th)) {
+		add_to_trace(tr, 0, 0, 1, size);
+		return;
+	}
 	struct mp_pending_counts *c = pending_for(th, tr);
 	c->frees++;
 	c->bytes_freed += size;
