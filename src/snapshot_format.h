@@ -53,6 +53,28 @@ enum mp_section_type {
 	/* u32 count, then count x u64: allocations whose requested size s has
 	 * floor(log2(s)) + 1 == index (index 0: s == 0). */
 	MP_SEC_SIZES = 5,
+	/* Heap over time, oldest point first. u32 count, then per point:
+	 * u64 time_ns (since start), u64 live_bytes (at that moment), u64 max_live_bytes (the
+	 * highest live_bytes since the previous point), u64 rss_bytes (VmRSS, 0 if unknown),
+	 * u64 allocs, u64 frees (cumulative counts at that moment).
+	 * Points are taken at a fixed period; when the series is full, neighbouring old points
+	 * are merged (keeping the later point's values and the larger max_live_bytes), so a
+	 * series of any length covers the whole run with a bounded number of points. */
+	MP_SEC_TIMELINE = 6,
+	/* The sites that held memory when the heap peaked. u64 peak_bytes (live bytes when
+	 * captured), u64 peak_time_ns (since start), u32 count, then per site:
+	 * u32 trace_id, u64 live_bytes, u64 live_blocks (at the capture). Captured when the heap
+	 * first exceeds the previous capture by a margin, so peak_bytes may be a little below
+	 * TOTALS.peak_bytes; the report says so when it is. */
+	MP_SEC_PEAK = 7,
+	/* Result of a reachability scan (memcheck's rules). u32 flags (MP_LEAKS_*),
+	 * u64 scan_time_ns (duration of the scan), u64 root_bytes (bytes of roots scanned),
+	 * u32 count, then per loss record (live blocks of one trace and one kind):
+	 * u32 trace_id, u32 kind (enum mp_leak_kind), u64 blocks, u64 bytes,
+	 * u64 indirect_blocks, u64 indirect_bytes (blocks reachable only from this record's
+	 * blocks, counted here as memcheck's "(D direct, I indirect)"; 0 unless kind is
+	 * MP_LEAK_DEFINITE or MP_LEAK_POSSIBLE). At most one record per (trace_id, kind). */
+	MP_SEC_LEAKS = 8,
 	MP_SEC_END = 0xffff,
 };
 
@@ -62,7 +84,21 @@ enum mp_snap_reason {
 	MP_REASON_SIGNAL = 3,
 	MP_REASON_INTERVAL = 4,
 	MP_REASON_REQUEST = 5, /* memprof_snapshot() */
+	MP_REASON_LEAK_CHECK = 6, /* memprof_leak_check() */
 };
+
+enum mp_leak_kind {
+	MP_LEAK_REACHABLE = 1, /* a start pointer on a path from the roots */
+	MP_LEAK_POSSIBLE = 2,  /* reached only through an interior pointer somewhere on the way */
+	MP_LEAK_INDIRECT = 3,  /* reachable only from lost blocks */
+	MP_LEAK_DEFINITE = 4,  /* no pointer from the roots or from other lost blocks */
+	/* glibc's and ld.so's own blocks (stdio buffers, thread DTVs): memcheck frees them
+	 * with __libc_freeres before its scan, so they count in no category. */
+	MP_LEAK_INTERNAL = 5,
+};
+
+#define MP_LEAKS_THREADS_STOPPED 0x1u /* every other thread was stopped during the scan */
+#define MP_LEAKS_AT_EXIT 0x2u         /* the scan ran at process exit */
 
 #define MP_META_FORK_CHILD 0x1u /* the process is a fork child of `ppid`, with its heap */
 
