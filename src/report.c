@@ -278,6 +278,7 @@ static void print_text(mp_report_t *r)
 {
 	print_header(r->path, r->snap);
 	print_summary(r);
+	mp_print_leak_summary(r);
 	if (r->filter) {
 		printf("\nsites whose stack contains '");
 		mp_put_sanitized(r->filter, strlen(r->filter));

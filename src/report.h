@@ -58,6 +58,11 @@ void mp_print_size_histogram(mp_report_t *r);
 /* The whole report as one JSON document on stdout (schema in memprof(1)). */
 void mp_print_json(mp_report_t *r);
 
+/* report_leaks.c: the LEAKS section. Sums bytes and blocks per enum mp_leak_kind (arrays of
+ * MP_LEAK_INTERNAL + 1 entries); prints memcheck's LEAK SUMMARY when the section is there. */
+void mp_leak_totals(const mp_snapshot_t *s, uint64_t bytes[], uint64_t blocks[]);
+void mp_print_leak_summary(const mp_report_t *r);
+
 /* Writes s with control characters replaced by '?', so that a crafted file cannot drive the
  * terminal. */
 void mp_put_sanitized(const char *s, size_t n);

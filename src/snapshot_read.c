@@ -224,28 +224,21 @@ static int parse_modules(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 	return expect_end(r, c);
 }
 
-static int compare_u32(const void *a, const void *b)
+static int compare_trace_id(const void *a, const void *b)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	uint32_t x = ((const mp_snap_trace_t *)a)->id, y = ((const mp_snap_trace_t *)b)->id;
 
 	return (x > y) - (x < y);
 }
 
-static int check_unique_trace_ids(struct reader *r, const mp_snapshot_t *s)
+/* Sorts the traces by id (for mp_snapshot_trace()) and rejects a repeated id. */
+static int sort_and_check_trace_ids(struct reader *r, mp_snapshot_t *s)
 {
-	uint32_t *ids = malloc((s->n_traces ? s->n_traces : 1) * sizeof(*ids));
-	int rc = 0;
-
-	if (!ids)
-		return fail(r, ENOMEM, "out of memory");
-	for (size_t i = 0; i < s->n_traces; i++)
-		ids[i] = s->traces[i].id;
-	qsort(ids, s->n_traces, sizeof(*ids), compare_u32);
-	for (size_t i = 1; i < s->n_traces && rc == 0; i++)
-		if (ids[i] == ids[i - 1])
-			rc = corrupt(r, "trace id %u appears twice", ids[i]);
-	free(ids);
-	return rc;
+	qsort(s->traces, s->n_traces, sizeof(*s->traces), compare_trace_id);
+	for (size_t i = 1; i < s->n_traces; i++)
+		if (s->traces[i].id == s->traces[i - 1].id)
+			return corrupt(r, "trace id %u appears twice", s->traces[i].id);
+	return 0;
 }
 
 static int parse_traces(struct reader *r, struct cursor *c, mp_snapshot_t *s)
@@ -291,7 +284,7 @@ static int parse_traces(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 	}
 	if ((rc = expect_end(r, c)) < 0)
 		return rc;
-	return check_unique_trace_ids(r, s);
+	return sort_and_check_trace_ids(r, s);
 }
 
 static int parse_sizes(struct reader *r, struct cursor *c, mp_snapshot_t *s)
@@ -316,6 +309,149 @@ static int parse_sizes(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 	return 0;
 }
 
+/* Bytes of one timeline point, one peak site, one loss record. */
+#define POINT_BYTES (6 * 8)
+#define PEAK_SITE_BYTES (4 + 2 * 8)
+#define LEAK_BYTES (4 + 4 + 4 * 8)
+
+/* Checks that `count` entries of `entry_bytes` exactly fill what is left of the section
+ * and allocates room for them. */
+static int entries(struct reader *r, struct cursor *c, uint32_t count, size_t entry_bytes,
+		   size_t elem_size, void **out)
+{
+	if ((size_t)count * entry_bytes != c->left)
+		return corrupt(r, "%u entries need %zu bytes, the section has %zu left", count,
+			       (size_t)count * entry_bytes, c->left);
+	*out = calloc(count ? count : 1, elem_size);
+	if (!*out)
+		return fail(r, ENOMEM, "out of memory");
+	return 0;
+}
+
+static int parse_timeline(struct reader *r, struct cursor *c, mp_snapshot_t *s)
+{
+	uint32_t count;
+	int rc = get_u32(r, c, &count);
+
+	if (rc < 0 || (rc = entries(r, c, count, POINT_BYTES, sizeof(*s->timeline),
+				    (void **)&s->timeline)) < 0)
+		return rc;
+	for (uint32_t i = 0; i < count; i++) {
+		mp_snap_point_t *p = &s->timeline[i];
+
+		if ((rc = get_u64(r, c, &p->time_ns)) < 0 || (rc = get_u64(r, c, &p->live_bytes)) < 0 ||
+		    (rc = get_u64(r, c, &p->max_live_bytes)) < 0 ||
+		    (rc = get_u64(r, c, &p->rss_bytes)) < 0 || (rc = get_u64(r, c, &p->allocs)) < 0 ||
+		    (rc = get_u64(r, c, &p->frees)) < 0)
+			return rc;
+		if (i > 0 && p->time_ns < p[-1].time_ns)
+			return corrupt(r, "point %u is older than the point before it", i);
+	}
+	s->n_timeline = count;
+	return 0;
+}
+
+static int parse_peak(struct reader *r, struct cursor *c, mp_snapshot_t *s)
+{
+	uint32_t count;
+	int rc;
+
+	if ((rc = get_u64(r, c, &s->peak_bytes)) < 0 || (rc = get_u64(r, c, &s->peak_time_ns)) < 0 ||
+	    (rc = get_u32(r, c, &count)) < 0 ||
+	    (rc = entries(r, c, count, PEAK_SITE_BYTES, sizeof(*s->peak_sites),
+			  (void **)&s->peak_sites)) < 0)
+		return rc;
+	for (uint32_t i = 0; i < count; i++) {
+		mp_snap_peak_site_t *p = &s->peak_sites[i];
+
+		if ((rc = get_u32(r, c, &p->trace_id)) < 0 || (rc = get_u64(r, c, &p->live_bytes)) < 0 ||
+		    (rc = get_u64(r, c, &p->live_blocks)) < 0)
+			return rc;
+	}
+	s->n_peak_sites = count;
+	s->has_peak = true;
+	return 0;
+}
+
+static int compare_leak(const void *a, const void *b)
+{
+	const mp_snap_leak_t *x = a, *y = b;
+
+	if (x->trace_id != y->trace_id)
+		return x->trace_id < y->trace_id ? -1 : 1;
+	return (x->kind > y->kind) - (x->kind < y->kind);
+}
+
+static int parse_leaks(struct reader *r, struct cursor *c, mp_snapshot_t *s)
+{
+	uint32_t count;
+	int rc;
+
+	if ((rc = get_u32(r, c, &s->leaks_flags)) < 0 ||
+	    (rc = get_u64(r, c, &s->leaks_scan_time_ns)) < 0 ||
+	    (rc = get_u64(r, c, &s->leaks_root_bytes)) < 0 || (rc = get_u32(r, c, &count)) < 0 ||
+	    (rc = entries(r, c, count, LEAK_BYTES, sizeof(*s->leaks), (void **)&s->leaks)) < 0)
+		return rc;
+	for (uint32_t i = 0; i < count; i++) {
+		mp_snap_leak_t *l = &s->leaks[i];
+
+		if ((rc = get_u32(r, c, &l->trace_id)) < 0 || (rc = get_u32(r, c, &l->kind)) < 0 ||
+		    (rc = get_u64(r, c, &l->blocks)) < 0 || (rc = get_u64(r, c, &l->bytes)) < 0 ||
+		    (rc = get_u64(r, c, &l->indirect_blocks)) < 0 ||
+		    (rc = get_u64(r, c, &l->indirect_bytes)) < 0)
+			return rc;
+		if (l->kind < MP_LEAK_REACHABLE || l->kind > MP_LEAK_INTERNAL)
+			return corrupt(r, "loss record %u has unknown kind %u", i, l->kind);
+		if ((l->indirect_blocks || l->indirect_bytes) && l->kind != MP_LEAK_DEFINITE &&
+		    l->kind != MP_LEAK_POSSIBLE)
+			return corrupt(r, "loss record %u: only definitely and possibly lost records "
+				       "have indirect blocks", i);
+	}
+	s->n_leaks = count;
+	qsort(s->leaks, count, sizeof(*s->leaks), compare_leak);
+	for (size_t i = 1; i < s->n_leaks; i++)
+		if (compare_leak(&s->leaks[i - 1], &s->leaks[i]) == 0)
+			return corrupt(r, "two loss records for trace %u and kind %u", s->leaks[i].trace_id,
+				       s->leaks[i].kind);
+	s->has_leaks = true;
+	return 0;
+}
+
+const mp_snap_trace_t *mp_snapshot_trace(const mp_snapshot_t *snap, uint32_t id)
+{
+	size_t lo = 0, hi = snap->n_traces;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (snap->traces[mid].id == id)
+			return &snap->traces[mid];
+		if (snap->traces[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* PEAK and LEAKS name traces by id: each must be one of the TRACES section. */
+static int check_trace_references(struct reader *r, const mp_snapshot_t *s)
+{
+	for (size_t i = 0; i < s->n_peak_sites; i++)
+		if (!mp_snapshot_trace(s, s->peak_sites[i].trace_id)) {
+			r->section = "PEAK";
+			return corrupt(r, "site %zu names trace %u, which is not in TRACES", i,
+				       s->peak_sites[i].trace_id);
+		}
+	for (size_t i = 0; i < s->n_leaks; i++)
+		if (!mp_snapshot_trace(s, s->leaks[i].trace_id)) {
+			r->section = "LEAKS";
+			return corrupt(r, "a loss record names trace %u, which is not in TRACES",
+				       s->leaks[i].trace_id);
+		}
+	return 0;
+}
+
 static const char *section_name(uint32_t type)
 {
 	switch (type) {
@@ -324,6 +460,9 @@ static const char *section_name(uint32_t type)
 	case MP_SEC_MODULES: return "MODULES";
 	case MP_SEC_TRACES: return "TRACES";
 	case MP_SEC_SIZES: return "SIZES";
+	case MP_SEC_TIMELINE: return "TIMELINE";
+	case MP_SEC_PEAK: return "PEAK";
+	case MP_SEC_LEAKS: return "LEAKS";
 	default: return NULL;
 	}
 }
@@ -392,6 +531,9 @@ static int parse_section(struct reader *r, uint32_t type, struct cursor *c, mp_s
 	case MP_SEC_MODULES: return parse_modules(r, c, s);
 	case MP_SEC_TRACES: return parse_traces(r, c, s);
 	case MP_SEC_SIZES: return parse_sizes(r, c, s);
+	case MP_SEC_TIMELINE: return parse_timeline(r, c, s);
+	case MP_SEC_PEAK: return parse_peak(r, c, s);
+	case MP_SEC_LEAKS: return parse_leaks(r, c, s);
 	default: return 0;
 	}
 }
@@ -485,6 +627,8 @@ static int read_sections(struct reader *r, mp_snapshot_t *s)
 		return fail(r, EINVAL, "no META section");
 	if (!(seen & (1u << MP_SEC_TOTALS)))
 		return fail(r, EINVAL, "no TOTALS section");
+	if (check_trace_references(r, s) < 0)
+		return -EINVAL;
 	return read_trailer(r);
 }
 
@@ -577,6 +721,9 @@ void mp_snapshot_free(mp_snapshot_t *snap)
 	free(snap->traces);
 	free(snap->frame_pool);
 	free(snap->size_classes);
+	free(snap->timeline);
+	free(snap->peak_sites);
+	free(snap->leaks);
 	memset(snap, 0, sizeof(*snap));
 }
 
@@ -588,6 +735,19 @@ const char *mp_snap_reason_name(uint32_t reason)
 	case MP_REASON_SIGNAL: return "signal";
 	case MP_REASON_INTERVAL: return "interval";
 	case MP_REASON_REQUEST: return "request";
+	case MP_REASON_LEAK_CHECK: return "leak-check";
+	default: return "unknown";
+	}
+}
+
+const char *mp_leak_kind_name(uint32_t kind)
+{
+	switch (kind) {
+	case MP_LEAK_REACHABLE: return "still reachable";
+	case MP_LEAK_POSSIBLE: return "possibly lost";
+	case MP_LEAK_INDIRECT: return "indirectly lost";
+	case MP_LEAK_DEFINITE: return "definitely lost";
+	case MP_LEAK_INTERNAL: return "internal";
 	default: return "unknown";
 	}
 }

@@ -41,6 +41,23 @@ typedef struct mp_snap_trace {
 	const uint64_t *frames; /* points into mp_snapshot_t.frame_pool */
 } mp_snap_trace_t;
 
+/* One point of the TIMELINE section. */
+typedef struct mp_snap_point {
+	uint64_t time_ns, live_bytes, max_live_bytes, rss_bytes, allocs, frees;
+} mp_snap_point_t;
+
+/* One site of the PEAK section. */
+typedef struct mp_snap_peak_site {
+	uint32_t trace_id;
+	uint64_t live_bytes, live_blocks;
+} mp_snap_peak_site_t;
+
+/* One loss record of the LEAKS section. */
+typedef struct mp_snap_leak {
+	uint32_t trace_id, kind; /* enum mp_leak_kind */
+	uint64_t blocks, bytes, indirect_blocks, indirect_bytes;
+} mp_snap_leak_t;
+
 typedef struct mp_snapshot {
 	uint32_t version;
 	mp_snap_meta_t meta;
@@ -52,6 +69,17 @@ typedef struct mp_snapshot {
 	uint64_t *frame_pool;
 	uint64_t *size_classes; /* allocations per floor(log2(size)) + 1 */
 	size_t n_size_classes;
+	mp_snap_point_t *timeline; /* oldest first; NULL when the snapshot has no TIMELINE */
+	size_t n_timeline;
+	bool has_peak;             /* a PEAK section was present */
+	uint64_t peak_bytes, peak_time_ns;
+	mp_snap_peak_site_t *peak_sites;
+	size_t n_peak_sites;
+	bool has_leaks;            /* a LEAKS section was present: a reachability scan ran */
+	uint32_t leaks_flags;      /* MP_LEAKS_* */
+	uint64_t leaks_scan_time_ns, leaks_root_bytes;
+	mp_snap_leak_t *leaks;
+	size_t n_leaks;
 	size_t n_unknown_sections; /* skipped because this reader does not know their type */
 } mp_snapshot_t;
 
@@ -75,6 +103,12 @@ static inline uint64_t mp_trace_live_bytes(const mp_snap_trace_t *t)
 {
 	return t->bytes_allocated - t->bytes_freed;
 }
+
+/* The trace with this id, or NULL (binary search: the reader sorts traces by id). */
+const mp_snap_trace_t *mp_snapshot_trace(const mp_snapshot_t *snap, uint32_t id);
+
+/* Name of an mp_leak_kind value ("definitely lost", ...), "unknown" for others. */
+const char *mp_leak_kind_name(uint32_t kind);
 
 /* Name of an mp_snap_reason value ("exit", "signal", ...), "unknown" for others. */
 const char *mp_snap_reason_name(uint32_t reason);

@@ -32,6 +32,14 @@ static const char *const cases[] = {
 	"trailing-bytes",        /* TOTALS section one byte longer than its fields */
 	"data-after-end",
 	"short-header",          /* 10 bytes only */
+	"full",                  /* valid plus TIMELINE, PEAK and LEAKS sections */
+	"timeline-backwards",    /* full, with a point older than the one before it */
+	"peak-unknown-trace",    /* full, with a peak site naming trace 99 */
+	"leak-unknown-trace",    /* full, with a loss record naming trace 99 */
+	"leak-bad-kind",         /* full, with a loss record of kind 9 */
+	"leak-duplicate",        /* full, with two records for one trace and kind */
+	"leak-count-too-big",    /* full, LEAKS count larger than its payload */
+	"leak-threads-running",  /* full, from a scan that could not stop every thread */
 	NULL,
 };
 
@@ -213,6 +221,74 @@ static void sizes(void)
 	end_section(at, 0);
 }
 
+static int full(void)
+{
+	return is("full") || strncmp(mode, "timeline-", 9) == 0 || strncmp(mode, "peak-", 5) == 0 ||
+	       strncmp(mode, "leak-", 5) == 0;
+}
+
+/* Heap over time: grows to the peak at 1 s, then falls to the live bytes of TOTALS. */
+static void timeline(void)
+{
+	static const uint64_t pt[][6] = {
+		/* time_ns, live, max_live, rss, allocs, frees */
+		{ 100000000, 500000, 600000, 4000000, 100000, 99000 },
+		{ 500000000, 2000000, 2100000, 6000000, 500000, 498000 },
+		{ 1000000000, 3400000, 3500000, 8000000, 900000, 897000 },
+		{ 1200000000, 3100000, 3450000, 8000000, 1100000, 1099000 },
+		{ 1500000000, 3010248, 3100000, 7500000, 1201008, 1200994 },
+	};
+	size_t at = begin_section(MP_SEC_TIMELINE);
+
+	put_u32(5);
+	for (int i = 0; i < 5; i++)
+		for (int f = 0; f < 6; f++)
+			put_u64(is("timeline-backwards") && i == 3 && f == 0 ? 900000000 : pt[i][f]);
+	end_section(at, 0);
+}
+
+/* The sites at the peak: they sum to peak_bytes. */
+static void peak(void)
+{
+	size_t at = begin_section(MP_SEC_PEAK);
+
+	put_u64(3400000);    /* peak_bytes, a little below TOTALS' 3500000 */
+	put_u64(1000000000); /* peak_time_ns */
+	put_u32(3);
+	put_u32(3), put_u64(3000000), put_u64(3);
+	put_u32(is("peak-unknown-trace") ? 99 : 1), put_u64(379904), put_u64(371);
+	put_u32(2), put_u64(20096), put_u64(482);
+	end_section(at, 0);
+}
+
+static void leak(uint32_t trace_id, uint32_t kind, uint64_t blocks, uint64_t bytes,
+		 uint64_t indirect_blocks, uint64_t indirect_bytes)
+{
+	put_u32(trace_id);
+	put_u32(kind);
+	put_u64(blocks);
+	put_u64(bytes);
+	put_u64(indirect_blocks);
+	put_u64(indirect_bytes);
+}
+
+/* The 14 live blocks of TOTALS, 3010248 bytes, each in one kind. */
+static void leaks(void)
+{
+	size_t at = begin_section(MP_SEC_LEAKS);
+
+	put_u32(is("leak-threads-running") ? MP_LEAKS_AT_EXIT : MP_LEAKS_THREADS_STOPPED | MP_LEAKS_AT_EXIT);
+	put_u64(1500000);  /* scan_time_ns */
+	put_u64(1 << 20);  /* root_bytes */
+	put_u32(is("leak-count-too-big") ? 1000 : 5);
+	leak(1, MP_LEAK_DEFINITE, 4, 4096, 2, 2000000);
+	leak(1, is("leak-duplicate") ? MP_LEAK_DEFINITE : MP_LEAK_REACHABLE, 6, 6144, 0, 0);
+	leak(3, MP_LEAK_INDIRECT, 2, 2000000, 0, 0);
+	leak(is("leak-unknown-trace") ? 99 : 3, MP_LEAK_POSSIBLE, 1, 1000000, 0, 0);
+	leak(4, is("leak-bad-kind") ? 9 : MP_LEAK_INTERNAL, 1, 8, 0, 0);
+	end_section(at, 0);
+}
+
 int main(int argc, char **argv)
 {
 	int known = 0;
@@ -252,6 +328,11 @@ int main(int argc, char **argv)
 		modules();
 		traces();
 		sizes();
+		if (full()) {
+			timeline();
+			peak();
+			leaks();
+		}
 		if (is("section-past-end") || is("big-section") || is("huge-section")) {
 			/* Patch the length of SIZES, the last section written. */
 			size_t at = len - MP_SNAP_SECTION_HEADER_BYTES - 4 - 20 * 8;
