@@ -8,6 +8,7 @@ BUILD   ?= build
 OPT     ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wundef -Wpointer-arith
 CFLAGS  ?=
+VERSION := $(shell sed -n 's/^\#define MP_VERSION "\(.*\)"/\1/p' src/cli.h)
 CFLAGS  += -std=gnu11 $(OPT) $(WARN) -MMD -MP -D_GNU_SOURCE -Isrc -Ipreload
 # CI (which sets CI=true) builds with -Werror.
 ifneq ($(CI),)
@@ -20,7 +21,7 @@ endif
 DEB_PACKAGES := libunwind-dev zlib1g-dev uthash-dev libdw-dev
 # Programs the real-program tests and make bench run (tests skip when one is missing);
 # clang and its libFuzzer runtime for make fuzz and the short fuzz test.
-TEST_PACKAGES := sqlite3 jq git perl python3 valgrind heaptrack time clang libclang-rt-14-dev
+TEST_PACKAGES := sqlite3 jq git perl python3 valgrind heaptrack time clang libclang-rt-14-dev pkgconf
 
 PRELOAD_SRC := $(wildcard preload/*.c)
 PRELOAD_OBJ := $(PRELOAD_SRC:preload/%.c=$(BUILD)/preload/%.o)
@@ -115,14 +116,18 @@ asan:
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man3
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man3 \
+		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(BUILD)/memprof $(DESTDIR)$(PREFIX)/bin/memprof
 	install -m 755 $(BUILD)/libmemprof.so $(DESTDIR)$(PREFIX)/lib/libmemprof.so
+	install -m 644 include/memprof.h $(DESTDIR)$(PREFIX)/include/memprof.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' memprof.pc.in >$(DESTDIR)$(PREFIX)/lib/pkgconfig/memprof.pc
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 man/*.3 $(DESTDIR)$(PREFIX)/share/man/man3/
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/memprof $(DESTDIR)$(PREFIX)/lib/libmemprof.so \
+		$(DESTDIR)$(PREFIX)/include/memprof.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/memprof.pc \
 		$(DESTDIR)$(PREFIX)/share/man/man1/memprof.1 $(DESTDIR)$(PREFIX)/share/man/man5/memprof-snapshot.5 \
 		$(DESTDIR)$(PREFIX)/share/man/man3/libmemprof.3
 
