@@ -54,10 +54,16 @@ $(BUILD)/memprof: $(CLI_OBJ)
 
 # Programs the tests and samples run: each its own binary.
 SAMPLE_SRC := $(wildcard samples/*.c)
-SAMPLES    := $(SAMPLE_SRC:samples/%.c=$(BUILD)/samples/%)
+SAMPLE_CXX_SRC := $(wildcard samples/*.cc)
+SAMPLES    := $(SAMPLE_SRC:samples/%.c=$(BUILD)/samples/%) \
+	$(SAMPLE_CXX_SRC:samples/%.cc=$(BUILD)/samples/%) $(BUILD)/samples/libleaky-plugin.so
 samples: $(SAMPLES)
 $(BUILD)/samples/%: samples/%.c | $(BUILD)/samples
-	$(CC) -std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -Isrc -o $@ $< -ldl -lpthread
+	$(CC) -std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -Isrc -Iinclude -o $@ $< -ldl -lpthread
+$(BUILD)/samples/%: samples/%.cc | $(BUILD)/samples
+	$(CXX) -std=gnu++17 -O1 -g -fno-omit-frame-pointer -Wall -o $@ $<
+$(BUILD)/samples/libleaky-plugin.so: samples/plugin/leaky-plugin.c | $(BUILD)/samples
+	$(CC) -std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -fPIC -shared -o $@ $<
 
 TEST_C_SRC := $(filter-out tests/fuzz-%.c,$(wildcard tests/*.c))
 TEST_BINS  := $(TEST_C_SRC:tests/%.c=$(BUILD)/tests/%)
