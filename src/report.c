@@ -24,13 +24,14 @@
 const char mp_report_help[] =
 	"Usage: memprof report [OPTIONS] SNAPSHOT\n"
 	"Print the heap summary of SNAPSHOT (a file written by libmemprof.so), its top\n"
-	"allocation sites by live bytes, by number of allocations, by bytes allocated and\n"
-	"the temporary ones (every block freed), a chart of live bytes by site and a\n"
-	"histogram of allocation sizes. Frames are symbolized from the modules' files.\n"
+	"allocation sites by live bytes, by number of allocations, by bytes allocated,\n"
+	"the temporary ones (every block freed) and the sites at the peak, a chart of live\n"
+	"bytes by site, the heap over time and a histogram of allocation sizes. Frames are\n"
+	"symbolized from the modules' files.\n"
 	"\n"
 	"Options:\n"
 	"  --top N            show the N biggest sites of each list (default 10)\n"
-	"  --sort KEY         show only one list: live, allocs, bytes or temporary\n"
+	"  --sort KEY         show only one list: live, allocs, bytes, temporary or peak\n"
 	"  --frames N         show at most N frames of each site's stack (default 12)\n"
 	"  --filter PATTERN   keep only sites with a frame whose function, source file or\n"
 	"                     module contains PATTERN\n"
@@ -212,15 +213,11 @@ size_t mp_report_rank(mp_report_t *r, const mp_site_table_t *t)
 	return n;
 }
 
-static void print_site(mp_report_t *r, size_t rank, const mp_snap_trace_t *t)
+void mp_print_frames(mp_report_t *r, const mp_snap_trace_t *t)
 {
-	char a[MP_FMT_U64_BYTES], b[MP_FMT_U64_BYTES], c[MP_FMT_U64_BYTES], d[MP_FMT_U64_BYTES];
 	char frame[1024];
 	uint32_t shown = t->n_frames < r->frames ? t->n_frames : (uint32_t)r->frames;
 
-	printf("#%zu live %s bytes in %s blocks, %s allocs (%s bytes) total\n", rank,
-	       mp_fmt_u64(mp_trace_live_bytes(t), a), mp_fmt_u64(mp_trace_live_blocks(t), b),
-	       mp_fmt_u64(t->allocs, c), mp_fmt_u64(t->bytes_allocated, d));
 	if (t->n_frames == 0)
 		printf("    (no stack trace)\n");
 	for (uint32_t i = 0; i < shown; i++) {
@@ -239,6 +236,16 @@ static void print_site(mp_report_t *r, size_t rank, const mp_snap_trace_t *t)
 		       t->n_frames - shown == 1 ? "" : "s");
 }
 
+static void print_site(mp_report_t *r, size_t rank, const mp_snap_trace_t *t)
+{
+	char a[MP_FMT_U64_BYTES], b[MP_FMT_U64_BYTES], c[MP_FMT_U64_BYTES], d[MP_FMT_U64_BYTES];
+
+	printf("#%zu live %s bytes in %s blocks, %s allocs (%s bytes) total\n", rank,
+	       mp_fmt_u64(mp_trace_live_bytes(t), a), mp_fmt_u64(mp_trace_live_blocks(t), b),
+	       mp_fmt_u64(t->allocs, c), mp_fmt_u64(t->bytes_allocated, d));
+	mp_print_frames(r, t);
+}
+
 /* Prints the r->top first sites of table `t`. */
 static void print_sites(mp_report_t *r, const mp_site_table_t *t)
 {
@@ -255,6 +262,24 @@ static void print_sites(mp_report_t *r, const mp_site_table_t *t)
 	}
 	if (shown < n)
 		printf("\n... %zu more site%s (--top)\n", n - shown, n - shown == 1 ? "" : "s");
+}
+
+bool mp_report_keeps(const mp_report_t *r, const mp_snap_trace_t *t)
+{
+	size_t lo = 0, hi = r->n_kept;
+
+	/* kept is in the snapshot's order of traces, which is by id. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->kept[mid]->id == t->id)
+			return r->kept[mid] == t;
+		if (r->kept[mid]->id < t->id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
 }
 
 static bool contains(const char *s, const char *pattern) { return s && strstr(s, pattern); }
@@ -287,7 +312,10 @@ static void print_text(mp_report_t *r)
 	for (size_t i = 0; i < sizeof(mp_site_tables) / sizeof(mp_site_tables[0]); i++)
 		if (r->sort == MP_SORT_ALL || r->sort == mp_site_tables[i].sort)
 			print_sites(r, &mp_site_tables[i]);
+	if (r->sort == MP_SORT_ALL || r->sort == MP_SORT_PEAK)
+		mp_print_peak_sites(r);
 	mp_print_live_chart(r);
+	mp_print_timeline_chart(r);
 	mp_print_size_histogram(r);
 }
 
@@ -395,12 +423,12 @@ int mp_cmd_report(int argc, char **argv)
 			}
 			break;
 		case OPT_SORT:
-			r.sort = MP_SORT_ALL;
+			r.sort = strcmp(optarg, "peak") == 0 ? MP_SORT_PEAK : MP_SORT_ALL;
 			for (size_t i = 0; i < sizeof(mp_site_tables) / sizeof(mp_site_tables[0]); i++)
 				if (strcmp(optarg, mp_site_tables[i].key) == 0)
 					r.sort = mp_site_tables[i].sort;
 			if (r.sort == MP_SORT_ALL) {
-				mp_error("report: --sort wants live, allocs, bytes or temporary, not '%s'", optarg);
+				mp_error("report: --sort wants live, allocs, bytes, temporary or peak, not '%s'", optarg);
 				return MP_EXIT_USAGE;
 			}
 			break;

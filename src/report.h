@@ -10,7 +10,8 @@
 #include "snapshot_read.h"
 #include "symbolize.h"
 
-enum mp_sort { MP_SORT_ALL, MP_SORT_LIVE, MP_SORT_ALLOCS, MP_SORT_BYTES, MP_SORT_TEMPORARY };
+/* MP_SORT_PEAK is the list of sites at the peak (report_time.c), not a table of traces. */
+enum mp_sort { MP_SORT_ALL, MP_SORT_LIVE, MP_SORT_ALLOCS, MP_SORT_BYTES, MP_SORT_TEMPORARY, MP_SORT_PEAK };
 
 /* One ranking of allocation sites: which sites it includes and in which order. */
 typedef struct mp_site_table {
@@ -48,6 +49,13 @@ size_t mp_report_rank(mp_report_t *r, const mp_site_table_t *t);
  * the C and C++ runtime libraries and the loader, or of frame 0 when all are there. */
 void mp_site_name(mp_report_t *r, const mp_snap_trace_t *t, char *buf, size_t buf_bytes);
 
+/* Prints the first r->frames frames of t, one line per function ("    at 0x...: main
+ * (prog.c:12)"), then how many more there are; "(no stack trace)" for none. */
+void mp_print_frames(mp_report_t *r, const mp_snap_trace_t *t);
+
+/* Whether t is one of r's kept sites (those that pass --filter). */
+bool mp_report_keeps(const mp_report_t *r, const mp_snap_trace_t *t);
+
 /* Lowest and highest size of SIZES class i (floor(log2(size)) + 1 == i). */
 void mp_size_class_range(size_t i, uint64_t *lo, uint64_t *hi);
 
@@ -55,8 +63,25 @@ void mp_size_class_range(size_t i, uint64_t *lo, uint64_t *hi);
 void mp_print_live_chart(mp_report_t *r);
 void mp_print_size_histogram(mp_report_t *r);
 
+/* report_time.c: the heap over time chart of the TIMELINE section and the list of sites at
+ * the peak from the PEAK section; each prints nothing when its section is absent. */
+void mp_print_timeline_chart(mp_report_t *r);
+void mp_print_peak_sites(mp_report_t *r);
+
+/* The peak sites that pass --filter, largest first, into `out` (room for snap->n_peak_sites);
+ * returns how many. */
+size_t mp_report_peak_sites(const mp_report_t *r, const mp_snap_peak_site_t **out);
+
+/* "1023 B", "1.5 KiB", "12.0 MiB": at most 10 characters. */
+void mp_fmt_bytes_short(uint64_t v, char *buf, size_t buf_bytes);
+
 /* The whole report as one JSON document on stdout (schema in memprof(1)). */
 void mp_print_json(mp_report_t *r);
+
+/* JSON pieces the other commands share: a string (null for NULL), valid JSON for any bytes;
+ * the array of the lines of t's first r->frames frames, as in "sites" of memprof(1). */
+void mp_put_json_string(const char *s);
+void mp_put_json_frames(mp_report_t *r, const mp_snap_trace_t *t);
 
 /* report_leaks.c: the LEAKS section. Sums bytes and blocks per enum mp_leak_kind (arrays of
  * MP_LEAK_INTERNAL + 1 entries); prints memcheck's LEAK SUMMARY when the section is there. */

@@ -54,8 +54,7 @@ void mp_site_name(mp_report_t *r, const mp_snap_trace_t *t, char *buf, size_t bu
 	frame_name(r, mp_symbolize(r->sym, t->frames[0]), buf, buf_bytes);
 }
 
-/* "1023 B", "1.5 KiB", "12.0 MiB": at most 10 characters. */
-static void fmt_bytes_short(uint64_t v, char *buf, size_t buf_bytes)
+void mp_fmt_bytes_short(uint64_t v, char *buf, size_t buf_bytes)
 {
 	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
 	double d = (double)v;
@@ -105,7 +104,7 @@ void mp_print_live_chart(mp_report_t *r)
 		mp_put_sanitized(name, strlen(name));
 		printf("%*s |", NAME_COLS - (int)strlen(name), "");
 		put_bar(mp_trace_live_bytes(r->ranked[i]), max, LIVE_BAR_COLS);
-		fmt_bytes_short(mp_trace_live_bytes(r->ranked[i]), value, sizeof(value));
+		mp_fmt_bytes_short(mp_trace_live_bytes(r->ranked[i]), value, sizeof(value));
 		printf(" %s\n", value);
 	}
 }

@@ -52,7 +52,7 @@ static void put_json_string_n(const char *s, size_t n)
 	putchar('"');
 }
 
-static void put_json_string(const char *s)
+void mp_put_json_string(const char *s)
 {
 	if (s)
 		put_json_string_n(s, strlen(s));
@@ -68,7 +68,7 @@ static void put_meta(const mp_report_t *r)
 
 	printf("\"meta\":{\"pid\":%" PRIu32 ",\"ppid\":%" PRIu32 ",\"fork_child\":%s,\"exe\":", m->pid,
 	       m->ppid, (m->flags & MP_META_FORK_CHILD) ? "true" : "false");
-	put_json_string(m->exe);
+	mp_put_json_string(m->exe);
 	printf(",\"cmdline\":[");
 	if (n && m->cmdline[n - 1] == '\0')
 		n--;
@@ -85,7 +85,7 @@ static void put_meta(const mp_report_t *r)
 	       ",\"label\":",
 	       mp_snap_reason_name(m->reason), m->seq, m->start_realtime_ns, m->snapshot_realtime_ns,
 	       m->run_time_ns, m->max_frames);
-	put_json_string(m->label[0] ? m->label : NULL);
+	mp_put_json_string(m->label[0] ? m->label : NULL);
 	putchar('}');
 }
 
@@ -111,16 +111,16 @@ static void put_frame_line(const mp_report_t *r, const mp_frame_info_t *f, uint3
 	const mp_frame_line_t *l = &f->lines[j];
 
 	printf("{\"addr\":\"0x%" PRIx64 "\",\"kind\":\"%s\",\"module\":", f->addr, kind_names[f->kind]);
-	put_json_string(f->module ? mp_module_path(r->snap, f->module) : NULL);
+	mp_put_json_string(f->module ? mp_module_path(r->snap, f->module) : NULL);
 	printf(",\"offset\":");
 	if (f->module)
 		printf("\"0x%" PRIx64 "\"", f->offset);
 	else
 		fputs("null", stdout);
 	printf(",\"function\":");
-	put_json_string(l->function);
+	mp_put_json_string(l->function);
 	printf(",\"file\":");
-	put_json_string(l->file);
+	mp_put_json_string(l->file);
 	printf(",\"line\":");
 	if (l->line)
 		printf("%" PRIu32, l->line);
@@ -129,20 +129,12 @@ static void put_frame_line(const mp_report_t *r, const mp_frame_info_t *f, uint3
 	printf(",\"inlined\":%s}", l->inlined ? "true" : "false");
 }
 
-static void put_site(mp_report_t *r, const mp_snap_trace_t *t)
+void mp_put_json_frames(mp_report_t *r, const mp_snap_trace_t *t)
 {
 	uint32_t shown = t->n_frames < r->frames ? t->n_frames : (uint32_t)r->frames;
-	char name[256];
 	bool first = true;
 
-	mp_site_name(r, t, name, sizeof(name));
-	printf("{\"id\":%" PRIu32 ",\"name\":", t->id);
-	put_json_string(name);
-	printf(",\"live_bytes\":%" PRIu64 ",\"live_blocks\":%" PRIu64 ",\"allocs\":%" PRIu64
-	       ",\"frees\":%" PRIu64 ",\"bytes_allocated\":%" PRIu64 ",\"bytes_freed\":%" PRIu64
-	       ",\"n_frames\":%" PRIu32 ",\"frames\":[",
-	       mp_trace_live_bytes(t), mp_trace_live_blocks(t), t->allocs, t->frees, t->bytes_allocated,
-	       t->bytes_freed, t->n_frames);
+	putchar('[');
 	for (uint32_t i = 0; i < shown; i++) {
 		const mp_frame_info_t *f = mp_symbolize(r->sym, t->frames[i]);
 
@@ -152,7 +144,23 @@ static void put_site(mp_report_t *r, const mp_snap_trace_t *t)
 			first = false;
 		}
 	}
-	printf("]}");
+	putchar(']');
+}
+
+static void put_site(mp_report_t *r, const mp_snap_trace_t *t)
+{
+	char name[256];
+
+	mp_site_name(r, t, name, sizeof(name));
+	printf("{\"id\":%" PRIu32 ",\"name\":", t->id);
+	mp_put_json_string(name);
+	printf(",\"live_bytes\":%" PRIu64 ",\"live_blocks\":%" PRIu64 ",\"allocs\":%" PRIu64
+	       ",\"frees\":%" PRIu64 ",\"bytes_allocated\":%" PRIu64 ",\"bytes_freed\":%" PRIu64
+	       ",\"n_frames\":%" PRIu32 ",\"frames\":",
+	       mp_trace_live_bytes(t), mp_trace_live_blocks(t), t->allocs, t->frees, t->bytes_allocated,
+	       t->bytes_freed, t->n_frames);
+	mp_put_json_frames(r, t);
+	putchar('}');
 }
 
 static int by_id(const void *pa, const void *pb)
@@ -161,6 +169,54 @@ static int by_id(const void *pa, const void *pb)
 	const mp_snap_trace_t *b = *(const mp_snap_trace_t *const *)pb;
 
 	return (a->id > b->id) - (a->id < b->id);
+}
+
+/* The PEAK section's first r->top sites that pass the filter; their traces join `listed`. */
+static void put_peak(mp_report_t *r, const mp_snap_trace_t **listed, size_t *n_listed)
+{
+	const mp_snapshot_t *s = r->snap;
+	const mp_snap_peak_site_t **sites;
+	size_t n, shown;
+
+	if (!s->has_peak || !(sites = malloc((s->n_peak_sites ? s->n_peak_sites : 1) * sizeof(*sites)))) {
+		fputs("null", stdout);
+		return;
+	}
+	n = mp_report_peak_sites(r, sites);
+	shown = n < r->top ? n : (size_t)r->top;
+	printf("{\"peak_bytes\":%" PRIu64 ",\"peak_time_ns\":%" PRIu64 ",\"total_sites\":%zu,\"sites\":[",
+	       s->peak_bytes, s->peak_time_ns, n);
+	for (size_t i = 0; i < shown; i++) {
+		const mp_snap_trace_t *t = mp_snapshot_trace(s, sites[i]->trace_id);
+		bool seen = false;
+
+		printf("%s{\"id\":%" PRIu32 ",\"live_bytes\":%" PRIu64 ",\"live_blocks\":%" PRIu64 "}",
+		       i ? "," : "", sites[i]->trace_id, sites[i]->live_bytes, sites[i]->live_blocks);
+		for (size_t j = 0; j < *n_listed && !seen; j++)
+			seen = listed[j] == t;
+		if (!seen)
+			listed[(*n_listed)++] = t;
+	}
+	printf("]}");
+	free(sites);
+}
+
+static void put_timeline(const mp_snapshot_t *s)
+{
+	if (!s->timeline) {
+		fputs("null", stdout);
+		return;
+	}
+	putchar('[');
+	for (size_t i = 0; i < s->n_timeline; i++) {
+		const mp_snap_point_t *p = &s->timeline[i];
+
+		printf("%s\n  {\"time_ns\":%" PRIu64 ",\"live_bytes\":%" PRIu64 ",\"max_live_bytes\":%" PRIu64
+		       ",\"rss_bytes\":%" PRIu64 ",\"allocs\":%" PRIu64 ",\"frees\":%" PRIu64 "}",
+		       i ? "," : "", p->time_ns, p->live_bytes, p->max_live_bytes, p->rss_bytes, p->allocs,
+		       p->frees);
+	}
+	putchar(']');
 }
 
 void mp_print_json(mp_report_t *r)
@@ -175,13 +231,13 @@ void mp_print_json(mp_report_t *r)
 		return;
 	}
 	printf("{\"snapshot\":");
-	put_json_string(r->path);
+	mp_put_json_string(r->path);
 	printf(",\"version\":%" PRIu32 ",\n", r->snap->version);
 	put_meta(r);
 	printf(",\n");
 	put_totals(&r->snap->totals);
 	printf(",\n\"filter\":");
-	put_json_string(r->filter);
+	mp_put_json_string(r->filter);
 	printf(",\n\"tables\":{");
 	for (size_t k = 0; k < n_tables; k++) {
 		const mp_site_table_t *t = &mp_site_tables[k];
@@ -204,7 +260,11 @@ void mp_print_json(mp_report_t *r)
 		}
 		printf("]}");
 	}
-	printf("},\n\"sites\":[");
+	printf("},\n\"peak\":");
+	put_peak(r, listed, &n_listed);
+	printf(",\n\"timeline\":");
+	put_timeline(r->snap);
+	printf(",\n\"sites\":[");
 	qsort(listed, n_listed, sizeof(*listed), by_id);
 	for (size_t i = 0; i < n_listed; i++) {
 		printf("%s\n  ", i ? "," : "");

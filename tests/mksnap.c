@@ -34,6 +34,9 @@ static const char *const cases[] = {
 	"short-header",          /* 10 bytes only */
 	"full",                  /* valid plus TIMELINE, PEAK and LEAKS sections */
 	"timeline-backwards",    /* full, with a point older than the one before it */
+	"timeline-one-point",    /* full, with only the last point */
+	"timeline-empty",        /* full, with a TIMELINE section of no points */
+	"peak-exact",            /* full, with the PEAK capture at TOTALS' peak */
 	"peak-unknown-trace",    /* full, with a peak site naming trace 99 */
 	"leak-unknown-trace",    /* full, with a loss record naming trace 99 */
 	"leak-bad-kind",         /* full, with a loss record of kind 9 */
@@ -239,9 +242,10 @@ static void timeline(void)
 		{ 1500000000, 3010248, 3100000, 7500000, 1201008, 1200994 },
 	};
 	size_t at = begin_section(MP_SEC_TIMELINE);
+	int first = is("timeline-one-point") ? 4 : 0, n = is("timeline-empty") ? 0 : 5;
 
-	put_u32(5);
-	for (int i = 0; i < 5; i++)
+	put_u32((uint32_t)(n - (n ? first : 0)));
+	for (int i = first; i < n; i++)
 		for (int f = 0; f < 6; f++)
 			put_u64(is("timeline-backwards") && i == 3 && f == 0 ? 900000000 : pt[i][f]);
 	end_section(at, 0);
@@ -252,7 +256,7 @@ static void peak(void)
 {
 	size_t at = begin_section(MP_SEC_PEAK);
 
-	put_u64(3400000);    /* peak_bytes, a little below TOTALS' 3500000 */
+	put_u64(is("peak-exact") ? 3500000 : 3400000); /* peak_bytes, a little below TOTALS' 3500000 */
 	put_u64(1000000000); /* peak_time_ns */
 	put_u32(3);
 	put_u32(3), put_u64(3000000), put_u64(3);
