@@ -14,6 +14,7 @@
 /* Subcommands: argv[0] is the command name ("run"); each returns the process exit status. */
 int mp_cmd_run(int argc, char **argv);
 int mp_cmd_report(int argc, char **argv);
+int mp_cmd_export(int argc, char **argv);
 
 /* Prints the text report of the snapshot at `path` on stdout with the default options, as
  * "memprof report PATH" does; returns that command's exit status. */
@@ -22,6 +23,7 @@ int mp_report_file(const char *path, bool color);
 /* Help texts, printed by "memprof help COMMAND" and "memprof COMMAND --help". */
 extern const char mp_run_help[];
 extern const char mp_report_help[];
+extern const char mp_export_help[];
 
 /* Prints "memprof: <message>" as one line on stderr. */
 __attribute__((format(printf, 1, 2))) void mp_error(const char *fmt, ...);

@@ -15,6 +15,8 @@ static const char usage[] =
 	"                                      write a heap snapshot when it exits\n"
 	"  report [OPTIONS] SNAPSHOT           print the heap summary and the top allocation\n"
 	"                                      sites of a snapshot\n"
+	"  export --format FORMAT SNAPSHOT     write a snapshot as folded stacks (flame\n"
+	"                                      graphs), massif's format (ms_print) or JSON\n"
 	"  help [COMMAND]                      show this help, or the help of COMMAND\n"
 	"\n"
 	"Options:\n"
@@ -33,6 +35,8 @@ static int show_help(const char *command)
 		fputs(mp_run_help, stdout);
 	else if (strcmp(command, "report") == 0)
 		fputs(mp_report_help, stdout);
+	else if (strcmp(command, "export") == 0)
+		fputs(mp_export_help, stdout);
 	else if (strcmp(command, "help") == 0)
 		fputs(usage, stdout);
 	else {
@@ -67,6 +71,8 @@ int main(int argc, char **argv)
 		return mp_cmd_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "report") == 0)
 		return mp_cmd_report(argc - 1, argv + 1);
+	if (strcmp(cmd, "export") == 0)
+		return mp_cmd_export(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		mp_error("unknown option '%s' (see 'memprof --help')", cmd);
 	else

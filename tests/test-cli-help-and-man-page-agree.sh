@@ -17,3 +17,4 @@ check() {
 check run "memprof report" 5
 grep -qx -- --report help-run.txt || fail "memprof run --help does not list --report"
 check report "JSON output" 8
+check export "memprof help" 3
