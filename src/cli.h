@@ -15,6 +15,8 @@
 int mp_cmd_run(int argc, char **argv);
 int mp_cmd_report(int argc, char **argv);
 int mp_cmd_export(int argc, char **argv);
+int mp_cmd_diff(int argc, char **argv);
+int mp_cmd_trend(int argc, char **argv);
 
 /* Prints the text report of the snapshot at `path` on stdout with the default options, as
  * "memprof report PATH" does; returns that command's exit status. */
@@ -24,6 +26,8 @@ int mp_report_file(const char *path, bool color);
 extern const char mp_run_help[];
 extern const char mp_report_help[];
 extern const char mp_export_help[];
+extern const char mp_diff_help[];
+extern const char mp_trend_help[];
 
 /* Prints "memprof: <message>" as one line on stderr. */
 __attribute__((format(printf, 1, 2))) void mp_error(const char *fmt, ...);

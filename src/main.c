@@ -17,6 +17,10 @@ static const char usage[] =
 	"                                      sites of a snapshot\n"
 	"  export --format FORMAT SNAPSHOT     write a snapshot as folded stacks (flame\n"
 	"                                      graphs), massif's format (ms_print) or JSON\n"
+	"  diff [OPTIONS] OLD NEW              the sites whose live memory grew or shrank\n"
+	"                                      between two snapshots\n"
+	"  trend [OPTIONS] SNAPSHOT...         the sites whose live memory grows steadily\n"
+	"                                      across snapshots of one process (leak suspects)\n"
 	"  help [COMMAND]                      show this help, or the help of COMMAND\n"
 	"\n"
 	"Options:\n"
@@ -37,6 +41,10 @@ static int show_help(const char *command)
 		fputs(mp_report_help, stdout);
 	else if (strcmp(command, "export") == 0)
 		fputs(mp_export_help, stdout);
+	else if (strcmp(command, "diff") == 0)
+		fputs(mp_diff_help, stdout);
+	else if (strcmp(command, "trend") == 0)
+		fputs(mp_trend_help, stdout);
 	else if (strcmp(command, "help") == 0)
 		fputs(usage, stdout);
 	else {
@@ -73,6 +81,10 @@ int main(int argc, char **argv)
 		return mp_cmd_report(argc - 1, argv + 1);
 	if (strcmp(cmd, "export") == 0)
 		return mp_cmd_export(argc - 1, argv + 1);
+	if (strcmp(cmd, "diff") == 0)
+		return mp_cmd_diff(argc - 1, argv + 1);
+	if (strcmp(cmd, "trend") == 0)
+		return mp_cmd_trend(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		mp_error("unknown option '%s' (see 'memprof --help')", cmd);
 	else

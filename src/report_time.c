@@ -31,14 +31,11 @@ static void fmt_time(uint64_t t_ns, uint64_t scale_ns, char *buf, size_t buf_byt
 		snprintf(buf, buf_bytes, "%.3g h", t / 3600e9);
 }
 
-/* Rows (1..CHART_ROWS) a value fills on a scale whose top row is `max`; at least one row for
- * any non-zero value. */
+/* Rows (0..CHART_ROWS) a value fills on a scale whose top row is `max`, rounded. */
 static int rows_of(uint64_t v, uint64_t max)
 {
 	int n = (int)((double)v * CHART_ROWS / (double)max + 0.5);
 
-	if (v && n == 0)
-		n = 1;
 	return n > CHART_ROWS ? CHART_ROWS : n;
 }
 
@@ -110,7 +107,8 @@ void mp_print_timeline_chart(mp_report_t *r)
 		peak_col = column_of(s->totals.peak_time_ns, end_ns);
 		peak_row = rows_of(s->totals.peak_bytes, top);
 	}
-	printf("  # live bytes, : highest live bytes since the previous point, - RSS, @ peak\n");
+	printf("  # live bytes (. less than half a row), : highest since the previous point,\n"
+	       "  - RSS, @ peak\n");
 	for (int row = CHART_ROWS; row >= 1; row--) {
 		size_t n = 0;
 
@@ -130,8 +128,10 @@ void mp_print_timeline_chart(mp_report_t *r)
 				ch = '#';
 			else if (c->drawn && row <= rows_of(c->max, top))
 				ch = ':';
-			else if (c->drawn && c->rss && row == rows_of(c->rss, top))
+			else if (c->drawn && c->rss && row == (rows_of(c->rss, top) ? rows_of(c->rss, top) : 1))
 				ch = '-';
+			else if (c->drawn && c->live && row == 1)
+				ch = '.'; /* less than half a row, but not nothing */
 			line[n++] = ch;
 		}
 		while (n && line[n - 1] == ' ')

@@ -43,6 +43,10 @@ static const char *const cases[] = {
 	"leak-duplicate",        /* full, with two records for one trace and kind */
 	"leak-count-too-big",    /* full, LEAKS count larger than its payload */
 	"leak-threads-running",  /* full, from a scan that could not stop every thread */
+	/* Valid snapshots for memprof diff and trend, written by custom(): */
+	"diff-old", "diff-new",  /* two runs of one program, other load addresses and trace ids */
+	"series-1", "series-2", "series-3", "series-4", "series-5", /* one process, 1 s apart */
+	"series-other",          /* series-3 of another process */
 	NULL,
 };
 
@@ -293,6 +297,130 @@ static void leaks(void)
 	end_section(at, 0);
 }
 
+/* A site of the custom snapshots: frames as offsets in the main program (module 0) or in
+ * libc (module 1), or raw addresses (module -1). */
+struct site {
+	uint32_t n_frames;
+	int module[4];
+	uint64_t offset[4];
+};
+
+static const struct site custom_sites[] = {
+	{ 3, { 0, 1, 0 }, { 0x1234, 0x1100, 0x1000 } }, /* A */
+	{ 2, { 0, 0 }, { 0x1100, 0x1110 } },            /* B */
+	{ 2, { 0, -1 }, { 0x1500, 0xdeadbeef } },       /* C */
+	{ 1, { 0 }, { 0x1600 } },                       /* D */
+	{ 1, { 0 }, { 0x1700 } },                       /* E */
+	{ 2, { 1, 0 }, { 0x2200, 0x1800 } },            /* F */
+};
+
+/* Live blocks and bytes of each site (allocs also count freed blocks, which differ per
+ * snapshot), -1 blocks: the site has no trace. */
+struct custom {
+	uint32_t pid, seq, reason;
+	uint64_t run_time_ns;
+	uint64_t bias[2];        /* load bias of the program and of libc */
+	uint32_t first_id;       /* trace ids are first_id + the site's index, in reverse order */
+	int64_t blocks[6];
+	uint64_t bytes[6];
+};
+
+static void custom(void)
+{
+	static const struct custom diff_old = {
+		5000, 0, MP_REASON_EXIT, 2000000000ull, { 0x400000, 0x7f0000000000 }, 1,
+		{ 10, 3, 0, -1, 2, 4 }, { 10240, 3000000, 0, 0, 64, 400 },
+	};
+	static const struct custom diff_new = {
+		5001, 0, MP_REASON_EXIT, 2000000000ull, { 0x555500000000, 0x7f3300000000 }, 40,
+		{ 30, 1, 0, 5, -1, 2 }, { 30720, 1000000, 0, 500, 0, 400 },
+	};
+	/* Per site of a series: A leaks 1000 bytes/s; B grows faster, then is released; C grows
+	 * slowly; D goes up and down; E and F stay. */
+	static const uint64_t series_bytes[5][6] = {
+		{ 1000, 1000, 100, 5000, 3000000, 0 },
+		{ 2000, 9000, 100, 4000, 3000000, 0 },
+		{ 3000, 17000, 200, 6000, 3000000, 0 },
+		{ 4000, 25000, 300, 5000, 3000000, 0 },
+		{ 5000, 3000, 400, 7000, 3000000, 0 },
+	};
+	struct custom c;
+	uint64_t allocs = 0, frees = 0, bytes_allocated = 0, bytes_freed = 0, live = 0, blocks = 0;
+	size_t at;
+	uint32_t n_traces = 0;
+
+	if (is("diff-old") || is("diff-new"))
+		c = is("diff-old") ? diff_old : diff_new;
+	else {
+		int k = is("series-other") ? 3 : mode[7] - '0';
+
+		c = (struct custom){ is("series-other") ? 7001 : 7000, (uint32_t)k - 1, MP_REASON_INTERVAL,
+				     (uint64_t)k * 1000000000ull, { 0x400000, 0x7f0000000000 }, 1 };
+		for (int i = 0; i < 6; i++) {
+			c.bytes[i] = series_bytes[k - 1][i];
+			c.blocks[i] = (int64_t)(c.bytes[i] / 100);
+		}
+	}
+	for (int i = 0; i < 6; i++) {
+		if (c.blocks[i] < 0)
+			continue;
+		n_traces++;
+		/* Every site also allocated and freed 7 blocks of 16 bytes. */
+		allocs += (uint64_t)c.blocks[i] + 7;
+		frees += 7;
+		bytes_allocated += c.bytes[i] + 7 * 16;
+		bytes_freed += 7 * 16;
+		live += c.bytes[i];
+		blocks += (uint64_t)c.blocks[i];
+	}
+	at = begin_section(MP_SEC_META);
+	put_u32(c.pid);
+	put_u32(1);
+	put_u32(c.reason);
+	put_u32(c.seq);
+	put_u64(1700000000ull * 1000000000ull + (c.pid - 5000) * 1000000000ull);
+	put_u64(1700000000ull * 1000000000ull + (c.pid - 5000) * 1000000000ull + c.run_time_ns);
+	put_u64(c.run_time_ns);
+	put_u32(64);
+	put_u32(0);
+	put_str("/usr/bin/server");
+	put_bytes_str("server\0", 7);
+	put_str("");
+	end_section(at, 0);
+	at = begin_section(MP_SEC_TOTALS);
+	put_u64(allocs), put_u64(frees), put_u64(bytes_allocated), put_u64(bytes_freed);
+	put_u64(live), put_u64(blocks), put_u64(live), put_u64(c.run_time_ns);
+	put_u64(0), put_u64(0);
+	end_section(at, 0);
+	at = begin_section(MP_SEC_MODULES);
+	put_u32(2);
+	put_u64(c.bias[0]), put_u64(c.bias[0]), put_u64(c.bias[0] + 0x3000);
+	put_u32(MP_MODULE_MAIN);
+	put_u32(4);
+	put("\xca\xfe\xf0\x0d", 4);
+	put_str("/usr/bin/server");
+	put_u64(c.bias[1]), put_u64(c.bias[1]), put_u64(c.bias[1] + 0x200000);
+	put_u32(0);
+	put_u32(0);
+	put_str("/lib/x86_64-linux-gnu/libc.so.6");
+	end_section(at, 0);
+	at = begin_section(MP_SEC_TRACES);
+	put_u32(n_traces);
+	for (int i = 5; i >= 0; i--) {
+		const struct site *st = &custom_sites[i];
+		uint64_t frames[4];
+
+		if (c.blocks[i] < 0)
+			continue;
+		for (uint32_t f = 0; f < st->n_frames; f++)
+			frames[f] = st->module[f] < 0 ? st->offset[f] : c.bias[st->module[f]] + st->offset[f];
+		trace(c.first_id + (uint32_t)(5 - i), (uint64_t)c.blocks[i] + 7, 7, c.bytes[i] + 7 * 16, 7 * 16,
+		      frames, st->n_frames);
+	}
+	end_section(at, 0);
+	begin_section(MP_SEC_END);
+}
+
 int main(int argc, char **argv)
 {
 	int known = 0;
@@ -315,6 +443,8 @@ int main(int argc, char **argv)
 	put_u32(0);
 	if (is("short-header"))
 		len = 10;
+	else if (strncmp(mode, "diff-", 5) == 0 || strncmp(mode, "series-", 7) == 0)
+		custom();
 	else {
 		if (!is("no-meta"))
 			meta();

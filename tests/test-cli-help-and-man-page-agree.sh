@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# For each command, every option `memprof CMD --help` lists is documented in that command's
-# section of memprof(1), and every option the section documents is in the help.
+# For each command (run, report, diff, trend), every option `memprof CMD --help` lists is
+# documented in that command's section of memprof(1), and every option the section documents
+# is in the help.
 source "$(dirname "$0")/lib.sh"
 # check CMD NEXT_SECTION MIN_OPTIONS: NEXT_SECTION is the .SS title that ends CMD's section.
 check() {
@@ -17,4 +18,6 @@ check() {
 check run "memprof report" 5
 grep -qx -- --report help-run.txt || fail "memprof run --help does not list --report"
 check report "JSON output" 8
-check export "memprof help" 3
+check export "memprof diff" 3
+check diff "memprof trend" 6
+check trend "memprof help" 6

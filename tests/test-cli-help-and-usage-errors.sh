@@ -26,6 +26,18 @@ for word in '^Usage: memprof report \[OPTIONS\] SNAPSHOT' '--top N' '--frames N'
 	expect_match "$word" report.txt
 done
 
+for cmd in diff trend; do
+	"$MEMPROF" $cmd --help >$cmd.txt
+	"$MEMPROF" help $cmd | diff -u $cmd.txt - || fail "help $cmd differs from $cmd --help"
+	for word in '--top N' '--frames N' '--no-symbols' '--format FORMAT' '--help'; do
+		expect_match "$word" $cmd.txt
+	done
+done
+expect_match '^Usage: memprof diff \[OPTIONS\] OLD NEW' diff.txt
+expect_match '^Usage: memprof trend \[OPTIONS\] SNAPSHOT\.\.\.' trend.txt
+expect_match 'diff \[OPTIONS\] OLD NEW' help.txt
+expect_match 'trend \[OPTIONS\] SNAPSHOT\.\.\.' help.txt
+
 [ "$("$MEMPROF" --version)" = "memprof 0.1.0" ] || fail "--version: $("$MEMPROF" --version)"
 
 # No command: usage on stderr, exit 2.

@@ -40,7 +40,8 @@ diff -u expected-peak.txt peak.txt || fail "peak list differs"
 sed -n '/^HEAP OVER TIME:/,/^$/p' out.txt >chart.txt
 cat >expected-chart.txt <<'END'
 HEAP OVER TIME:
-  # live bytes, : highest live bytes since the previous point, - RSS, @ peak
+  # live bytes (. less than half a row), : highest since the previous point,
+  - RSS, @ peak
    7.6 MiB |                                          ---------------------
            |                                                               -
            |
@@ -82,6 +83,7 @@ expect_no_match 'TOP SITES AT THE PEAK' live.txt
 mksnap_gz timeline-one-point one.gz
 "$MEMPROF" report one.gz | sed -n '/^HEAP OVER TIME:/,/^$/p' >one.txt
 [ "$(grep -c '#' one.txt)" -eq 6 ] || fail "one point should fill one column of 5 rows (plus the legend)"
+expect_no_match '^ +\| {0,62}[#.]' one.txt
 expect_match '^ +\| {63}#$' one.txt
 expect_match '^  1 point; peak' one.txt
 mksnap_gz timeline-empty empty.gz
