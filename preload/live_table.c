@@ -44,6 +44,9 @@ struct stripe {
 struct ltable {
 	size_t cap, mask, limit, map_bytes;
 	_Atomic(struct ltable *) older;
+	/* While `older` is being moved in: how many more entries other threads may claim, so
+	 * that the mover always finds room (0 until the mover has counted what it moves). */
+	atomic_long budget;
 	struct stripe stripes[N_STRIPES];
 	_Alignas(HEADER_BYTES) struct slot slots[];
 };
@@ -179,10 +182,37 @@ static void wait_while(struct slot *s, uintptr_t v)
 
 static int grow(struct ltable *t);
 
+void (*mp_live_grow_hook)(void);
+
+/* Takes one claim of t's budget while an older table is being moved into it; false (and
+ * nothing taken) when the budget is spent: the caller waits for the move to finish. */
+static int take_budget(struct ltable *t)
+{
+	if (atomic_fetch_sub(&t->budget, 1) > 0)
+		return 1;
+	atomic_fetch_add(&t->budget, 1);
+	return 0;
+}
+
+static void wait_for_move(struct ltable *t)
+{
+	for (unsigned spins = 0; atomic_load(&t->older); spins++) {
+		if (spins > 64)
+			sched_yield();
+		else
+			__builtin_ia32_pause();
+	}
+}
+
 static int insert(uintptr_t key, uint64_t meta)
 {
 	for (;;) {
 		struct ltable *t = atomic_load(&head);
+		if (MP_UNLIKELY(atomic_load_explicit(&t->older, memory_order_relaxed) != NULL) &&
+		    atomic_load(&t->older) && !take_budget(t)) {
+			wait_for_move(t);
+			continue;
+		}
 		if (MP_UNLIKELY(++inserts_since_check >= CHECK_EVERY)) {
 			inserts_since_check = 0;
 			if ((size_t)sum(t, 0) >= t->limit) {
@@ -263,6 +293,21 @@ static int grow(struct ltable *t)
 	}
 	atomic_store(&n->older, t);
 	atomic_store(&head, n);
+	/* Count what is to move (t takes no new claims now, but may finish some), then let
+	 * other threads claim what is left of n: with the mover's entries, never more than n
+	 * holds. Without this, hundreds of threads inserting during the move could fill n, and
+	 * the mover would wait forever for a free slot, holding the lock they wait on. */
+	size_t to_move = 0;
+	for (size_t i = 0; i < t->cap; i++) {
+		uintptr_t v;
+		while ((v = atomic_load(&t->slots[i].key)) & CLAIM)
+			__builtin_ia32_pause();
+		to_move += v != EMPTY && v != TOMB && !(v & MOVING);
+	}
+	long spare = (long)(n->cap - n->cap / 16) - (long)to_move;
+	atomic_store(&n->budget, spare > 0 ? spare : 0);
+	if (mp_live_grow_hook)
+		mp_live_grow_hook();
 	for (size_t i = 0; i < t->cap; i++) {
 		struct slot *s = &t->slots[i];
 		uintptr_t v;
@@ -273,7 +318,7 @@ static int grow(struct ltable *t)
 		if (!atomic_compare_exchange_strong(&s->key, &v, v | MOVING))
 			continue; /* removed or moved meanwhile */
 		uint64_t meta = atomic_load_explicit(&s->meta, memory_order_relaxed);
-		while (!claim(n, v, meta)) /* cannot happen: n holds at least twice t's live */
+		while (!claim(n, v, meta)) /* cannot happen: the budget leaves room for it */
 			sched_yield();
 		atomic_store(&s->key, TOMB);
 	}
