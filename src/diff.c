@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "compare.h"
 #include "site_match.h"
+#include "symbolize.h"
 
 const char mp_diff_help[] =
 	"Usage: memprof diff [OPTIONS] OLD NEW\n"
@@ -69,8 +70,36 @@ static void snapshot_line(const char *what, const mp_compare_t *c, size_t i)
 	       mp_fmt_duration(m->run_time_ns, when, sizeof(when)));
 }
 
+/* Frames of a module match only within one build of it: says which modules OLD and NEW have
+ * at the same path with different build-ids. */
+static void note_rebuilt_modules(const mp_compare_t *c)
+{
+	const mp_snapshot_t *o = &c->snaps[0], *w = &c->snaps[1];
+
+	for (size_t i = 0; i < o->n_modules; i++) {
+		const mp_snap_module_t *a = &o->modules[i];
+		const char *path = mp_module_path(o, a);
+
+		if (!a->build_id_bytes)
+			continue;
+		for (size_t j = 0; j < w->n_modules; j++) {
+			const mp_snap_module_t *b = &w->modules[j];
+
+			if (!b->build_id_bytes || strcmp(path, mp_module_path(w, b)) != 0)
+				continue;
+			if (a->build_id_bytes != b->build_id_bytes ||
+			    memcmp(a->build_id, b->build_id, a->build_id_bytes) != 0) {
+				printf("note: ");
+				mp_put_sanitized(path, strlen(path));
+				printf(" has another build-id in NEW (rebuilt): its sites do not match\n");
+				break;
+			}
+		}
+	}
+}
+
 static void print_text(mp_compare_t *c, const struct change *ch, size_t n, size_t n_grew,
-		       size_t n_unchanged, size_t n_matched)
+		       size_t n_unchanged)
 {
 	const mp_snap_totals_t *o = &c->snaps[0].totals, *w = &c->snaps[1].totals;
 	char a[MP_FMT_U64_BYTES], b[MP_FMT_U64_BYTES], d[MP_FMT_CHANGE_BYTES];
@@ -85,9 +114,7 @@ static void print_text(mp_compare_t *c, const struct change *ch, size_t n, size_
 	printf("  live blocks: %s -> %s (%s)\n", mp_fmt_u64(o->live_blocks, a),
 	       mp_fmt_u64(w->live_blocks, b), mp_fmt_change(o->live_blocks, w->live_blocks, d));
 	printf("  sites: %zu grew, %zu shrank, %zu unchanged\n", n_grew, n - n_grew, n_unchanged);
-	if (n_matched == 0 && c->snaps[0].n_traces && c->snaps[1].n_traces)
-		printf("note: no site of OLD matches a site of NEW; sites match when their frames are at\n"
-		       "      the same offsets in modules of the same build-id (or path)\n");
+	note_rebuilt_modules(c);
 	mp_title(&c->reports[0], "SITES THAT CHANGED (largest change in live bytes first)");
 	if (n == 0)
 		printf("    (none)\n");
@@ -157,7 +184,7 @@ int mp_cmd_diff(int argc, char **argv)
 	mp_compare_t c = { .cmd = "diff" };
 	mp_site_set_t set;
 	struct change *ch = NULL;
-	size_t n = 0, n_grew = 0, n_unchanged = 0, n_matched = 0;
+	size_t n = 0, n_grew = 0, n_unchanged = 0;
 	int rc = mp_compare_options(&c, argc, argv, mp_diff_help);
 
 	if (rc >= 0)
@@ -183,7 +210,6 @@ int mp_cmd_diff(int argc, char **argv)
 		uint64_t b0 = s->live_bytes[0], b1 = s->live_bytes[1];
 		uint64_t k0 = s->live_blocks[0], k1 = s->live_blocks[1];
 
-		n_matched += s->n_present == 2;
 		if (b0 == b1 && k0 == k1) {
 			n_unchanged++;
 			continue;
@@ -201,7 +227,7 @@ int mp_cmd_diff(int argc, char **argv)
 	if (c.json)
 		print_json(&c, ch, n, n_grew, n_unchanged);
 	else
-		print_text(&c, ch, n, n_grew, n_unchanged, n_matched);
+		print_text(&c, ch, n, n_grew, n_unchanged);
 	rc = mp_compare_flush();
 	free(ch);
 	mp_site_set_free(&set);

@@ -7,7 +7,8 @@
  * mutations reach the section parsers instead of dying in zlib's CRC check. Both kinds go
  * through mp_snapshot_read_mem(), i.e. the memfd and gzdopen() path `memprof report` uses.
  * A snapshot that reads is then printed as text (default options, then one list with a filter
- * and tiny limits) and as JSON, all with symbolization off and stdout sent to /dev/null.
+ * and tiny limits) and as JSON, all with symbolization off and stdout sent to /dev/null, and
+ * its sites are matched against themselves as memprof diff does.
  *
  * The seeds in tests/fuzz-corpus/ are every case of tests/mksnap.c, gzip'd (CASE.gz), plus
  * the valid one uncompressed (valid.raw):
@@ -21,6 +22,7 @@
 #include <zlib.h>
 
 #include "report.h"
+#include "site_match.h"
 #include "snapshot_read.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -76,6 +78,21 @@ static void print_report(const mp_snapshot_t *snap, bool json, enum mp_sort sort
 	mp_report_snapshot(&r, snap, json, false);
 }
 
+/* The site matching of memprof diff and trend, of the snapshot with itself: every site must
+ * match its own copy. */
+static void match_sites(const mp_snapshot_t *snap)
+{
+	mp_snapshot_t two[2] = { *snap, *snap };
+	mp_site_set_t set;
+
+	if (mp_site_set_build(&set, two, 2) < 0)
+		return;
+	for (size_t i = 0; i < set.n_sites; i++)
+		if (set.sites[i]->n_present != 2 || set.sites[i]->live_bytes[0] != set.sites[i]->live_bytes[1])
+			abort();
+	mp_site_set_free(&set);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *packed = NULL;
@@ -95,6 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		print_report(&snap, false, MP_SORT_ALL, NULL, 10, 12);
 		print_report(&snap, false, MP_SORT_TEMPORARY, "lib", 1, 1);
 		print_report(&snap, true, MP_SORT_ALL, NULL, 3, 4);
+		match_sites(&snap);
 		mp_snapshot_free(&snap);
 	} else if (!memchr(err, '\0', sizeof(err)) || !strstr(err, "fuzz.gz")) {
 		abort(); /* every failure leaves a message naming the input */

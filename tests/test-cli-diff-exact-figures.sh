@@ -99,3 +99,13 @@ expect_no_match 'fixed_site' real.txt
 "$MEMPROF" diff --format json --no-symbols run1.gz run2.gz >real.json
 jq -e '.sites[0].name == "prog+\(.sites[0].frames[0].offset)" and .sites[0].live_bytes_change == 500' \
 	real.json >/dev/null || fail "--no-symbols JSON"
+
+# The program rebuilt (another build-id): its sites do not match, and the diff says why.
+sed 's/^void \*volatile keep;/void *volatile keep; int rebuilt = 1;/' prog.c >prog2.c
+cc -std=gnu11 -O1 -g -fPIE -pie -o prog prog2.c || fail "cannot build prog2.c"
+"$MEMPROF" run --output run3.gz -- ./prog 2 2>/dev/null || fail "rebuilt run failed"
+"$MEMPROF" diff run1.gz run3.gz >rebuilt.txt 2>rebuilt.err
+expect_match "^memprof: warning: .*/prog has changed since the snapshot" rebuilt.err
+expect_match '^note: .*/prog has another build-id in NEW \(rebuilt\): its sites do not match$' rebuilt.txt
+expect_match '^#[0-9] \+200 bytes, \+2 blocks: 0 -> 200 bytes, 0 -> 2 blocks \(new site\)$' rebuilt.txt
+expect_no_match '^note:' real.txt
