@@ -28,6 +28,8 @@ const char mp_report_help[] =
 	"the temporary ones (every block freed) and the sites at the peak, a chart of live\n"
 	"bytes by site, the heap over time and a histogram of allocation sizes. Frames are\n"
 	"symbolized from the modules' files.\n"
+	"When a leak check ran, its loss records and LEAK SUMMARY come first, in memcheck's\n"
+	"words.\n"
 	"\n"
 	"Options:\n"
 	"  --top N            show the N biggest sites of each list (default 10)\n"
@@ -38,6 +40,12 @@ const char mp_report_help[] =
 	"  --no-symbols       show frames as module+offset, without reading any module\n"
 	"  --no-color         no bold titles, even on a terminal\n"
 	"  --format FORMAT    text (default) or json\n"
+	"  --show-leak-kinds SET  list the loss records of these kinds: definite,\n"
+	"                     indirect, possible, reachable (comma-separated), all or\n"
+	"                     none (default definite,possible)\n"
+	"  --suppressions FILE  leave out the loss records that FILE's suppressions\n"
+	"                     match (memcheck's or LeakSanitizer's format); repeatable\n"
+	"  --gen-suppressions print a memcheck suppression after each loss record\n"
 	"  -h, --help         show this help and exit\n"
 	"\n"
 	"Exit status: 0, or 2 on a usage error or an unreadable snapshot.\n";
@@ -303,6 +311,7 @@ static void print_text(mp_report_t *r)
 {
 	print_header(r->path, r->snap);
 	print_summary(r);
+	mp_print_loss_records(r);
 	mp_print_leak_summary(r);
 	if (r->filter) {
 		printf("\nsites whose stack contains '");
@@ -337,6 +346,11 @@ int mp_report_snapshot(mp_report_t *r, const mp_snapshot_t *snap, bool json, boo
 	for (size_t i = 0; i < snap->n_traces; i++)
 		if (!r->filter || matches_filter(r, &snap->traces[i]))
 			r->kept[r->n_kept++] = &snap->traces[i];
+	if (mp_leak_records_build(r) < 0) {
+		mp_error("%s: out of memory", r->path);
+		rc = MP_EXIT_USAGE;
+		goto out;
+	}
 	if (json)
 		mp_print_json(r);
 	else
@@ -347,6 +361,7 @@ int mp_report_snapshot(mp_report_t *r, const mp_snapshot_t *snap, bool json, boo
 		rc = 1;
 	}
 out:
+	mp_leak_records_free(r);
 	mp_symbolizer_free(r->sym);
 	free(r->kept);
 	free(r->ranked);
@@ -378,6 +393,7 @@ int mp_report_file(const char *path, bool color)
 		.frames = DEFAULT_FRAMES,
 		.sort = MP_SORT_ALL,
 		.color = color,
+		.show_leak_kinds = MP_LEAK_KINDS_DEFAULT,
 	};
 
 	return report(&r, false, true);
@@ -385,7 +401,10 @@ int mp_report_file(const char *path, bool color)
 
 int mp_cmd_report(int argc, char **argv)
 {
-	enum { OPT_TOP = 256, OPT_FRAMES, OPT_SORT, OPT_FILTER, OPT_NO_SYMBOLS, OPT_NO_COLOR, OPT_FORMAT };
+	enum {
+		OPT_TOP = 256, OPT_FRAMES, OPT_SORT, OPT_FILTER, OPT_NO_SYMBOLS, OPT_NO_COLOR, OPT_FORMAT,
+		OPT_SHOW_LEAK_KINDS, OPT_SUPPRESSIONS, OPT_GEN_SUPPRESSIONS,
+	};
 	static const struct option longopts[] = {
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "frames", required_argument, NULL, OPT_FRAMES },
@@ -394,6 +413,9 @@ int mp_cmd_report(int argc, char **argv)
 		{ "no-symbols", no_argument, NULL, OPT_NO_SYMBOLS },
 		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "show-leak-kinds", required_argument, NULL, OPT_SHOW_LEAK_KINDS },
+		{ "suppressions", required_argument, NULL, OPT_SUPPRESSIONS },
+		{ "gen-suppressions", no_argument, NULL, OPT_GEN_SUPPRESSIONS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -401,9 +423,19 @@ int mp_cmd_report(int argc, char **argv)
 		.top = DEFAULT_TOP,
 		.frames = DEFAULT_FRAMES,
 		.sort = MP_SORT_ALL,
+		.show_leak_kinds = MP_LEAK_KINDS_DEFAULT,
 	};
+	mp_supp_set_t supps = { 0 };
+	const char **supp_paths = calloc((size_t)argc + 1, sizeof(*supp_paths));
+	size_t n_supp_paths = 0;
 	bool json = false, symbols = true, color = true;
-	int c;
+	char err[512];
+	int c, rc;
+
+	if (!supp_paths) {
+		mp_error("report: out of memory");
+		return MP_EXIT_USAGE;
+	}
 
 	opterr = 0;
 	optind = 1;
@@ -412,14 +444,16 @@ int mp_cmd_report(int argc, char **argv)
 		case OPT_TOP:
 			if (mp_parse_uint(optarg, 1, 1000000, &r.top) < 0) {
 				mp_error("report: --top wants a number from 1 to 1000000, not '%s'", optarg);
-				return MP_EXIT_USAGE;
+				rc = MP_EXIT_USAGE;
+				goto done;
 			}
 			break;
 		case OPT_FRAMES:
 			if (mp_parse_uint(optarg, 0, MP_SNAP_MAX_FRAMES, &r.frames) < 0) {
 				mp_error("report: --frames wants a number from 0 to %u, not '%s'",
 					 MP_SNAP_MAX_FRAMES, optarg);
-				return MP_EXIT_USAGE;
+				rc = MP_EXIT_USAGE;
+				goto done;
 			}
 			break;
 		case OPT_SORT:
@@ -429,13 +463,15 @@ int mp_cmd_report(int argc, char **argv)
 					r.sort = mp_site_tables[i].sort;
 			if (r.sort == MP_SORT_ALL) {
 				mp_error("report: --sort wants live, allocs, bytes, temporary or peak, not '%s'", optarg);
-				return MP_EXIT_USAGE;
+				rc = MP_EXIT_USAGE;
+				goto done;
 			}
 			break;
 		case OPT_FILTER:
 			if (!optarg[0]) {
 				mp_error("report: --filter wants a non-empty pattern");
-				return MP_EXIT_USAGE;
+				rc = MP_EXIT_USAGE;
+				goto done;
 			}
 			r.filter = optarg;
 			break;
@@ -445,27 +481,56 @@ int mp_cmd_report(int argc, char **argv)
 		case OPT_NO_COLOR:
 			color = false;
 			break;
+		case OPT_SHOW_LEAK_KINDS:
+			if (mp_parse_leak_kinds(optarg, &r.show_leak_kinds) < 0) {
+				mp_error("report: --show-leak-kinds wants definite, indirect, possible, reachable "
+					 "(comma-separated), all or none, not '%s'", optarg);
+				rc = MP_EXIT_USAGE;
+				goto done;
+			}
+			break;
+		case OPT_SUPPRESSIONS:
+			supp_paths[n_supp_paths++] = optarg;
+			break;
+		case OPT_GEN_SUPPRESSIONS:
+			r.gen_suppressions = true;
+			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
 				mp_error("report: --format wants text or json, not '%s'", optarg);
-				return MP_EXIT_USAGE;
+				rc = MP_EXIT_USAGE;
+				goto done;
 			}
 			json = strcmp(optarg, "json") == 0;
 			break;
 		case 'h':
 			fputs(mp_report_help, stdout);
-			return 0;
+			rc = 0;
+			goto done;
 		default:
-			return mp_bad_option("report", c, argv);
+			rc = mp_bad_option("report", c, argv);
+			goto done;
 		}
 	}
 	if (argc - optind != 1) {
 		mp_error("report: %s (usage: memprof report [OPTIONS] SNAPSHOT)",
 			 argc == optind ? "no snapshot given" : "give exactly one snapshot");
-		return MP_EXIT_USAGE;
+		rc = MP_EXIT_USAGE;
+		goto done;
 	}
 	r.path = argv[optind];
 	/* Bold titles only for a person at a terminal; NO_COLOR (no-color.org) turns them off too. */
 	r.color = color && !json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-	return report(&r, json, symbols);
+	for (size_t i = 0; i < n_supp_paths; i++)
+		if (mp_supp_load(&supps, supp_paths[i], err, sizeof(err)) < 0) {
+			mp_error("%s", err);
+			rc = MP_EXIT_USAGE;
+			goto done;
+		}
+	r.supps = &supps;
+	rc = report(&r, json, symbols);
+done:
+	mp_supp_free(&supps);
+	free(supp_paths);
+	return rc;
 }

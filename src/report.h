@@ -6,8 +6,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "snapshot_format.h"
 #include "snapshot_read.h"
+#include "suppress.h"
 #include "symbolize.h"
 
 /* MP_SORT_PEAK is the list of sites at the peak (report_time.c), not a table of traces. */
@@ -24,6 +27,15 @@ typedef struct mp_site_table {
 
 extern const mp_site_table_t mp_site_tables[4];
 
+/* One loss record of the LEAKS section with what the report decided about it. */
+typedef struct mp_loss_record {
+	const mp_snap_leak_t *leak;
+	const mp_snap_trace_t *trace;
+	size_t number;            /* 1..n_records, in memcheck's order (by total bytes) */
+	mp_supp_t *suppressed_by; /* the first suppression that matches it, or NULL */
+	bool listed;              /* its kind is shown (--show-leak-kinds), its site kept (--filter) */
+} mp_loss_record_t;
+
 typedef struct mp_report {
 	const char *path;
 	const mp_snapshot_t *snap;
@@ -32,6 +44,12 @@ typedef struct mp_report {
 	enum mp_sort sort;
 	const char *filter; /* NULL: every site */
 	bool color;
+	uint32_t show_leak_kinds; /* MP_LEAK_KIND_BIT()s: the kinds whose loss records are listed */
+	bool gen_suppressions;    /* a memcheck suppression after each loss record listed */
+	mp_supp_set_t *supps;     /* --suppressions; NULL: none */
+	/* The loss records but MP_LEAK_INTERNAL ones, in memcheck's order. */
+	mp_loss_record_t *records;
+	size_t n_records;
 	/* The traces that pass the filter, and room for one ranking of them. */
 	const mp_snap_trace_t **kept, **ranked;
 	size_t n_kept;
@@ -83,9 +101,32 @@ void mp_print_json(mp_report_t *r);
 void mp_put_json_string(const char *s);
 void mp_put_json_frames(mp_report_t *r, const mp_snap_trace_t *t);
 
-/* report_leaks.c: the LEAKS section. Sums bytes and blocks per enum mp_leak_kind (arrays of
- * MP_LEAK_INTERNAL + 1 entries); prints memcheck's LEAK SUMMARY when the section is there. */
-void mp_leak_totals(const mp_snapshot_t *s, uint64_t bytes[], uint64_t blocks[]);
+/* Prints the frames of t as the site lists do ("    at 0x401234: main (leak.c:12)"), at most
+ * r->frames of them. */
+void mp_print_frames(mp_report_t *r, const mp_snap_trace_t *t);
+
+/* report_leaks.c: the LEAKS section. */
+
+/* Bytes and blocks per enum mp_leak_kind (index MP_LEAK_INTERNAL included) of the records
+ * no suppression matched, and of those one did. */
+typedef struct mp_leak_sums {
+	uint64_t bytes[MP_LEAK_INTERNAL + 1], blocks[MP_LEAK_INTERNAL + 1];
+	uint64_t suppressed_bytes, suppressed_blocks;
+} mp_leak_sums_t;
+
+/* Fills r->records from r->snap (sorted, numbered, matched against r->supps, each
+ * suppression's counts added up) once r->kept is set. Returns 0 or -ENOMEM. */
+int mp_leak_records_build(mp_report_t *r);
+void mp_leak_records_free(mp_report_t *r);
+void mp_leak_sums(const mp_report_t *r, mp_leak_sums_t *sums);
+
+/* Writes the memcheck suppression that matches `rec`, as valgrind --gen-suppressions=all
+ * does, to out; false (and nothing written) when its site has no stack to name. */
+bool mp_write_suppression(mp_report_t *r, const mp_loss_record_t *rec, FILE *out);
+
+/* The text report's loss records ("... are definitely lost in loss record 3 of 7"), and its
+ * LEAK SUMMARY; nothing when the snapshot has no LEAKS section. */
+void mp_print_loss_records(mp_report_t *r);
 void mp_print_leak_summary(const mp_report_t *r);
 
 /* Writes s with control characters replaced by '?', so that a crafted file cannot drive the

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* memprof report --format json: the report's content as one JSON document (schema in
- * memprof(1)): meta, totals, the site tables as lists of site ids, the sites with their
- * symbolized frames, and the allocation size classes. */
+ * memprof(1)): meta, totals, the leak check's loss records, the site tables as lists of site
+ * ids, the sites with their symbolized frames, and the allocation size classes. */
 #include "report.h"
 
 #include <inttypes.h>
@@ -163,6 +163,115 @@ static void put_site(mp_report_t *r, const mp_snap_trace_t *t)
 	putchar('}');
 }
 
+static void put_bytes_blocks(const char *key, uint64_t bytes, uint64_t blocks)
+{
+	printf("\"%s\":{\"bytes\":%" PRIu64 ",\"blocks\":%" PRIu64 "}", key, bytes, blocks);
+}
+
+static void put_supp_ref(const mp_supp_t *s)
+{
+	printf("{\"name\":");
+	mp_put_json_string(s->name);
+	printf(",\"file\":");
+	mp_put_json_string(s->path);
+	printf(",\"line\":%" PRIu32, s->line);
+}
+
+static void put_leak_record(mp_report_t *r, const mp_loss_record_t *rec)
+{
+	const mp_snap_leak_t *l = rec->leak;
+
+	printf("{\"record\":%zu,\"kind\":\"%s\",\"bytes\":%" PRIu64 ",\"blocks\":%" PRIu64
+	       ",\"indirect_bytes\":%" PRIu64 ",\"indirect_blocks\":%" PRIu64 ",\"site_id\":%" PRIu32
+	       ",\"suppressed_by\":",
+	       rec->number, mp_leak_kind_keyword(l->kind), l->bytes, l->blocks, l->indirect_bytes,
+	       l->indirect_blocks, l->trace_id);
+	if (rec->suppressed_by) {
+		put_supp_ref(rec->suppressed_by);
+		putchar('}');
+	} else {
+		fputs("null", stdout);
+	}
+	if (r->gen_suppressions) {
+		char *text = NULL;
+		size_t n = 0;
+		FILE *mem = open_memstream(&text, &n);
+		bool written = mem && mp_write_suppression(r, rec, mem);
+
+		if (mem)
+			fclose(mem);
+		printf(",\"suppression\":");
+		if (written && text)
+			put_json_string_n(text, n);
+		else
+			fputs("null", stdout);
+		free(text);
+	}
+	printf(",\"frames\":");
+	mp_put_json_frames(r, rec->trace);
+	putchar('}');
+}
+
+/* The LEAKS section: the scan, the summary, the listed loss records, the suppressions used. */
+static void put_leaks(mp_report_t *r)
+{
+	const mp_snapshot_t *s = r->snap;
+	mp_leak_sums_t sums;
+	bool first = true;
+
+	printf("\"leaks\":");
+	if (!s->has_leaks) {
+		fputs("null", stdout);
+		return;
+	}
+	mp_leak_sums(r, &sums);
+	printf("{\"threads_stopped\":%s,\"at_exit\":%s,\"scan_time_ns\":%" PRIu64
+	       ",\"root_bytes\":%" PRIu64 ",\"show_leak_kinds\":[",
+	       (s->leaks_flags & MP_LEAKS_THREADS_STOPPED) ? "true" : "false",
+	       (s->leaks_flags & MP_LEAKS_AT_EXIT) ? "true" : "false", s->leaks_scan_time_ns,
+	       s->leaks_root_bytes);
+	for (uint32_t k = MP_LEAK_DEFINITE; k >= MP_LEAK_REACHABLE; k--)
+		if (r->show_leak_kinds & MP_LEAK_KIND_BIT(k)) {
+			printf("%s\"%s\"", first ? "" : ",", mp_leak_kind_keyword(k));
+			first = false;
+		}
+	printf("],\n  \"summary\":{");
+	put_bytes_blocks("definite", sums.bytes[MP_LEAK_DEFINITE], sums.blocks[MP_LEAK_DEFINITE]);
+	putchar(',');
+	put_bytes_blocks("indirect", sums.bytes[MP_LEAK_INDIRECT], sums.blocks[MP_LEAK_INDIRECT]);
+	putchar(',');
+	put_bytes_blocks("possible", sums.bytes[MP_LEAK_POSSIBLE], sums.blocks[MP_LEAK_POSSIBLE]);
+	putchar(',');
+	put_bytes_blocks("reachable", sums.bytes[MP_LEAK_REACHABLE], sums.blocks[MP_LEAK_REACHABLE]);
+	putchar(',');
+	put_bytes_blocks("suppressed", sums.suppressed_bytes, sums.suppressed_blocks);
+	putchar(',');
+	put_bytes_blocks("internal", sums.bytes[MP_LEAK_INTERNAL], sums.blocks[MP_LEAK_INTERNAL]);
+	printf("},\n  \"n_records\":%zu,\"records\":[", r->n_records);
+	first = true;
+	for (size_t i = 0; i < r->n_records; i++) {
+		if (!r->records[i].listed)
+			continue;
+		printf("%s\n  ", first ? "" : ",");
+		put_leak_record(r, &r->records[i]);
+		first = false;
+	}
+	printf("],\n  \"suppressions_used\":[");
+	first = true;
+	for (size_t i = 0; r->supps && i < r->supps->n_supps; i++) {
+		const mp_supp_t *sp = &r->supps->supps[i];
+
+		if (!sp->n_records)
+			continue;
+		printf("%s", first ? "" : ",");
+		put_supp_ref(sp);
+		printf(",\"records\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"blocks\":%" PRIu64 "}",
+		       sp->n_records, sp->bytes, sp->blocks);
+		first = false;
+	}
+	printf("]}");
+}
+
 static int by_id(const void *pa, const void *pb)
 {
 	const mp_snap_trace_t *a = *(const mp_snap_trace_t *const *)pa;
@@ -236,6 +345,8 @@ void mp_print_json(mp_report_t *r)
 	put_meta(r);
 	printf(",\n");
 	put_totals(&r->snap->totals);
+	printf(",\n");
+	put_leaks(r);
 	printf(",\n\"filter\":");
 	mp_put_json_string(r->filter);
 	printf(",\n\"tables\":{");

@@ -1,20 +1,248 @@
 /* SPDX-License-Identifier: MIT */
 /* The leak part of `memprof report`: what the reachability scan of the LEAKS section found,
- * in memcheck's words. */
+ * in memcheck's words: loss records with their stacks, suppressions, the LEAK SUMMARY. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "numfmt.h"
 #include "report.h"
 #include "snapshot_format.h"
+#include "suppress.h"
 
-void mp_leak_totals(const mp_snapshot_t *s, uint64_t bytes[], uint64_t blocks[])
+/* memcheck's order of states when two records have the same total size. */
+static int memcheck_state(uint32_t kind)
 {
-	for (int k = 0; k <= MP_LEAK_INTERNAL; k++)
-		bytes[k] = blocks[k] = 0;
+	switch (kind) {
+	case MP_LEAK_DEFINITE: return 0;
+	case MP_LEAK_INDIRECT: return 1;
+	case MP_LEAK_POSSIBLE: return 2;
+	default: return 3;
+	}
+}
+
+static uint64_t total_bytes(const mp_snap_leak_t *l) { return l->bytes + l->indirect_bytes; }
+
+/* memcheck's order: total bytes (direct plus indirect), state, blocks, ascending; then the
+ * trace id, where memcheck compares the addresses of its stack records. */
+static int by_memcheck_order(const void *pa, const void *pb)
+{
+	const mp_loss_record_t *a = pa, *b = pb;
+	uint64_t x = total_bytes(a->leak), y = total_bytes(b->leak);
+	int sa = memcheck_state(a->leak->kind), sb = memcheck_state(b->leak->kind);
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	if (sa != sb)
+		return sa - sb;
+	if (a->leak->blocks != b->leak->blocks)
+		return a->leak->blocks < b->leak->blocks ? -1 : 1;
+	return (a->leak->trace_id > b->leak->trace_id) - (a->leak->trace_id < b->leak->trace_id);
+}
+
+static int by_address(const void *pa, const void *pb)
+{
+	const mp_snap_trace_t *a = *(const mp_snap_trace_t *const *)pa;
+	const mp_snap_trace_t *b = *(const mp_snap_trace_t *const *)pb;
+
+	return (a > b) - (a < b);
+}
+
+/* The frames of t as suppressions see them: one per line of each symbolized address. */
+static mp_supp_frame_t *supp_frames(mp_report_t *r, const mp_snap_trace_t *t, size_t *n_out)
+{
+	size_t n = 0, cap = t->n_frames ? t->n_frames : 1;
+	mp_supp_frame_t *frames = malloc(cap * sizeof(*frames));
+
+	for (uint32_t i = 0; frames && i < t->n_frames; i++) {
+		const mp_frame_info_t *f = mp_symbolize(r->sym, t->frames[i]);
+
+		for (uint32_t j = 0; j < f->n_lines; j++) {
+			const mp_frame_line_t *l = &f->lines[j];
+
+			if (n == cap) {
+				mp_supp_frame_t *p = realloc(frames, 2 * cap * sizeof(*frames));
+
+				if (!p) {
+					free(frames);
+					return NULL;
+				}
+				frames = p;
+				cap *= 2;
+			}
+			frames[n++] = (mp_supp_frame_t){
+				.function = l->linkage_name,
+				.demangled = l->function,
+				.file = l->file,
+				.line = l->line,
+				.module = f->module ? mp_module_path(r->snap, f->module) : NULL,
+			};
+		}
+	}
+	*n_out = n;
+	return frames;
+}
+
+int mp_leak_records_build(mp_report_t *r)
+{
+	const mp_snapshot_t *s = r->snap;
+	size_t n = 0;
+
+	r->records = calloc(s->n_leaks ? s->n_leaks : 1, sizeof(*r->records));
+	r->n_records = 0;
+	if (!r->records)
+		return -ENOMEM;
+	/* memcheck frees glibc's own blocks before its scan: they are in no loss record. */
 	for (size_t i = 0; i < s->n_leaks; i++) {
-		bytes[s->leaks[i].kind] += s->leaks[i].bytes;
-		blocks[s->leaks[i].kind] += s->leaks[i].blocks;
+		if (s->leaks[i].kind == MP_LEAK_INTERNAL)
+			continue;
+		r->records[n].leak = &s->leaks[i];
+		r->records[n].trace = mp_snapshot_trace(s, s->leaks[i].trace_id);
+		n++;
+	}
+	qsort(r->records, n, sizeof(*r->records), by_memcheck_order);
+	r->n_records = n;
+	for (size_t i = 0; i < n; i++) {
+		mp_loss_record_t *rec = &r->records[i];
+		const mp_snap_trace_t *t = rec->trace;
+		bool kept = !r->filter || bsearch(&t, r->kept, r->n_kept, sizeof(*r->kept), by_address);
+
+		rec->number = i + 1;
+		rec->listed = kept && rec->leak->kind < 32 &&
+			      (r->show_leak_kinds & MP_LEAK_KIND_BIT(rec->leak->kind));
+		if (r->supps && r->supps->n_supps) {
+			size_t n_frames;
+			mp_supp_frame_t *frames = supp_frames(r, t, &n_frames);
+
+			if (!frames)
+				return -ENOMEM;
+			rec->suppressed_by = mp_supp_match(r->supps, rec->leak->kind, frames, n_frames);
+			free(frames);
+			if (rec->suppressed_by) {
+				rec->suppressed_by->n_records++;
+				rec->suppressed_by->bytes += rec->leak->bytes;
+				rec->suppressed_by->blocks += rec->leak->blocks;
+			}
+		}
+	}
+	return 0;
+}
+
+void mp_leak_records_free(mp_report_t *r)
+{
+	free(r->records);
+	r->records = NULL;
+	r->n_records = 0;
+}
+
+void mp_leak_sums(const mp_report_t *r, mp_leak_sums_t *sums)
+{
+	const mp_snapshot_t *s = r->snap;
+
+	memset(sums, 0, sizeof(*sums));
+	for (size_t i = 0; i < s->n_leaks; i++)
+		if (s->leaks[i].kind == MP_LEAK_INTERNAL) {
+			sums->bytes[MP_LEAK_INTERNAL] += s->leaks[i].bytes;
+			sums->blocks[MP_LEAK_INTERNAL] += s->leaks[i].blocks;
+		}
+	/* A suppressed record's direct bytes move to "suppressed"; the blocks that hang off it
+	 * stay indirectly lost unless their own records are suppressed too (as in memcheck). */
+	for (size_t i = 0; i < r->n_records; i++) {
+		const mp_snap_leak_t *l = r->records[i].leak;
+
+		if (r->records[i].suppressed_by) {
+			sums->suppressed_bytes += l->bytes;
+			sums->suppressed_blocks += l->blocks;
+		} else {
+			sums->bytes[l->kind] += l->bytes;
+			sums->blocks[l->kind] += l->blocks;
+		}
+	}
+}
+
+static void put_sanitized(FILE *out, const char *s)
+{
+	for (; *s; s++)
+		putc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+}
+
+bool mp_write_suppression(mp_report_t *r, const mp_loss_record_t *rec, FILE *out)
+{
+	const mp_snap_trace_t *t = rec->trace;
+	/* The frames the record shows, but at least one: a suppression needs a line. */
+	uint32_t n = t->n_frames < r->frames ? t->n_frames : (uint32_t)r->frames;
+
+	if (t->n_frames == 0)
+		return false;
+	if (n == 0)
+		n = 1;
+	fprintf(out, "{\n   <insert_a_suppression_name_here>\n   Memcheck:Leak\n   match-leak-kinds: %s\n",
+		mp_leak_kind_keyword(rec->leak->kind));
+	for (uint32_t i = 0; i < n; i++) {
+		const mp_frame_info_t *f = mp_symbolize(r->sym, t->frames[i]);
+
+		for (uint32_t j = 0; j < f->n_lines; j++) {
+			const mp_frame_line_t *l = &f->lines[j];
+
+			/* As memcheck: the function's name as in the module, else the module's path;
+			 * "?" for a control character is a wildcard for it. */
+			if (l->linkage_name) {
+				fputs("   fun:", out);
+				put_sanitized(out, l->linkage_name);
+			} else if (f->module) {
+				fputs("   obj:", out);
+				put_sanitized(out, mp_module_path(r->snap, f->module));
+			} else {
+				fputs("   obj:*", out);
+			}
+			putc('\n', out);
+			/* Frames below main are the C library's start-up code, which memcheck does not
+			 * show either: leaving them out keeps the suppression valid across libc versions. */
+			if (l->linkage_name && !l->inlined && strcmp(l->linkage_name, "main") == 0)
+				n = i + 1;
+		}
+	}
+	fputs("}\n", out);
+	return true;
+}
+
+static void print_record(mp_report_t *r, const mp_loss_record_t *rec)
+{
+	const mp_snap_leak_t *l = rec->leak;
+	char a[MP_FMT_U64_BYTES], b[MP_FMT_U64_BYTES], c[MP_FMT_U64_BYTES], d[MP_FMT_U64_BYTES];
+	char x[MP_FMT_U64_BYTES], y[MP_FMT_U64_BYTES];
+
+	if (l->indirect_bytes)
+		printf("%s (%s direct, %s indirect) bytes in %s blocks are %s in loss record %s of %s\n",
+		       mp_fmt_u64(total_bytes(l), a), mp_fmt_u64(l->bytes, b), mp_fmt_u64(l->indirect_bytes, c),
+		       mp_fmt_u64(l->blocks, d), mp_leak_kind_name(l->kind), mp_fmt_u64(rec->number, x),
+		       mp_fmt_u64(r->n_records, y));
+	else
+		printf("%s bytes in %s blocks are %s in loss record %s of %s\n", mp_fmt_u64(l->bytes, a),
+		       mp_fmt_u64(l->blocks, b), mp_leak_kind_name(l->kind), mp_fmt_u64(rec->number, x),
+		       mp_fmt_u64(r->n_records, y));
+	mp_print_frames(r, rec->trace);
+	if (r->gen_suppressions)
+		mp_write_suppression(r, rec, stdout);
+}
+
+void mp_print_loss_records(mp_report_t *r)
+{
+	bool first = true;
+
+	for (size_t i = 0; i < r->n_records; i++) {
+		const mp_loss_record_t *rec = &r->records[i];
+
+		if (!rec->listed || rec->suppressed_by)
+			continue;
+		if (first)
+			mp_title(r, "LOSS RECORDS");
+		else
+			putchar('\n');
+		first = false;
+		print_record(r, rec);
 	}
 }
 
@@ -30,21 +258,42 @@ void mp_print_leak_summary(const mp_report_t *r)
 		{ MP_LEAK_REACHABLE, "   still reachable" },
 	};
 	const mp_snapshot_t *s = r->snap;
-	uint64_t bytes[MP_LEAK_INTERNAL + 1], blocks[MP_LEAK_INTERNAL + 1];
+	mp_leak_sums_t sums;
 	char a[MP_FMT_U64_BYTES], b[MP_FMT_U64_BYTES];
+	bool reachable_hidden = false;
 
 	if (!s->has_leaks)
 		return;
-	mp_leak_totals(s, bytes, blocks);
+	mp_leak_sums(r, &sums);
 	mp_title(r, "LEAK SUMMARY");
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		printf("%s: %s bytes in %s blocks\n", rows[i].label, mp_fmt_u64(bytes[rows[i].kind], a),
-		       mp_fmt_u64(blocks[rows[i].kind], b));
-	if (blocks[MP_LEAK_INTERNAL])
+		printf("%s: %s bytes in %s blocks\n", rows[i].label, mp_fmt_u64(sums.bytes[rows[i].kind], a),
+		       mp_fmt_u64(sums.blocks[rows[i].kind], b));
+	printf("        suppressed: %s bytes in %s blocks\n", mp_fmt_u64(sums.suppressed_bytes, a),
+	       mp_fmt_u64(sums.suppressed_blocks, b));
+	if (sums.blocks[MP_LEAK_INTERNAL])
 		printf("  not counted: %s bytes in %s blocks of glibc and ld.so (freed at exit "
 		       "under memcheck)\n",
-		       mp_fmt_u64(bytes[MP_LEAK_INTERNAL], a), mp_fmt_u64(blocks[MP_LEAK_INTERNAL], b));
+		       mp_fmt_u64(sums.bytes[MP_LEAK_INTERNAL], a), mp_fmt_u64(sums.blocks[MP_LEAK_INTERNAL], b));
 	if (!(s->leaks_flags & MP_LEAKS_THREADS_STOPPED))
 		puts("warning: not every thread could be stopped during the scan; "
 		     "the figures may be off");
+	for (size_t i = 0; i < r->n_records; i++)
+		reachable_hidden |= r->records[i].leak->kind == MP_LEAK_REACHABLE && !r->records[i].suppressed_by;
+	if (reachable_hidden && !(r->show_leak_kinds & MP_LEAK_KIND_BIT(MP_LEAK_REACHABLE)))
+		puts("Reachable blocks (those to which a pointer was found) are not shown.\n"
+		     "To see them, rerun with: --show-leak-kinds=all");
+	/* As valgrind -v: which suppressions were used, and for what. */
+	for (size_t i = 0; r->supps && i < r->supps->n_supps; i++) {
+		const mp_supp_t *sp = &r->supps->supps[i];
+
+		if (!sp->n_records)
+			continue;
+		printf("used_suppression: %6" PRIu64 " ", sp->n_records);
+		put_sanitized(stdout, sp->name);
+		putchar(' ');
+		put_sanitized(stdout, sp->path);
+		printf(":%" PRIu32 " suppressed: %s bytes in %s blocks\n", sp->line, mp_fmt_u64(sp->bytes, a),
+		       mp_fmt_u64(sp->blocks, b));
+	}
 }

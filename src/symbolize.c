@@ -159,6 +159,7 @@ static void free_info(mp_frame_info_t *f)
 {
 	for (uint32_t i = 0; i < f->n_lines; i++) {
 		free((char *)f->lines[i].function);
+		free((char *)f->lines[i].linkage_name);
 		free((char *)f->lines[i].file);
 	}
 	free(f->lines);
@@ -337,6 +338,7 @@ static void add_line(mp_frame_info_t *f, const char *function, const char *file,
 	f->lines = l;
 	l += f->n_lines++;
 	l->function = demangled(function);
+	l->linkage_name = xstrdup(function);
 	l->file = xstrdup(file);
 	l->line = line > 0 ? (uint32_t)line : 0;
 	l->inlined = inlined;

@@ -37,6 +37,7 @@ enum mp_frame_kind {
 /* One printable line of a frame. Strings are owned by the symbolizer. */
 typedef struct mp_frame_line {
 	const char *function; /* demangled; NULL if unknown */
+	const char *linkage_name; /* as in the module (mangled for C++); NULL if unknown */
 	const char *file;     /* as in the debug information (often absolute); NULL if unknown */
 	uint32_t line;        /* 0 if unknown */
 	bool inlined;         /* this function was inlined into the next line's function */
