@@ -43,6 +43,7 @@ static const char *const cases[] = {
 	"leak-duplicate",        /* full, with two records for one trace and kind */
 	"leak-count-too-big",    /* full, LEAKS count larger than its payload */
 	"leak-threads-running",  /* full, from a scan that could not stop every thread */
+	"leak-ties",             /* full, with loss records of equal total size: memcheck's order */
 	/* Valid snapshots for memprof diff and trend, written by custom(): */
 	"diff-old", "diff-new",  /* two runs of one program, other load addresses and trace ids */
 	"series-1", "series-2", "series-3", "series-4", "series-5", /* one process, 1 s apart */
@@ -288,6 +289,21 @@ static void leaks(void)
 	put_u32(is("leak-threads-running") ? MP_LEAKS_AT_EXIT : MP_LEAKS_THREADS_STOPPED | MP_LEAKS_AT_EXIT);
 	put_u64(1500000);  /* scan_time_ns */
 	put_u64(1 << 20);  /* root_bytes */
+	if (is("leak-ties")) {
+		/* In memcheck's order: total bytes, then definite < indirect < possible < reachable,
+		 * then fewer blocks, then (here) the trace id. Written out of order. */
+		put_u32(8);
+		leak(3, MP_LEAK_REACHABLE, 2, 100, 0, 0); /* 7 */
+		leak(4, MP_LEAK_POSSIBLE, 1, 100, 0, 0);  /* 5: no stack trace */
+		leak(1, MP_LEAK_POSSIBLE, 2, 100, 0, 0);  /* 6 */
+		leak(2, MP_LEAK_REACHABLE, 1, 200, 0, 0); /* 8: a frame in no module */
+		leak(1, MP_LEAK_DEFINITE, 1, 60, 1, 40);  /* 3 */
+		leak(3, MP_LEAK_POSSIBLE, 1, 100, 0, 0);  /* 4 */
+		leak(3, MP_LEAK_DEFINITE, 1, 99, 0, 0);   /* 2 */
+		leak(1, MP_LEAK_INDIRECT, 1, 40, 0, 0);   /* 1 */
+		end_section(at, 0);
+		return;
+	}
 	put_u32(is("leak-count-too-big") ? 1000 : 5);
 	leak(1, MP_LEAK_DEFINITE, 4, 4096, 2, 2000000);
 	leak(1, is("leak-duplicate") ? MP_LEAK_DEFINITE : MP_LEAK_REACHABLE, 6, 6144, 0, 0);
