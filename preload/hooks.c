@@ -30,7 +30,7 @@ int mp_is_fork_child;
 pid_t mp_parent_pid;
 static pid_t my_pid;
 static int initialized;
-static atomic_int final_written;
+atomic_int mp_final_written;
 static MP_TLS int in_resolve;
 static MP_TLS int guard_before_fork;
 
@@ -145,6 +145,8 @@ static void record_alloc(void *p, size_t size, uintptr_t cfa, uintptr_t ra)
 	if (MP_LIKELY(th != NULL)) {
 		unsigned cls = size ? 64u - (unsigned)__builtin_clzl(size) : 0;
 		th->size_classes[cls < MP_SIZE_CLASSES ? cls : MP_SIZE_CLASSES - 1]++;
+		if (MP_UNLIKELY(--th->tick_countdown < 0))
+			mp_timeline_poll(th);
 	}
 	drain_if_needed(th);
 	if (MP_UNLIKELY(mp_live_insert((uintptr_t)p, MP_META(size, tr->id)) < 0))
@@ -158,6 +160,13 @@ static void count_free(uint64_t meta)
 	struct mp_thread *th = mp_thread_get();
 	mp_count_free(th, tr, size);
 	mp_heap_add(th, -(int64_t)size);
+	if (MP_LIKELY(th != NULL)) {
+		th->n_frees++;
+		if (MP_UNLIKELY(--th->tick_countdown < 0))
+			mp_timeline_poll(th);
+	} else {
+		atomic_fetch_add_explicit(&mp_heap.frees_without_state, 1, memory_order_relaxed);
+	}
 }
 
 /* Remove p from the live blocks before the real free, so that an address handed out again
@@ -475,7 +484,7 @@ static void report_verify(void)
 /* The final snapshot, once per process; called with the guard set. */
 static void final_snapshot(unsigned reason)
 {
-	if (!initialized || getpid() != my_pid || atomic_exchange(&final_written, 1))
+	if (!initialized || getpid() != my_pid || atomic_exchange(&mp_final_written, 1))
 		return;
 	struct mp_thread *th = mp_thread_get();
 	if (th)
@@ -535,6 +544,8 @@ static void before_fork(void)
 	guard_before_fork = mp_guard;
 	mp_guard = 1;
 	mp_snapshot_lock();
+	mp_timeline_lock();
+	mp_peak_lock();
 	mp_modules_lock();
 	mp_traces_lock();
 	mp_arena_lock();
@@ -549,6 +560,8 @@ static void after_fork_parent(void)
 	mp_arena_unlock();
 	mp_traces_unlock();
 	mp_modules_unlock();
+	mp_peak_unlock();
+	mp_timeline_unlock();
 	mp_snapshot_unlock();
 	mp_guard = guard_before_fork;
 }
@@ -560,11 +573,14 @@ static void after_fork_child(void)
 	mp_arena_unlock();
 	mp_traces_unlock();
 	mp_modules_unlock();
+	mp_peak_unlock();
+	mp_timeline_unlock();
 	mp_snapshot_unlock();
+	mp_periodic_after_fork_child();
 	mp_is_fork_child = 1;
 	mp_parent_pid = getppid();
 	my_pid = getpid();
-	atomic_store(&final_written, 0);
+	atomic_store(&mp_final_written, 0);
 	mp_guard = guard_before_fork;
 }
 
@@ -588,6 +604,8 @@ __attribute__((constructor(101))) static void mp_init(void)
 		err = mp_unwind_init();
 	if (!err)
 		err = mp_thread_init();
+	if (!err)
+		err = mp_timeline_init();
 	if (err) {
 		mp_log("cannot start (libunwind.so.8 missing, or out of memory); the program runs unprofiled",
 		       NULL, NULL);
@@ -596,6 +614,7 @@ __attribute__((constructor(101))) static void mp_init(void)
 	}
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	mp_modules_scan();
+	mp_periodic_init();
 	initialized = 1;
 	atomic_store(&mp_active, 1);
 	mp_guard = 0;

@@ -33,6 +33,8 @@ struct mp_options {
 	unsigned max_depth;    /* MEMPROF_DEPTH */
 	int follow_children;   /* MEMPROF_FOLLOW_CHILDREN */
 	int verify_traces;     /* MEMPROF_VERIFY_TRACES: check every trace-cache hit */
+	uint64_t interval_ns;  /* MEMPROF_INTERVAL: a snapshot this often; 0: never */
+	int snapshot_signal;   /* MEMPROF_SIGNAL: a snapshot when it arrives; 0: none */
 };
 extern struct mp_options mp_opt;
 void mp_options_init(void);
@@ -52,6 +54,7 @@ uint64_t mp_realtime_ns(void);   /* CLOCK_REALTIME */
 typedef struct { atomic_int locked; } mp_spinlock_t;
 void mp_spin_lock(mp_spinlock_t *l);
 void mp_spin_unlock(mp_spinlock_t *l);
+int mp_spin_trylock(mp_spinlock_t *l); /* 1 when taken */
 
 /* Every lock of ours, for fork's handlers; taken in the order hooks.c lists them. */
 void mp_arena_lock(void);
@@ -126,6 +129,8 @@ struct mp_thread {
 	struct mp_thread *next_free;
 	int64_t pending_live_bytes;   /* not yet added to mp_heap.live_bytes */
 	int64_t live_base;            /* mp_heap.live_bytes when this thread last added to it */
+	int tick_countdown;           /* events until this thread next looks at the timeline clock */
+	uint64_t n_frees;             /* frees counted by this thread (allocs: its size_classes) */
 	/* Trace counters not yet added to their records (plain, this thread's own). */
 	struct mp_pending_counts {
 		struct mp_trace *trace;
@@ -148,9 +153,12 @@ struct mp_heap {
 	_Alignas(MP_CACHELINE) atomic_int_fast64_t live_bytes;
 	atomic_uint_fast64_t peak_bytes;
 	atomic_uint_fast64_t peak_time_ns;
+	atomic_uint_fast64_t interval_max;    /* highest live_bytes seen since the last timeline point */
+	atomic_uint_fast64_t peak_capture_at; /* live bytes at which peak.c captures the sites again */
 	_Alignas(MP_CACHELINE) atomic_uint_fast64_t untracked_frees;
 	atomic_uint_fast64_t lost_allocs;
 	atomic_uint_fast64_t size_classes[MP_SIZE_CLASSES]; /* from threads that exited */
+	atomic_uint_fast64_t frees_without_state; /* from threads that exited or had no state */
 	atomic_int n_threads;
 	uint64_t start_ns, start_realtime_ns;
 };
@@ -162,6 +170,48 @@ void mp_thread_flush(struct mp_thread *th);
 void mp_count_alloc(struct mp_thread *th, struct mp_trace *tr, uint64_t size);
 void mp_count_free(struct mp_thread *th, struct mp_trace *tr, uint64_t size);
 void mp_flush_trace_counts(struct mp_thread *th);
+
+/* ---- timeline.c: the heap over time, in a bounded series of points ---- */
+#define MP_TIMELINE_TICK_EVENTS 64 /* a thread looks at the clock every this many events */
+int mp_timeline_init(void);
+/* Called by a thread whose tick_countdown ran out, with the hook guard set: takes a point
+ * when the period has elapsed (unless another thread is taking one). */
+void mp_timeline_poll(struct mp_thread *th);
+/* A point now if the period has elapsed; for the helper thread. */
+void mp_timeline_sample_if_due(void);
+uint64_t mp_timeline_next_due_ns(void); /* CLOCK_MONOTONIC time of the next point */
+/* Live bytes now: the published total plus every thread's unpublished share. */
+int64_t mp_live_bytes_now(void);
+struct mp_timeline_point {
+	uint64_t time_ns, live_bytes, max_live_bytes, rss_bytes, allocs, frees;
+};
+/* The series, and a last point taken now, into `out` (room for MP_TIMELINE_MAX_POINTS);
+ * returns the number of points. For the snapshot writer (with the snapshot lock held). */
+#define MP_TIMELINE_MAX_POINTS 1025
+size_t mp_timeline_collect(struct mp_timeline_point *out);
+void mp_timeline_lock(void);
+void mp_timeline_unlock(void);
+
+/* ---- peak.c: the sites that held memory when the heap peaked ---- */
+/* Called when live_bytes reached mp_heap.peak_capture_at (a new peak): records every trace's
+ * live bytes and blocks, unless another thread is doing so. Called with the hook guard set. */
+void mp_peak_capture(void);
+/* For the snapshot writer: capture again if the heap is now at least as high as the capture,
+ * so that a snapshot taken at the peak holds exactly its sites. */
+void mp_peak_refresh(void);
+struct mp_peak_site {
+	uint32_t trace_id;
+	uint64_t live_bytes, live_blocks;
+};
+/* With mp_peak_lock held: the capture. Valid until the lock is released. */
+size_t mp_peak_sites(const struct mp_peak_site **sites, uint64_t *peak_bytes, uint64_t *peak_time_ns);
+void mp_peak_lock(void);
+void mp_peak_unlock(void);
+
+/* ---- periodic.c: snapshots while the program runs (interval, signal, memprof_snapshot) */
+void mp_periodic_init(void);             /* constructor: the signal handler, if configured */
+void mp_periodic_ensure_helper(void);    /* start the helper thread if wanted and not running */
+void mp_periodic_after_fork_child(void); /* the helper did not survive fork: start it again */
 
 /* ---- modules.c: every module loaded during the run, for symbolizing later ---- */
 struct mp_module {
@@ -186,6 +236,7 @@ void mp_snapshot_unlock(void);
 
 /* ---- hooks.c ---- */
 extern atomic_int mp_active;     /* recording; 0 before init, when disabled, or after failure */
+extern atomic_int mp_final_written; /* the final snapshot of this process is written or being written */
 extern int mp_is_fork_child;
 extern pid_t mp_parent_pid;
 /* Stop recording after an internal failure: say so once; keep forwarding. */

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,6 +64,80 @@ static void strip_ld_preload(void)
 	*out = '\0';
 }
 
+/* MEMPROF_INTERVAL: a positive whole number with a unit, ms, s, m or h (a bare number is
+ * seconds); "0" or empty: off. Anything else: one warning, off. */
+static void read_interval(void)
+{
+	const char *v = getenv("MEMPROF_INTERVAL");
+	if (!v || !*v || strcmp(v, "0") == 0)
+		return;
+	static const struct { const char *unit; uint64_t ns; } units[] = {
+		{ "ms", 1000000ull }, { "s", 1000000000ull }, { "", 1000000000ull },
+		{ "m", 60000000000ull }, { "h", 3600000000000ull },
+	};
+	char *end;
+	errno = 0;
+	unsigned long long n = v[0] >= '0' && v[0] <= '9' ? strtoull(v, &end, 10) : 0;
+	if (n && !errno) {
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			if (strcmp(end, units[i].unit) == 0 && n <= UINT64_MAX / units[i].ns) {
+				mp_opt.interval_ns = n * units[i].ns;
+				return;
+			}
+		}
+	}
+	mp_log("MEMPROF_INTERVAL wants a duration such as 500ms, 10s, 2m or 1h; no periodic snapshots, not ",
+	       v, NULL);
+}
+
+/* MEMPROF_SIGNAL: a signal name (USR2, SIGUSR2, RTMIN+3) or number; "0" or empty: off.
+ * Signals that cannot be caught or that report faults are refused. */
+static void read_signal(void)
+{
+	const char *v = getenv("MEMPROF_SIGNAL");
+	if (!v || !*v || strcmp(v, "0") == 0)
+		return;
+	const char *name = strncmp(v, "SIG", 3) == 0 ? v + 3 : v;
+	int sig = 0;
+	char *end;
+	if (name[0] >= '0' && name[0] <= '9') {
+		long n = strtol(name, &end, 10);
+		sig = *end || n < 1 || n > SIGRTMAX ? 0 : (int)n;
+	} else if (strncmp(name, "RTMIN", 5) == 0 || strncmp(name, "RTMAX", 5) == 0) {
+		long off = 0;
+		if (name[5] == '+' || name[5] == '-') {
+			off = strtol(name + 5, &end, 10);
+			if (*end || end == name + 6)
+				off = 1000;
+		} else if (name[5]) {
+			off = 1000;
+		}
+		sig = (name[4] == 'N' ? SIGRTMIN : SIGRTMAX) + (int)off;
+		if (off == 1000 || sig < SIGRTMIN || sig > SIGRTMAX)
+			sig = 0;
+	} else {
+		for (int s = 1; s < SIGRTMIN; s++) {
+			const char *abbrev = sigabbrev_np(s);
+			if (abbrev && strcmp(abbrev, name) == 0) {
+				sig = s;
+				break;
+			}
+		}
+	}
+	switch (sig) {
+	case 0:
+		mp_log("MEMPROF_SIGNAL wants a signal name such as USR2 or a number; none used, not ", v, NULL);
+		return;
+	case SIGKILL: case SIGSTOP: case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP:
+	case SIGABRT: case SIGSYS:
+		mp_log("MEMPROF_SIGNAL cannot be a signal that stops, kills or reports a fault; none used, not ",
+		       v, NULL);
+		return;
+	default:
+		mp_opt.snapshot_signal = sig;
+	}
+}
+
 void mp_options_init(void)
 {
 	const char *v = getenv("MEMPROF_OUTPUT");
@@ -81,6 +156,8 @@ void mp_options_init(void)
 	}
 	mp_opt.follow_children = env_flag("MEMPROF_FOLLOW_CHILDREN");
 	mp_opt.verify_traces = env_flag("MEMPROF_VERIFY_TRACES");
+	read_interval();
+	read_signal();
 	if (!getcwd(mp_opt.cwd, sizeof(mp_opt.cwd)))
 		mp_opt.cwd[0] = '\0';
 	ssize_t n = readlink("/proc/self/exe", mp_opt.exe_path, sizeof(mp_opt.exe_path) - 1);

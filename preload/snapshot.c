@@ -182,6 +182,33 @@ static void read_counts(const struct mp_trace *t, struct counts *c)
 		c->freed = c->bytes;
 }
 
+/* The TIMELINE and PEAK sections (timeline.c, peak.c). Static: the writers are serialized. */
+static struct mp_timeline_point timeline[MP_TIMELINE_MAX_POINTS];
+
+static void write_timeline_and_peak(struct out *o)
+{
+	_Static_assert(sizeof(timeline[0]) == 6 * 8, "a timeline point is six u64");
+	size_t n = mp_timeline_collect(timeline);
+	section(o, MP_SEC_TIMELINE, 4 + n * sizeof(timeline[0]));
+	put_u32(o, (uint32_t)n);
+	put(o, timeline, n * sizeof(timeline[0])); /* six u64 per point, as the format has them */
+
+	const struct mp_peak_site *sites;
+	uint64_t peak_bytes, peak_time_ns;
+	mp_peak_lock();
+	size_t n_sites = mp_peak_sites(&sites, &peak_bytes, &peak_time_ns);
+	section(o, MP_SEC_PEAK, 8 + 8 + 4 + n_sites * (4 + 8 + 8));
+	put_u64(o, peak_bytes);
+	put_u64(o, peak_time_ns);
+	put_u32(o, (uint32_t)n_sites);
+	for (size_t i = 0; i < n_sites; i++) {
+		put_u32(o, sites[i].trace_id);
+		put_u64(o, sites[i].live_bytes);
+		put_u64(o, sites[i].live_blocks);
+	}
+	mp_peak_unlock();
+}
+
 static void write_body(struct out *o, unsigned reason, const char *label, uint32_t seq)
 {
 	put(o, MP_SNAP_MAGIC, MP_SNAP_MAGIC_LEN);
@@ -203,6 +230,7 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 	put_str(o, mp_opt.cmdline, mp_opt.cmdline_len);
 	put_str(o, label ? label : "", label_len);
 
+	mp_peak_refresh(); /* before the totals, so that their peak is at least the capture's */
 	/* Traces first into the totals, then out. */
 	uint32_t n_traces = mp_trace_count();
 	gather_pending(n_traces);
@@ -284,19 +312,24 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 	put_u32(o, MP_SIZE_CLASSES);
 	put(o, classes, sizeof(classes));
 
+	write_timeline_and_peak(o);
 	section(o, MP_SEC_END, 0);
 	mp_unmap(extra, extra_bytes);
 	extra = NULL;
 }
 
 /* Expand %p, %e, %n and %% of the output pattern; relative paths resolve against the
- * directory the program started in. Returns 0 or -ENAMETOOLONG. */
-static int expand_path(char *dst, size_t cap, uint32_t seq)
+ * directory the program started in. A snapshot taken while the program runs (`intermediate`)
+ * under a pattern without %n gets ".<seq>" before a final ".gz" (or at the end), so that it
+ * never replaces another one and the final snapshot keeps the pattern's name.
+ * Returns 0 or -ENAMETOOLONG. */
+static int expand_path(char *dst, size_t cap, uint32_t seq, int intermediate)
 {
 	size_t n = 0;
 	char num[24];
 	const char *pat = mp_opt.output;
 	int has_pid = strstr(pat, "%p") != NULL;
+	int has_seq = 0;
 #define APPEND(s, len)                                  \
 	do {                                            \
 		if (n + (len) >= cap)                   \
@@ -322,11 +355,22 @@ static int expand_path(char *dst, size_t cap, uint32_t seq)
 		} else if (*p == 'n') {
 			size_t k = mp_utoa(seq, num);
 			APPEND(num, k);
+			has_seq = 1;
 		} else if (*p == '%') {
 			APPEND("%", 1);
 		} else {
 			APPEND(p - 1, 2);
 		}
+	}
+	if (intermediate && !has_seq) {
+		size_t gz = n >= 3 && memcmp(dst + n - 3, ".gz", 3) == 0 ? 3 : 0;
+		char tail[3];
+		memcpy(tail, dst + n - gz, gz);
+		n -= gz;
+		size_t k = mp_utoa(seq, num);
+		APPEND(".", 1);
+		APPEND(num, k);
+		APPEND(tail, gz);
 	}
 	/* A fork child must not replace its parent's file. */
 	if (mp_is_fork_child && !has_pid) {
@@ -384,8 +428,14 @@ int mp_snapshot_write(unsigned reason, const char *label)
 	static struct out o; /* 128 KiB of buffers: static, and the writers are serialized */
 	char path[4096], tmp[4200];
 	mp_snapshot_lock();
+	int intermediate = reason == MP_REASON_INTERVAL || reason == MP_REASON_SIGNAL || reason == MP_REASON_REQUEST;
+	/* Once the final snapshot is under way, nothing may follow it (nor, without %n, replace it). */
+	if (intermediate && atomic_load(&mp_final_written)) {
+		mp_snapshot_unlock();
+		return -ECANCELED;
+	}
 	uint32_t seq = atomic_fetch_add(&mp_snapshot_seq, 1);
-	int err = expand_path(path, sizeof(path), seq);
+	int err = expand_path(path, sizeof(path), seq, intermediate);
 	if (err) {
 		mp_snapshot_unlock();
 		warn_once(mp_opt.output, err);

@@ -73,12 +73,22 @@ void mp_heap_add(struct mp_thread *th, int64_t delta_bytes)
 		return;
 	}
 	th->pending_live_bytes = pending;
+	/* interval_max (the timeline's highest point since its last point) is never above the
+	 * peak, so the common case, a heap below both, costs one comparison. A lost race between
+	 * two threads' stores only lowers a point's max_live_bytes a little. */
+	if (MP_LIKELY(live <= 0 ||
+		      (uint64_t)live <= atomic_load_explicit(&mp_heap.interval_max, memory_order_relaxed)))
+		return;
+	atomic_store_explicit(&mp_heap.interval_max, (uint64_t)live, memory_order_relaxed);
 	uint64_t peak = atomic_load_explicit(&mp_heap.peak_bytes, memory_order_relaxed);
-	while (MP_UNLIKELY(live > 0 && (uint64_t)live > peak)) {
+	while ((uint64_t)live > peak) {
 		if (atomic_compare_exchange_weak_explicit(&mp_heap.peak_bytes, &peak, (uint64_t)live,
 							  memory_order_relaxed, memory_order_relaxed)) {
 			atomic_store_explicit(&mp_heap.peak_time_ns, mp_coarse_now_ns() - mp_heap.start_ns,
 					      memory_order_relaxed);
+			if (MP_UNLIKELY((uint64_t)live >=
+					atomic_load_explicit(&mp_heap.peak_capture_at, memory_order_relaxed)))
+				mp_peak_capture();
 			break;
 		}
 	}
@@ -156,6 +166,8 @@ static void thread_exit(void *arg)
 	mp_thread_flush(th);
 	mp_live_thread_exit();
 	memset(th->pending, 0, sizeof(th->pending));
+	atomic_fetch_add_explicit(&mp_heap.frees_without_state, th->n_frees, memory_order_relaxed);
+	th->n_frees = 0;
 	for (int i = 0; i < MP_SIZE_CLASSES; i++) {
 		atomic_fetch_add_explicit(&mp_heap.size_classes[i], th->size_classes[i], memory_order_relaxed);
 		th->size_classes[i] = 0;

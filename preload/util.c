@@ -37,6 +37,15 @@ void mp_spin_lock(mp_spinlock_t *l)
 	}
 }
 
+int mp_spin_trylock(mp_spinlock_t *l)
+{
+	int expected = 0;
+	if (atomic_load_explicit(&l->locked, memory_order_relaxed))
+		return 0;
+	return atomic_compare_exchange_strong_explicit(&l->locked, &expected, 1, memory_order_acquire,
+						       memory_order_relaxed);
+}
+
 void mp_spin_unlock(mp_spinlock_t *l)
 {
 	atomic_store_explicit(&l->locked, 0, memory_order_release);

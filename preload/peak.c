@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/* Peak contributions: which traces held how much when the heap peaked (heaptrack's "peak
+ * contributions"). Recording every trace at every new peak would cost a walk of the trace
+ * table per allocation while the heap grows, so the sites are captured when the heap first
+ * exceeds the previous capture by a margin (5%, at least MIN_STEP_BYTES), and again by the
+ * snapshot writer when the heap is at least as high as the capture.
+ *
+ * How close: the last capture C and the true peak P satisfy P < C + max(C / 20, MIN_STEP), so C
+ * is within 5% or 64 KiB of P. In a program with several threads, the peak is checked when a
+ * thread publishes its share of the live heap (thread.c, every 256 KiB), so P itself may be
+ * up to 256 KiB per thread late; and other threads' pending counts are read while they run. */
+#include "mp.h"
+
+#include <string.h>
+
+#define MIN_STEP_BYTES (64 * 1024)
+
+struct live {
+	int64_t bytes, blocks;
+};
+
+static mp_spinlock_t lock;
+static struct live *work; /* by trace id, from mmap, grown */
+static size_t work_cap;
+static struct mp_peak_site *sites; /* the capture, from mmap, grown */
+static size_t sites_cap, n_sites;
+static uint64_t captured_bytes, captured_time_ns;
+
+void mp_peak_lock(void)
+{
+	mp_spin_lock(&lock);
+}
+
+void mp_peak_unlock(void)
+{
+	mp_spin_unlock(&lock);
+}
+
+/* Room for n entries in *buf, each `size` bytes; 0 or -1 when out of memory. */
+static int reserve(void **buf, size_t *cap, size_t n, size_t size)
+{
+	if (n <= *cap)
+		return 0;
+	size_t want = *cap ? *cap : 1024;
+	while (want < n)
+		want *= 2;
+	void *p = mp_map(want * size);
+	if (!p)
+		return -1;
+	if (*buf) {
+		memcpy(p, *buf, *cap * size);
+		mp_unmap(*buf, *cap * size);
+	}
+	*buf = p;
+	*cap = want;
+	return 0;
+}
+
+/* With the lock held: every trace's live bytes and blocks now, from its record and every
+ * thread's pending counters (read, never written); kept if the heap is higher than the previous
+ * capture (another thread's free may have come between the trigger and here). */
+static void capture(void)
+{
+	uint32_t n = mp_trace_count();
+	if (reserve((void **)&work, &work_cap, n, sizeof(*work)) < 0 ||
+	    reserve((void **)&sites, &sites_cap, n, sizeof(*sites)) < 0)
+		return; /* out of memory: the previous capture stays */
+	for (uint32_t id = 0; id < n; id++) {
+		const struct mp_trace *t = mp_trace_by_id(id);
+		work[id].bytes = (int64_t)(atomic_load_explicit(&t->bytes_allocated, memory_order_relaxed) -
+					   atomic_load_explicit(&t->bytes_freed, memory_order_relaxed));
+		work[id].blocks = (int64_t)(atomic_load_explicit(&t->allocs, memory_order_relaxed) -
+					    atomic_load_explicit(&t->frees, memory_order_relaxed));
+	}
+	for (struct mp_thread *th = mp_thread_list(); th; th = th->next_all) {
+		for (int i = 0; i < MP_PENDING_TRACES; i++) {
+			const volatile struct mp_pending_counts *p = &th->pending[i];
+			struct mp_trace *t = p->trace;
+			if (!t || t->id >= n)
+				continue;
+			work[t->id].bytes += (int64_t)(p->bytes_allocated - p->bytes_freed);
+			work[t->id].blocks += (int64_t)(p->allocs - p->frees);
+		}
+	}
+	/* Negative only for a moment while another thread counts a free before the allocation
+	 * it matches: nothing held. */
+	uint64_t total = 0;
+	for (uint32_t id = 0; id < n; id++)
+		total += work[id].bytes > 0 ? (uint64_t)work[id].bytes : 0;
+	if (total <= captured_bytes)
+		return;
+	size_t k = 0;
+	for (uint32_t id = 0; id < n; id++) {
+		if (work[id].bytes <= 0 && work[id].blocks <= 0)
+			continue;
+		sites[k].trace_id = id;
+		sites[k].live_bytes = work[id].bytes > 0 ? (uint64_t)work[id].bytes : 0;
+		sites[k].live_blocks = work[id].blocks > 0 ? (uint64_t)work[id].blocks : 0;
+		k++;
+	}
+	n_sites = k;
+	captured_bytes = total;
+	uint64_t now = mp_now_ns() - mp_heap.start_ns;
+	captured_time_ns = now;
+	uint64_t step = total / 20 > MIN_STEP_BYTES ? total / 20 : MIN_STEP_BYTES;
+	atomic_store_explicit(&mp_heap.peak_capture_at, total + step, memory_order_relaxed);
+	/* The capture counts other threads' unpublished shares, which the peak in TOTALS may not
+	 * have seen: the peak is at least what was captured. */
+	uint64_t peak = atomic_load_explicit(&mp_heap.peak_bytes, memory_order_relaxed);
+	while (total > peak) {
+		if (atomic_compare_exchange_weak_explicit(&mp_heap.peak_bytes, &peak, total,
+							  memory_order_relaxed, memory_order_relaxed)) {
+			atomic_store_explicit(&mp_heap.peak_time_ns, now, memory_order_relaxed);
+			break;
+		}
+	}
+}
+
+void mp_peak_capture(void)
+{
+	/* Another thread capturing (or a snapshot being written) means this crossing is seen
+	 * there, or at the next new peak: nobody waits on the hot path. */
+	if (!mp_spin_trylock(&lock))
+		return;
+	capture();
+	mp_spin_unlock(&lock);
+}
+
+void mp_peak_refresh(void)
+{
+	mp_spin_lock(&lock);
+	capture();
+	mp_spin_unlock(&lock);
+}
+
+size_t mp_peak_sites(const struct mp_peak_site **out, uint64_t *peak_bytes, uint64_t *peak_time_ns)
+{
+	*out = sites;
+	*peak_bytes = captured_bytes;
+	*peak_time_ns = captured_time_ns;
+	return n_sites;
+}
