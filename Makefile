@@ -73,6 +73,9 @@ $(BUILD)/libmp-units.a: $(filter-out $(BUILD)/preload/hooks.o,$(PRELOAD_OBJ))
 	rm -f $@ && ar rcs $@ $^
 $(BUILD)/tests/unit-%: tests/unit-%.c $(BUILD)/libmp-units.a | $(BUILD)/tests
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmp-units.a $(PRELOAD_LIBS)
+# Test-only snapshot printer: the CLI's reader, nothing else.
+$(BUILD)/tests/snapshot-sections: tests/snapshot-sections.c $(BUILD)/src/snapshot_read.o | $(BUILD)/tests
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/src/snapshot_read.o -lz
 $(BUILD)/tests/prog-%: tests/prog-%.c | $(BUILD)/tests
 	$(CC) -std=gnu11 -O1 -g -Wall -Isrc -o $@ $< -ldl -lpthread
 $(BUILD)/tests/%: tests/%.c | $(BUILD)/tests

@@ -59,7 +59,8 @@ enum mp_section_type {
 	 * u64 allocs, u64 frees (cumulative counts at that moment).
 	 * Points are taken at a fixed period; when the series is full, neighbouring old points
 	 * are merged (keeping the later point's values and the larger max_live_bytes), so a
-	 * series of any length covers the whole run with a bounded number of points. */
+	 * series of any length covers the whole run with a bounded number of points. The last
+	 * point is taken when the snapshot is written, off the period. */
 	MP_SEC_TIMELINE = 6,
 	/* The sites that held memory when the heap peaked. u64 peak_bytes (live bytes when
 	 * captured), u64 peak_time_ns (since start), u32 count, then per site:
