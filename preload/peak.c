@@ -126,11 +126,10 @@ void mp_peak_capture(void)
 	mp_spin_unlock(&lock);
 }
 
-void mp_peak_refresh(void)
+void mp_peak_hold(void)
 {
 	mp_spin_lock(&lock);
 	capture();
-	mp_spin_unlock(&lock);
 }
 
 size_t mp_peak_sites(const struct mp_peak_site **out, uint64_t *peak_bytes, uint64_t *peak_time_ns)

@@ -158,6 +158,9 @@ void mp_periodic_after_fork_child(void)
 		return;
 	sem_init(&wake, 0, 0);
 	atomic_store(&helper_state, HELPER_NONE);
+	struct mp_thread *th = mp_thread_self();
+	if (th)
+		th->tick_countdown = 0; /* at the child's first allocation or free, not 64 later */
 }
 
 /* memprof_snapshot(label) of include/memprof.h: a complete snapshot now, written by the

@@ -182,7 +182,8 @@ static void read_counts(const struct mp_trace *t, struct counts *c)
 		c->freed = c->bytes;
 }
 
-/* The TIMELINE and PEAK sections (timeline.c, peak.c). Static: the writers are serialized. */
+/* The TIMELINE and PEAK sections (timeline.c, peak.c); called with the peak held since
+ * before the traces were counted. Static: the writers are serialized. */
 static struct mp_timeline_point timeline[MP_TIMELINE_MAX_POINTS];
 
 static void write_timeline_and_peak(struct out *o)
@@ -195,7 +196,6 @@ static void write_timeline_and_peak(struct out *o)
 
 	const struct mp_peak_site *sites;
 	uint64_t peak_bytes, peak_time_ns;
-	mp_peak_lock();
 	size_t n_sites = mp_peak_sites(&sites, &peak_bytes, &peak_time_ns);
 	section(o, MP_SEC_PEAK, 8 + 8 + 4 + n_sites * (4 + 8 + 8));
 	put_u64(o, peak_bytes);
@@ -230,7 +230,7 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 	put_str(o, mp_opt.cmdline, mp_opt.cmdline_len);
 	put_str(o, label ? label : "", label_len);
 
-	mp_peak_refresh(); /* before the totals, so that their peak is at least the capture's */
+	mp_peak_hold(); /* before the totals, so that their peak is at least the capture's */
 	/* Traces first into the totals, then out. */
 	uint32_t n_traces = mp_trace_count();
 	gather_pending(n_traces);

@@ -9,7 +9,9 @@
  *   label L   allocates 4 x 100 bytes, calls memprof_snapshot(L), prints its return value, and
  *             leaks 2 x 50 bytes more
  *   main-exit a thread allocates until DIR/stop exists while main calls pthread_exit: the
- *             process must end when that thread ends, with status 0 (argv[2] is DIR) */
+ *             process must end when that thread ends, with status 0 (argv[2] is DIR)
+ *   fork DIR  forks; the child does what run does (status 3), the parent waits for it and
+ *             exits with the child's status */
 #include "../include/memprof.h"
 
 #include <errno.h>
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void *volatile sink;
@@ -107,6 +110,18 @@ int main(int argc, char **argv)
 			return 1;
 		pthread_exit(NULL);
 	}
-	fprintf(stderr, "usage: prog-timeline peak | run DIR | label LABEL | main-exit DIR\n");
+	if (strcmp(mode, "fork") == 0 && argc > 2) {
+		sink = malloc(100);
+		pid_t child = fork();
+		if (child == 0) {
+			grow_until_stopped(argv[2]);
+			_exit(3);
+		}
+		int status;
+		if (child < 0 || waitpid(child, &status, 0) != child)
+			return 1;
+		return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+	}
+	fprintf(stderr, "usage: prog-timeline peak | run DIR | label LABEL | main-exit DIR | fork DIR\n");
 	return 2;
 }
