@@ -84,7 +84,9 @@ void mp_heap_add(struct mp_thread *th, int64_t delta_bytes)
 	while ((uint64_t)live > peak) {
 		if (atomic_compare_exchange_weak_explicit(&mp_heap.peak_bytes, &peak, (uint64_t)live,
 							  memory_order_relaxed, memory_order_relaxed)) {
-			atomic_store_explicit(&mp_heap.peak_time_ns, mp_coarse_now_ns() - mp_heap.start_ns,
+			/* The coarse clock lags the one start_ns was read from by up to a tick. */
+			uint64_t now = mp_coarse_now_ns();
+			atomic_store_explicit(&mp_heap.peak_time_ns, now > mp_heap.start_ns ? now - mp_heap.start_ns : 0,
 					      memory_order_relaxed);
 			if (MP_UNLIKELY((uint64_t)live >=
 					atomic_load_explicit(&mp_heap.peak_capture_at, memory_order_relaxed)))
