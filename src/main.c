@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The memprof command: dispatches to its subcommands, prints help and the version. */
+#include "check.h"
 #include "cli.h"
 
 #include <stdio.h>
@@ -15,6 +16,8 @@ static const char usage[] =
 	"                                      write a heap snapshot when it exits\n"
 	"  report [OPTIONS] SNAPSHOT           print the heap summary and the top allocation\n"
 	"                                      sites of a snapshot\n"
+	"  check [OPTIONS] SNAPSHOT...         CI gate: exit 1 if a snapshot breaks a leak\n"
+	"                                      or memory rule\n"
 	"  export --format FORMAT SNAPSHOT     write a snapshot as folded stacks (flame\n"
 	"                                      graphs), massif's format (ms_print) or JSON\n"
 	"  diff [OPTIONS] OLD NEW              the sites whose live memory grew or shrank\n"
@@ -27,8 +30,8 @@ static const char usage[] =
 	"  -h, --help     show this help and exit\n"
 	"  --version      show the version and exit\n"
 	"\n"
-	"Exit status: that of PROGRAM for run; 0 on success, 2 on a usage error or an\n"
-	"unreadable snapshot.\n"
+	"Exit status: that of PROGRAM for run; 1 for check when a rule fails; 0 on\n"
+	"success, 2 on a usage error or an unreadable snapshot.\n"
 	"See memprof(1), libmemprof(3) and memprof-snapshot(5).\n";
 
 static int show_help(const char *command)
@@ -45,6 +48,8 @@ static int show_help(const char *command)
 		fputs(mp_diff_help, stdout);
 	else if (strcmp(command, "trend") == 0)
 		fputs(mp_trend_help, stdout);
+	else if (strcmp(command, "check") == 0)
+		fputs(mp_check_help, stdout);
 	else if (strcmp(command, "help") == 0)
 		fputs(usage, stdout);
 	else {
@@ -85,6 +90,8 @@ int main(int argc, char **argv)
 		return mp_cmd_diff(argc - 1, argv + 1);
 	if (strcmp(cmd, "trend") == 0)
 		return mp_cmd_trend(argc - 1, argv + 1);
+	if (strcmp(cmd, "check") == 0)
+		return mp_cmd_check(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		mp_error("unknown option '%s' (see 'memprof --help')", cmd);
 	else

@@ -5,6 +5,7 @@
  * empty file created here, to which it appends the absolute path of each snapshot it
  * writes, one per line, with O_APPEND writes (several processes may share the file). */
 #include "cli.h"
+#include "check.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,20 +36,21 @@ const char mp_run_help[] =
 	"                      (sets MEMPROF_DEPTH)\n"
 	"  --follow-children   also profile the programs PROGRAM starts\n"
 	"                      (sets MEMPROF_FOLLOW_CHILDREN=1)\n"
-	"  --interval DURATION also write a snapshot every DURATION while PROGRAM runs,\n"
-	"                      such as 500ms, 10s, 2m or 1h (sets MEMPROF_INTERVAL)\n"
-	"  --signal SIGNAL     also write a snapshot whenever PROGRAM receives SIGNAL, such\n"
-	"                      as USR2 or RTMIN+3 (sets MEMPROF_SIGNAL)\n"
 	"  --report            when PROGRAM ends, print the report of each snapshot on\n"
 	"                      standard error, as 'memprof report SNAPSHOT' would print it\n"
+	"  --check             when PROGRAM ends, check its snapshots as 'memprof check'\n"
+	"                      does (the outcome on standard error) and exit with\n"
+	"                      --error-exitcode if a rule fails; these rules imply --check:\n"
+	MP_CHECK_RULES_HELP
+	"  --error-exitcode N  exit status when the check fails, 1 to 255 (default 1)\n"
 	"  -h, --help          show this help and exit\n"
 	"\n"
 	"The library is $MEMPROF_LIB if set, else " LIB_NAME " next to the memprof\n"
 	"executable, else ../lib/" LIB_NAME " relative to it.\n"
 	"\n"
-	"Exit status: that of PROGRAM; if PROGRAM is killed by a signal, memprof kills itself\n"
-	"with the same signal. 127 if PROGRAM is not found, 126 if it cannot be executed,\n"
-	"2 on a usage error.\n";
+	"Exit status: that of PROGRAM, or --error-exitcode when --check fails; if PROGRAM is\n"
+	"killed by a signal, memprof kills itself with the same signal. 127 if PROGRAM is\n"
+	"not found, 126 if it cannot be executed, 2 on a usage error.\n";
 
 /* Finds the library; 0 with its absolute path in `out`, or prints why not and returns -1. */
 static int find_library(char *out, size_t out_bytes)
@@ -163,10 +165,16 @@ static void report_to_stderr(const char *path)
 	close(saved);
 }
 
+/* The snapshots the program wrote, for --check. */
+struct paths {
+	char **v;
+	size_t n;
+};
+
 /* Prints one "snapshot written to" line per manifest line, each followed by the snapshot's
- * report if `report`; returns how many. Reads through the descriptor, so it works even if
- * the program removed the file. */
-static size_t announce_snapshots(int fd, bool report)
+ * report if `report`, and adds it to `paths` (if not NULL); returns how many. Reads through
+ * the descriptor, so it works even if the program removed the file. */
+static size_t announce_snapshots(int fd, bool report, struct paths *paths)
 {
 	int copy = dup(fd);
 	FILE *f = copy >= 0 ? fdopen(copy, "r") : NULL;
@@ -189,6 +197,14 @@ static size_t announce_snapshots(int fd, bool report)
 		mp_error("snapshot written to %s", line);
 		if (report)
 			report_to_stderr(line);
+		if (paths) {
+			char **v = realloc(paths->v, (paths->n + 1) * sizeof(*v));
+
+			if (v && (v[paths->n] = strdup(line)))
+				paths->n++;
+			if (v)
+				paths->v = v;
+		}
 		count++;
 	}
 	free(line);
@@ -227,73 +243,13 @@ static void die_of_signal(int sig)
 
 struct run_options {
 	const char *output;
-	const char *interval; /* NULL: not given */
-	const char *signal;   /* NULL: not given */
 	uint64_t depth; /* 0: the library's default */
 	bool follow_children;
 	bool report; /* print each snapshot's report when the program ends */
+	bool check;  /* check the snapshots against `rules` when the program ends */
+	mp_check_rules_t rules;
+	uint64_t error_exitcode;
 };
-
-/* A duration as MEMPROF_INTERVAL takes it (libmemprof(3)): a positive whole number, then ms,
- * s, m or h (nothing: seconds). */
-static bool is_duration(const char *s)
-{
-	static const char *const units[] = { "ms", "s", "m", "h", "" };
-	char *end;
-
-	if (*s < '1' || *s > '9')
-		return false;
-	errno = 0;
-	unsigned long long n = strtoull(s, &end, 10);
-	if (errno || n > 1000000000ull)
-		return false;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i]) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* A signal as MEMPROF_SIGNAL takes it: a name with or without SIG, RTMIN+n or RTMAX-n, or a
- * number; one that can be caught and does not report a fault. */
-static bool is_snapshot_signal(const char *s)
-{
-	const char *name = strncmp(s, "SIG", 3) == 0 ? s + 3 : s;
-	char *end;
-	long sig = 0;
-
-	if (*name >= '0' && *name <= '9') {
-		sig = strtol(name, &end, 10);
-		if (*end)
-			return false;
-	} else if (strncmp(name, "RTMIN", 5) == 0 || strncmp(name, "RTMAX", 5) == 0) {
-		long off = 0;
-		if (name[5]) {
-			if ((name[5] != '+' && name[5] != '-') || name[6] < '0' || name[6] > '9')
-				return false;
-			off = strtol(name + 5, &end, 10);
-			if (*end)
-				return false;
-		}
-		sig = (name[4] == 'N' ? SIGRTMIN : SIGRTMAX) + off;
-		if (sig < SIGRTMIN)
-			return false;
-	} else {
-		for (int i = 1; i < SIGRTMIN; i++) {
-			const char *abbrev = sigabbrev_np(i);
-			if (abbrev && strcmp(abbrev, name) == 0)
-				sig = i;
-		}
-	}
-	if (sig < 1 || sig > SIGRTMAX)
-		return false;
-	switch (sig) {
-	case SIGKILL: case SIGSTOP: case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP:
-	case SIGABRT: case SIGSYS:
-		return false;
-	}
-	return true;
-}
 
 static int parse_run_options(int argc, char **argv, struct run_options *o)
 {
@@ -301,13 +257,14 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "depth", required_argument, NULL, 'd' },
 		{ "follow-children", no_argument, NULL, 'F' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "signal", required_argument, NULL, 's' },
 		{ "report", no_argument, NULL, 'r' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "error-exitcode", required_argument, NULL, 'e' },
+		MP_CHECK_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, rc;
 
 	opterr = 0;
 	optind = 1;
@@ -330,31 +287,32 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 		case 'F':
 			o->follow_children = true;
 			break;
-		case 'i':
-			if (!is_duration(optarg)) {
-				mp_error("run: --interval wants a duration such as 500ms, 10s, 2m or 1h, not '%s'", optarg);
-				return MP_EXIT_USAGE;
-			}
-			o->interval = optarg;
-			break;
-		case 's':
-			if (!is_snapshot_signal(optarg)) {
-				mp_error("run: --signal wants a signal that can be caught, such as USR2 or RTMIN+3, not '%s'",
-					 optarg);
-				return MP_EXIT_USAGE;
-			}
-			o->signal = optarg;
-			break;
 		case 'r':
 			o->report = true;
+			break;
+		case 'c':
+			o->check = true;
+			break;
+		case 'e':
+			if (mp_parse_uint(optarg, 1, 255, &o->error_exitcode) < 0) {
+				mp_error("run: --error-exitcode wants a number from 1 to 255, not '%s'", optarg);
+				return MP_EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			fputs(mp_run_help, stdout);
 			return 0;
 		default:
-			return mp_bad_option("run", c, argv);
+			rc = mp_check_rule_option(&o->rules, "run", c, optarg);
+			if (rc < 0)
+				return MP_EXIT_USAGE;
+			if (rc > 0)
+				return mp_bad_option("run", c, argv);
+			o->check = true;
 		}
 	}
+	if (mp_check_rules_validate(&o->rules, "run") < 0)
+		return MP_EXIT_USAGE;
 	if (optind >= argc) {
 		mp_error("run: no program given (usage: memprof run [OPTIONS] -- PROGRAM [ARGS...])");
 		return MP_EXIT_USAGE;
@@ -372,10 +330,6 @@ static int set_options_env(const struct run_options *o)
 	if (o->depth && setenv("MEMPROF_DEPTH", depth, 1) != 0)
 		goto fail;
 	if (o->follow_children && setenv("MEMPROF_FOLLOW_CHILDREN", "1", 1) != 0)
-		goto fail;
-	if (o->interval && setenv("MEMPROF_INTERVAL", o->interval, 1) != 0)
-		goto fail;
-	if (o->signal && setenv("MEMPROF_SIGNAL", o->signal, 1) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -447,22 +401,51 @@ out:
 	return status;
 }
 
+/* Runs the gate on the program's snapshots, its outcome on stderr; returns
+ * mp_check_snapshots()'s status, MP_EXIT_USAGE when there is nothing to check. */
+static int check_to_stderr(const struct run_options *o, const struct paths *paths)
+{
+	int saved, rc;
+
+	if (paths->n == 0) {
+		mp_error("check: no snapshot to check");
+		return MP_EXIT_USAGE;
+	}
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	if (saved < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+		mp_error("cannot print the check: %m");
+		if (saved >= 0)
+			close(saved);
+		return MP_EXIT_USAGE;
+	}
+	rc = mp_check_snapshots(&o->rules, paths->v, paths->n, MP_CHECK_TEXT);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	return rc;
+}
+
 int mp_cmd_run(int argc, char **argv)
 {
-	struct run_options o = { 0 };
+	struct run_options o = { .error_exitcode = 1 };
+	struct paths paths = { 0 };
 	char lib[PATH_MAX], manifest[PATH_MAX];
 	char **prog;
 	int rc, fd, status, exec_errno = 0;
 
+	mp_check_rules_init(&o.rules);
 	rc = parse_run_options(argc, argv, &o);
-	if (rc >= 0)
+	if (rc >= 0) {
+		mp_check_rules_free(&o.rules);
 		return rc;
+	}
 	prog = argv + optind;
-	if (find_library(lib, sizeof(lib)) < 0 || set_preload(lib) < 0 || set_options_env(&o) < 0)
+	if (find_library(lib, sizeof(lib)) < 0 || set_preload(lib) < 0 || set_options_env(&o) < 0 ||
+	    (fd = create_manifest(manifest, sizeof(manifest))) < 0) {
+		mp_check_rules_free(&o.rules);
 		return MP_EXIT_USAGE;
-	fd = create_manifest(manifest, sizeof(manifest));
-	if (fd < 0)
-		return MP_EXIT_USAGE;
+	}
 
 	status = spawn_and_wait(prog, &exec_errno);
 	if (status == -1) {
@@ -471,12 +454,19 @@ int mp_cmd_run(int argc, char **argv)
 	} else if (status == -2) {
 		rc = MP_EXIT_USAGE;
 	} else {
-		if (announce_snapshots(fd, o.report) == 0)
+		if (announce_snapshots(fd, o.report, o.check ? &paths : NULL) == 0)
 			mp_error("no snapshot was written");
 		rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		/* A gate that could not check (no snapshot, an unreadable one) did not pass. */
+		if (o.check && WIFEXITED(status) && check_to_stderr(&o, &paths) != 0)
+			rc = (int)o.error_exitcode;
 	}
 	close(fd);
 	unlink(manifest);
+	mp_check_rules_free(&o.rules);
+	for (size_t i = 0; i < paths.n; i++)
+		free(paths.v[i]);
+	free(paths.v);
 	if (status >= 0 && WIFSIGNALED(status)) {
 		char name[32];
 

@@ -21,3 +21,4 @@ check report "JSON output" 8
 check export "memprof diff" 3
 check diff "memprof trend" 6
 check trend "memprof help" 6
+check check "memprof export" 10
