@@ -428,9 +428,10 @@ int mp_snapshot_write(unsigned reason, const char *label)
 	static struct out o; /* 128 KiB of buffers: static, and the writers are serialized */
 	char path[4096], tmp[4200];
 	mp_snapshot_lock();
-	int intermediate = reason == MP_REASON_INTERVAL || reason == MP_REASON_SIGNAL || reason == MP_REASON_REQUEST;
-	/* Once the final snapshot is under way, nothing may follow it (nor, without %n, replace it). */
-	if (intermediate && atomic_load(&mp_final_written)) {
+	int intermediate = reason != MP_REASON_EXIT && reason != MP_REASON_UNDERSCORE_EXIT;
+	/* Once the final snapshot is under way, no periodic or requested one may follow it. */
+	if ((reason == MP_REASON_INTERVAL || reason == MP_REASON_SIGNAL || reason == MP_REASON_REQUEST) &&
+	    atomic_load(&mp_final_written)) {
 		mp_snapshot_unlock();
 		return -ECANCELED;
 	}

@@ -202,8 +202,14 @@ void mp_print_peak_sites(mp_report_t *r)
 	size_t n, shown;
 	char a[MP_FMT_U64_BYTES], b[MP_FMT_U64_BYTES], c[MP_FMT_U64_BYTES], when[64];
 
-	if (!s->has_peak)
+	if (!s->has_peak) {
+		/* Asked for by --sort peak: say why there is no list. */
+		if (r->sort == MP_SORT_PEAK) {
+			mp_title(r, "TOP SITES AT THE PEAK");
+			printf("    (the snapshot has no PEAK section)\n");
+		}
 		return;
+	}
 	sites = malloc((s->n_peak_sites ? s->n_peak_sites : 1) * sizeof(*sites));
 	mp_title(r, "TOP SITES AT THE PEAK");
 	if (!sites) {

@@ -36,6 +36,10 @@ const char mp_run_help[] =
 	"                      (sets MEMPROF_DEPTH)\n"
 	"  --follow-children   also profile the programs PROGRAM starts\n"
 	"                      (sets MEMPROF_FOLLOW_CHILDREN=1)\n"
+	"  --interval DURATION also write a snapshot every DURATION while PROGRAM runs,\n"
+	"                      such as 500ms, 10s, 2m or 1h (sets MEMPROF_INTERVAL)\n"
+	"  --signal SIGNAL     also write a snapshot whenever PROGRAM receives SIGNAL, such\n"
+	"                      as USR2 or RTMIN+3 (sets MEMPROF_SIGNAL)\n"
 	"  --report            when PROGRAM ends, print the report of each snapshot on\n"
 	"                      standard error, as 'memprof report SNAPSHOT' would print it\n"
 	"  --check             when PROGRAM ends, check its snapshots as 'memprof check'\n"
@@ -243,6 +247,8 @@ static void die_of_signal(int sig)
 
 struct run_options {
 	const char *output;
+	const char *interval; /* NULL: not given */
+	const char *signal;   /* NULL: not given */
 	uint64_t depth; /* 0: the library's default */
 	bool follow_children;
 	bool report; /* print each snapshot's report when the program ends */
@@ -251,12 +257,75 @@ struct run_options {
 	uint64_t error_exitcode;
 };
 
+/* A duration as MEMPROF_INTERVAL takes it (libmemprof(3)): a positive whole number, then ms,
+ * s, m or h (nothing: seconds). */
+static bool is_duration(const char *s)
+{
+	static const char *const units[] = { "ms", "s", "m", "h", "" };
+	char *end;
+
+	if (*s < '1' || *s > '9')
+		return false;
+	errno = 0;
+	unsigned long long n = strtoull(s, &end, 10);
+	if (errno || n > 1000000000ull)
+		return false;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A signal as MEMPROF_SIGNAL takes it: a name with or without SIG, RTMIN+n or RTMAX-n, or a
+ * number; one that can be caught and does not report a fault. */
+static bool is_snapshot_signal(const char *s)
+{
+	const char *name = strncmp(s, "SIG", 3) == 0 ? s + 3 : s;
+	char *end;
+	long sig = 0;
+
+	if (*name >= '0' && *name <= '9') {
+		sig = strtol(name, &end, 10);
+		if (*end)
+			return false;
+	} else if (strncmp(name, "RTMIN", 5) == 0 || strncmp(name, "RTMAX", 5) == 0) {
+		long off = 0;
+		if (name[5]) {
+			if ((name[5] != '+' && name[5] != '-') || name[6] < '0' || name[6] > '9')
+				return false;
+			off = strtol(name + 5, &end, 10);
+			if (*end)
+				return false;
+		}
+		sig = (name[4] == 'N' ? SIGRTMIN : SIGRTMAX) + off;
+		if (sig < SIGRTMIN)
+			return false;
+	} else {
+		for (int i = 1; i < SIGRTMIN; i++) {
+			const char *abbrev = sigabbrev_np(i);
+			if (abbrev && strcmp(abbrev, name) == 0)
+				sig = i;
+		}
+	}
+	if (sig < 1 || sig > SIGRTMAX)
+		return false;
+	switch (sig) {
+	case SIGKILL: case SIGSTOP: case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP:
+	case SIGABRT: case SIGSYS:
+		return false;
+	}
+	return true;
+}
+
 static int parse_run_options(int argc, char **argv, struct run_options *o)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "depth", required_argument, NULL, 'd' },
 		{ "follow-children", no_argument, NULL, 'F' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "signal", required_argument, NULL, 's' },
 		{ "report", no_argument, NULL, 'r' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "error-exitcode", required_argument, NULL, 'e' },
@@ -286,6 +355,21 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 			break;
 		case 'F':
 			o->follow_children = true;
+			break;
+		case 'i':
+			if (!is_duration(optarg)) {
+				mp_error("run: --interval wants a duration such as 500ms, 10s, 2m or 1h, not '%s'", optarg);
+				return MP_EXIT_USAGE;
+			}
+			o->interval = optarg;
+			break;
+		case 's':
+			if (!is_snapshot_signal(optarg)) {
+				mp_error("run: --signal wants a signal that can be caught, such as USR2 or RTMIN+3, not '%s'",
+					 optarg);
+				return MP_EXIT_USAGE;
+			}
+			o->signal = optarg;
 			break;
 		case 'r':
 			o->report = true;
@@ -330,6 +414,10 @@ static int set_options_env(const struct run_options *o)
 	if (o->depth && setenv("MEMPROF_DEPTH", depth, 1) != 0)
 		goto fail;
 	if (o->follow_children && setenv("MEMPROF_FOLLOW_CHILDREN", "1", 1) != 0)
+		goto fail;
+	if (o->interval && setenv("MEMPROF_INTERVAL", o->interval, 1) != 0)
+		goto fail;
+	if (o->signal && setenv("MEMPROF_SIGNAL", o->signal, 1) != 0)
 		goto fail;
 	return 0;
 fail:

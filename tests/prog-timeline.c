@@ -10,6 +10,9 @@
  *             leaks 2 x 50 bytes more
  *   main-exit a thread allocates until DIR/stop exists while main calls pthread_exit: the
  *             process must end when that thread ends, with status 0 (argv[2] is DIR)
+ *   diff      memprof_snapshot("before"); then diff_grow allocates 3 x 1000 bytes (kept) and
+ *             2 of the 4 x 500-byte blocks diff_shrink allocated before are freed;
+ *             memprof_snapshot("after"); nothing else allocates or frees in between
  *   fork DIR  forks; the child does what run does (status 3), the parent waits for it and
  *             exits with the child's status */
 #include "../include/memprof.h"
@@ -33,6 +36,16 @@ static __attribute__((noinline)) void *peak_ten(void)
 static __attribute__((noinline)) void *peak_five(void)
 {
 	return malloc(1 << 20);
+}
+
+static __attribute__((noinline)) void *diff_grow(void)
+{
+	return malloc(1000);
+}
+
+static __attribute__((noinline)) void *diff_shrink(void)
+{
+	return malloc(500);
 }
 
 static void sleep_ms(long ms)
@@ -109,6 +122,20 @@ int main(int argc, char **argv)
 		if (pthread_create(&t, NULL, worker, argv[2]) != 0)
 			return 1;
 		pthread_exit(NULL);
+	}
+	if (strcmp(mode, "diff") == 0) {
+		static void *shrink[4];
+		/* volatile counters: one call site each, not an unrolled loop with several. */
+		for (volatile int i = 0; i < 4; i++)
+			shrink[i] = diff_shrink();
+		int before = memprof_snapshot("before");
+		for (volatile int i = 0; i < 3; i++)
+			sink = diff_grow(); /* kept: live in the second snapshot */
+		free(shrink[0]);
+		free(shrink[1]);
+		int after = memprof_snapshot("after");
+		printf("%d %d\n", before, after);
+		return 0;
 	}
 	if (strcmp(mode, "fork") == 0 && argc > 2) {
 		sink = malloc(100);

@@ -94,6 +94,8 @@ expect_match '^    \(no points\)$' empty.txt
 mksnap_gz valid valid.gz
 "$MEMPROF" report valid.gz >valid.txt
 expect_no_match 'HEAP OVER TIME|AT THE PEAK' valid.txt
+"$MEMPROF" report --sort peak valid.gz >valid-peak.txt
+expect_match '^    \(the snapshot has no PEAK section\)$' valid-peak.txt
 
 # JSON: both sections, the peak's sites among "sites".
 "$MEMPROF" report --format json --top 2 full.gz >r.json
