@@ -179,6 +179,8 @@ int mp_timeline_init(void);
 void mp_timeline_poll(struct mp_thread *th);
 /* A point now if the period has elapsed; for the helper thread. */
 void mp_timeline_sample_if_due(void);
+/* The same at a given CLOCK_MONOTONIC time (the unit test drives the clock). */
+void mp_timeline_sample_at(uint64_t now_ns);
 uint64_t mp_timeline_next_due_ns(void); /* CLOCK_MONOTONIC time of the next point */
 /* Live bytes now: the published total plus every thread's unpublished share. */
 int64_t mp_live_bytes_now(void);

@@ -121,8 +121,8 @@ static void *helper_main(void *arg)
 void mp_periodic_ensure_helper(void)
 {
 	if (MP_LIKELY(atomic_load_explicit(&helper_state, memory_order_relaxed) != HELPER_NONE) ||
-	    !is_wanted())
-		return;
+	    !is_wanted() || atomic_load(&mp_final_written))
+		return; /* running, not wanted, or the process is ending */
 	int expected = HELPER_NONE;
 	if (!atomic_compare_exchange_strong(&helper_state, &expected, HELPER_STARTING))
 		return;

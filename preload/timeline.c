@@ -132,15 +132,14 @@ static void take_point(uint64_t now_ns)
 	atomic_store_explicit(&next_due_ns, now_ns + period_ns, memory_order_relaxed);
 }
 
-static void sample_if_due(uint64_t now_coarse_ns)
+void mp_timeline_sample_at(uint64_t now_ns)
 {
-	if (now_coarse_ns < atomic_load_explicit(&next_due_ns, memory_order_relaxed))
+	if (now_ns < atomic_load_explicit(&next_due_ns, memory_order_relaxed))
 		return;
 	if (!mp_spin_trylock(&lock))
 		return; /* another thread is taking this point */
-	uint64_t now = mp_now_ns();
-	if (now >= atomic_load_explicit(&next_due_ns, memory_order_relaxed))
-		take_point(now);
+	if (now_ns >= atomic_load_explicit(&next_due_ns, memory_order_relaxed))
+		take_point(now_ns);
 	mp_spin_unlock(&lock);
 }
 
@@ -148,12 +147,13 @@ void mp_timeline_poll(struct mp_thread *th)
 {
 	th->tick_countdown = MP_TIMELINE_TICK_EVENTS - 1;
 	mp_periodic_ensure_helper();
-	sample_if_due(mp_coarse_now_ns());
+	if (mp_coarse_now_ns() >= atomic_load_explicit(&next_due_ns, memory_order_relaxed))
+		mp_timeline_sample_at(mp_now_ns());
 }
 
 void mp_timeline_sample_if_due(void)
 {
-	sample_if_due(mp_now_ns());
+	mp_timeline_sample_at(mp_now_ns());
 }
 
 size_t mp_timeline_collect(struct mp_timeline_point *out)
