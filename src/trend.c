@@ -20,7 +20,7 @@
 const char mp_trend_help[] =
 	"Usage: memprof trend [OPTIONS] SNAPSHOT...\n"
 	"Find the sites whose live memory grows steadily across snapshots of one process\n"
-	"(from MEMPROF_INTERVAL, MEMPROF_SIGNAL or memprof_snapshot()), ranked by growth\n"
+	"(memprof run --interval or --signal, memprof_snapshot()), ranked by growth\n"
 	"rate in bytes per second (least squares over the snapshots' run times): the leak\n"
 	"suspects of a process that has not exited. A site grows steadily when its live\n"
 	"bytes grew overall with a positive slope, grew in at least half of the intervals\n"
