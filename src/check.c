@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +170,7 @@ struct result {
 
 struct checked {
 	const char *path;
+	bool skipped; /* taken while the program ran, and the rules are for the end of a run */
 	mp_snapshot_t snap;
 	mp_report_t r;
 	struct result results[5];
@@ -198,7 +198,7 @@ static uint64_t grown_limit(uint64_t base, double pct)
 {
 	double limit = (double)base * (1.0 + pct / 100.0);
 
-	return limit >= 1.8e19 ? UINT64_MAX : (uint64_t)floor(limit);
+	return limit >= 1.8e19 ? UINT64_MAX : (uint64_t)limit; /* rounds down */
 }
 
 /* Reads one snapshot and evaluates every rule; 0, or -1 after printing why it could not. */
@@ -212,6 +212,11 @@ static int check_one(const mp_check_rules_t *rules, const mp_snapshot_t *base, s
 		return -1;
 	}
 	c->passed = true;
+	if (rules->final_only &&
+	    (c->snap.meta.reason == MP_REASON_INTERVAL || c->snap.meta.reason == MP_REASON_REQUEST)) {
+		c->skipped = true;
+		return 0;
+	}
 	c->r = (mp_report_t){
 		.path = c->path,
 		.snap = &c->snap,
@@ -328,10 +333,15 @@ static void print_text(const mp_check_rules_t *rules, struct checked *all, size_
 {
 	size_t failed = 0;
 
+	size_t skipped = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		struct checked *c = &all[i];
 
 		failed += !c->passed;
+		skipped += c->skipped;
+		if (c->skipped)
+			continue;
 		for (size_t k = 0; k < c->n_results; k++) {
 			const struct result *res = &c->results[k];
 
@@ -347,7 +357,10 @@ static void print_text(const mp_check_rules_t *rules, struct checked *all, size_
 			printf(": no rule to check\n");
 		}
 	}
-	printf("memprof check: %zu of %zu snapshots passed\n", n - failed, n);
+	printf("memprof check: %zu of %zu snapshots passed", n - failed - skipped, n - skipped);
+	if (skipped)
+		printf(" (%zu taken while the program ran not checked)", skipped);
+	putchar('\n');
 }
 
 static void json_string(const char *s)

@@ -20,6 +20,7 @@ typedef struct mp_check_rules {
 	bool has_max_growth;
 	mp_supp_set_t supps;
 	uint64_t frames;         /* frames shown per culprit */
+	bool final_only;         /* skip snapshots taken while the program ran (run --check) */
 	bool symbols;
 } mp_check_rules_t;
 

@@ -491,7 +491,7 @@ out:
 
 /* Runs the gate on the program's snapshots, its outcome on stderr; returns
  * mp_check_snapshots()'s status, MP_EXIT_USAGE when there is nothing to check. */
-static int check_to_stderr(const struct run_options *o, const struct paths *paths)
+static int check_to_stderr(struct run_options *o, const struct paths *paths)
 {
 	int saved, rc;
 
@@ -507,6 +507,9 @@ static int check_to_stderr(const struct run_options *o, const struct paths *path
 			close(saved);
 		return MP_EXIT_USAGE;
 	}
+	/* The rules are about how the run ended: --interval and memprof_snapshot() files are not
+	 * checked (they have no leak scan). */
+	o->rules.final_only = true;
 	rc = mp_check_snapshots(&o->rules, paths->v, paths->n, MP_CHECK_TEXT);
 	fflush(stdout);
 	dup2(saved, STDOUT_FILENO);

@@ -105,5 +105,22 @@ expect_match '^FAIL .* max-in-use' run.err
 rc=0; "$MEMPROF" run --error-exitcode 42 --fail-on none --max-in-use 10K -- ./prog 0 >run.out 2>run.err || rc=$?
 [ "$rc" -eq 42 ] || { cat run.err; fail "run --check --error-exitcode 42 exited $rc"; }
 [ ! -s run.out ] || fail "run --check printed on the program's standard output"
+# Periodic snapshots are not checked by run --check: the rules are about how the run ended.
+cat >slow.c <<'END'
+#include <stdlib.h>
+#include <unistd.h>
+int main(void)
+{
+	for (int i = 0; i < 30; i++) {
+		free(malloc(64));
+		usleep(10000);
+	}
+	return 0;
+}
+END
+cc -O0 -g -o slow slow.c
+rc=0; "$MEMPROF" run --interval 50ms --output "$T/slow.%n.gz" --fail-on none --max-in-use 1K -- ./slow >run.out 2>run.err || rc=$?
+[ "$rc" -eq 0 ] || { cat run.err; fail "run --check with --interval exited $rc"; }
+expect_match 'memprof check: 1 of 1 snapshots passed \([0-9]+ taken while the program ran not checked\)' run.err
 expect_error "run: --error-exitcode wants a number from 1 to 255, not '0'" "$MEMPROF" run --error-exitcode 0 -- ./prog
 exit 0
