@@ -36,7 +36,8 @@ PRELOAD_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-omit-f
 PRELOAD_LIBS   := -lz -ldl -lpthread
 CLI_LIBS       := -lz -ldw -lelf -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 
-.PHONY: all check demo deps bench asan debug install uninstall clean samples fuzz fuzz-build
+.PHONY: all check demo deps bench asan debug install uninstall clean samples fuzz fuzz-build \
+	fuzz-suppressions
 all: $(BUILD)/libmemprof.so $(BUILD)/memprof
 
 $(BUILD)/preload/%.o: preload/%.c | $(BUILD)/preload
@@ -91,14 +92,20 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS  := -std=gnu11 -O1 -g -fno-omit-frame-pointer -D_GNU_SOURCE -Isrc $(WARN) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_SRC     := tests/fuzz-snapshot-reader.c $(filter-out src/main.c,$(CLI_SRC))
-$(BUILD)/fuzz/fuzz-snapshot-reader: $(FUZZ_SRC) $(wildcard src/*.h) | $(BUILD)/fuzz
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRC) $(CLI_LIBS)
-fuzz-build: $(BUILD)/fuzz/fuzz-snapshot-reader
+FUZZ_LIB_SRC := $(filter-out src/main.c,$(CLI_SRC))
+# One target per tests/fuzz-NAME.c, each linked with every CLI source but main.c.
+$(BUILD)/fuzz/fuzz-%: tests/fuzz-%.c $(FUZZ_LIB_SRC) $(wildcard src/*.h) | $(BUILD)/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(CLI_LIBS)
+fuzz-build: $(BUILD)/fuzz/fuzz-snapshot-reader $(BUILD)/fuzz/fuzz-suppressions
 fuzz: $(BUILD)/fuzz/fuzz-snapshot-reader
 	mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/artifacts
 	$< -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/artifacts/ \
 		$(BUILD)/fuzz/corpus tests/fuzz-corpus
+# The suppression-file reader and matcher, with its own corpus and seeds.
+fuzz-suppressions: $(BUILD)/fuzz/fuzz-suppressions
+	mkdir -p $(BUILD)/fuzz/corpus-suppressions $(BUILD)/fuzz/artifacts
+	$< -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/artifacts/ \
+		$(BUILD)/fuzz/corpus-suppressions tests/fuzz-corpus-suppressions
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES) $(TEST_PACKAGES); do \

@@ -7,8 +7,10 @@
  * mutations reach the section parsers instead of dying in zlib's CRC check. Both kinds go
  * through mp_snapshot_read_mem(), i.e. the memfd and gzdopen() path `memprof report` uses.
  * A snapshot that reads is then printed as text (default options, then one list with a filter
- * and tiny limits) and as JSON, all with symbolization off and stdout sent to /dev/null, and
- * its sites are matched against themselves as memprof diff does.
+ * and tiny limits) and as JSON, all with symbolization off and stdout sent to /dev/null, with
+ * every loss record listed, a suppression generated for each, and a memcheck and an LSan
+ * suppression that match some of them; and its sites are matched against themselves as
+ * memprof diff does.
  *
  * The seeds in tests/fuzz-corpus/ are every case of tests/mksnap.c, gzip'd (CASE.gz), plus
  * the valid one uncompressed (valid.raw):
@@ -27,6 +29,7 @@
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+static void load_suppressions(void);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -36,6 +39,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		perror("fuzz-snapshot-reader: /dev/null");
 		exit(1);
 	}
+	load_suppressions();
 	return 0;
 }
 
@@ -68,13 +72,33 @@ static uint8_t *gzip_bytes(const uint8_t *data, size_t n, size_t *out_bytes)
 	return out;
 }
 
+/* Suppressions of both formats for the loss records of the reports below. */
+static mp_supp_set_t supps;
+
+static void load_suppressions(void)
+{
+	static const char memcheck[] = "{\n reachable-in-leaky\n Memcheck:Leak\n"
+				       " match-leak-kinds: reachable\n fun:malloc\n obj:*leaky\n ...\n}\n";
+	static const char lsan[] = "leak:libc.so\n";
+	char err[256];
+
+	if (mp_supp_parse(&supps, "memcheck.supp", memcheck, sizeof(memcheck) - 1, err, sizeof(err)) < 0 ||
+	    mp_supp_parse(&supps, "lsan.supp", lsan, sizeof(lsan) - 1, err, sizeof(err)) < 0)
+		abort();
+}
+
 static void print_report(const mp_snapshot_t *snap, bool json, enum mp_sort sort, const char *filter,
 			 uint64_t top, uint64_t frames)
 {
 	mp_report_t r = {
 		.path = "fuzz.gz", .top = top, .frames = frames, .sort = sort, .filter = filter,
+		/* Every loss record listed, with its suppression, some matched by one. */
+		.show_leak_kinds = MP_LEAK_KINDS_ALL, .gen_suppressions = true, .supps = &supps,
 	};
 
+	/* A suppression's counts are per report. */
+	for (size_t i = 0; i < supps.n_supps; i++)
+		supps.supps[i].n_records = supps.supps[i].bytes = supps.supps[i].blocks = 0;
 	mp_report_snapshot(&r, snap, json, false);
 }
 
