@@ -429,6 +429,7 @@ int mp_cmd_export(int argc, char **argv)
 			.top = UINT64_MAX,
 			.frames = MP_SNAP_MAX_FRAMES,
 			.sort = MP_SORT_ALL,
+			.show_leak_kinds = MP_LEAK_KINDS_ALL, /* every loss record too */
 		};
 
 		rc = mp_report_snapshot(&r, &snap, true, symbols);

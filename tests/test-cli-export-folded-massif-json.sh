@@ -44,6 +44,8 @@ d = json.load(open(sys.argv[1]))
 assert sorted(s["id"] for s in d["sites"]) == [1, 2, 3, 4], d["sites"]
 assert all(len(s["frames"]) >= s["n_frames"] for s in d["sites"])
 assert d["totals"]["live_bytes"] == 3010248
+# Every loss record, of every kind.
+assert [r["record"] for r in d["leaks"]["records"]] == [1, 2, 3, 4], d["leaks"]
 PY
 
 expect_error 'export: --format is required' "$MEMPROF" export full.gz
