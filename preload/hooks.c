@@ -489,7 +489,10 @@ static void final_snapshot(unsigned reason)
 	struct mp_thread *th = mp_thread_get();
 	if (th)
 		mp_thread_flush(th);
-	mp_snapshot_write(reason, NULL);
+	if (mp_opt.leak_check)
+		mp_leak_check_snapshot(reason, 1);
+	else
+		mp_snapshot_write(reason, NULL);
 	report_verify();
 }
 

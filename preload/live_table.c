@@ -381,3 +381,37 @@ void mp_live_after_fork_child(void)
 		settle_orphans(o);
 	mp_spin_unlock(&grow_lock);
 }
+
+/* An upper bound for mp_live_collect's count. */
+size_t mp_live_capacity(void)
+{
+	struct ltable *t = atomic_load(&head);
+	struct ltable *o = atomic_load(&t->older);
+	return t->cap + (o ? o->cap : 0);
+}
+
+static size_t collect(struct ltable *t, struct mp_live_entry *out, size_t n, size_t cap)
+{
+	for (size_t i = 0; i < t->cap && n < cap; i++) {
+		uintptr_t v = atomic_load_explicit(&t->slots[i].key, memory_order_acquire);
+		if (v == EMPTY || v == TOMB || (v & CLAIM))
+			continue; /* free, or an insertion not finished: not yet a live block */
+		out[n].ptr = v & ~MOVING;
+		out[n].meta = atomic_load_explicit(&t->slots[i].meta, memory_order_relaxed);
+		n++;
+	}
+	return n;
+}
+
+/* Copy every entry into out (at most cap), in table order. An entry being moved by a growth
+ * may appear twice (old and new table): the caller removes duplicates. Lock-free: safe with
+ * the other threads stopped anywhere, even inside this file. */
+size_t mp_live_collect(struct mp_live_entry *out, size_t cap)
+{
+	struct ltable *t = atomic_load(&head);
+	struct ltable *o = atomic_load(&t->older);
+	size_t n = collect(t, out, 0, cap);
+	if (o)
+		n = collect(o, out, n, cap);
+	return n;
+}

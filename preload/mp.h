@@ -35,6 +35,7 @@ struct mp_options {
 	int verify_traces;     /* MEMPROF_VERIFY_TRACES: check every trace-cache hit */
 	uint64_t interval_ns;  /* MEMPROF_INTERVAL: a snapshot this often; 0: never */
 	int snapshot_signal;   /* MEMPROF_SIGNAL: a snapshot when it arrives; 0: none */
+	int leak_check;        /* MEMPROF_LEAK_CHECK: scan for leaks at exit (default on) */
 };
 extern struct mp_options mp_opt;
 void mp_options_init(void);
@@ -42,6 +43,11 @@ void mp_options_init(void);
 /* ---- util.c: memory from mmap, logging with write(2), clocks ---- */
 void *mp_map(size_t size_bytes);
 void mp_unmap(void *p, size_t size_bytes);
+/* The registry of mp_map's mappings, for the leak scan: mappings being made or unmade right
+ * now (by a thread the scan may have stopped), and the list of [lo, hi) ranges. */
+int mp_maps_in_flight(void);
+size_t mp_maps_list(uintptr_t (*out)[2], size_t cap);
+int mp_maps_overflowed(void); /* some mapping could not be registered */
 /* Bump allocation from an append-only mmap'ed arena; never freed. NULL when out of memory. */
 void *mp_arena_alloc(size_t size_bytes);
 void mp_log(const char *a, const char *b, const char *c);
@@ -105,6 +111,13 @@ int mp_live_remove(uintptr_t ptr, uint64_t *meta);
 uint64_t mp_live_count(void);
 void mp_live_thread_exit(void); /* flush this thread's batched counts */
 size_t mp_live_table_bytes(void);
+/* The leak scan's view of the table: every settled entry (see live_table.c). */
+struct mp_live_entry {
+	uintptr_t ptr;
+	uint64_t meta;
+};
+size_t mp_live_capacity(void);
+size_t mp_live_collect(struct mp_live_entry *out, size_t cap);
 /* Held by fork's prepare handler so that no table is half-migrated in the child. */
 void mp_live_lock_growth(void);
 void mp_live_unlock_growth(void);
@@ -234,9 +247,32 @@ const struct mp_module *mp_module_at(size_t i);
 /* Write a snapshot for `reason` (enum mp_snap_reason). Returns 0 or a negative errno.
  * Called with the hook guard set. */
 int mp_snapshot_write(unsigned reason, const char *label);
+/* The same, with a LEAKS section holding `leaks` (NULL: none). */
+struct mp_leak_result;
+int mp_snapshot_write_leaks(unsigned reason, const char *label, const struct mp_leak_result *leaks);
 extern atomic_uint mp_snapshot_seq;
 void mp_snapshot_lock(void);
 void mp_snapshot_unlock(void);
+
+/* ---- leakscan.c: reachability scan, memcheck's classification ---- */
+struct mp_leak_record {
+	uint32_t trace_id, kind; /* enum mp_leak_kind */
+	uint64_t blocks, bytes, indirect_blocks, indirect_bytes;
+};
+struct mp_leak_result {
+	uint32_t flags; /* MP_LEAKS_* */
+	uint32_t count;
+	uint64_t scan_time_ns, root_bytes;
+	uint64_t lost_bytes; /* definitely + indirectly lost */
+	struct mp_leak_record *records;
+};
+/* Scan now and write a snapshot for `reason` holding the result. at_exit: the scan is the
+ * final one. Returns the bytes definitely and indirectly lost, or -1 when no scan could be
+ * made. Called with the guard set. */
+long long mp_leak_check_snapshot(unsigned reason, int at_exit);
+/* A profiler thread that runs with every signal blocked calls this once: leak scans do not
+ * wait for it to stop (it holds none of the program's pointers). */
+void mp_leakscan_ignore_this_thread(void);
 
 /* ---- hooks.c ---- */
 extern atomic_int mp_active;     /* recording; 0 before init, when disabled, or after failure */

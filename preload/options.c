@@ -158,6 +158,8 @@ void mp_options_init(void)
 	mp_opt.verify_traces = env_flag("MEMPROF_VERIFY_TRACES");
 	read_interval();
 	read_signal();
+	v = getenv("MEMPROF_LEAK_CHECK");
+	mp_opt.leak_check = !(v && (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 || strcmp(v, "off") == 0));
 	if (!getcwd(mp_opt.cwd, sizeof(mp_opt.cwd)))
 		mp_opt.cwd[0] = '\0';
 	ssize_t n = readlink("/proc/self/exe", mp_opt.exe_path, sizeof(mp_opt.exe_path) - 1);

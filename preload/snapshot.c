@@ -209,7 +209,27 @@ static void write_timeline_and_peak(struct out *o)
 	mp_peak_unlock();
 }
 
-static void write_body(struct out *o, unsigned reason, const char *label, uint32_t seq)
+/* The LEAKS section: a scan's loss records (leakscan.c). */
+static void write_leaks(struct out *o, const struct mp_leak_result *lr)
+{
+	section(o, MP_SEC_LEAKS, 4 + 8 + 8 + 4 + (uint64_t)lr->count * (4 + 4 + 4 * 8));
+	put_u32(o, lr->flags);
+	put_u64(o, lr->scan_time_ns);
+	put_u64(o, lr->root_bytes);
+	put_u32(o, lr->count);
+	for (uint32_t i = 0; i < lr->count; i++) {
+		const struct mp_leak_record *r = &lr->records[i];
+		put_u32(o, r->trace_id);
+		put_u32(o, r->kind);
+		put_u64(o, r->blocks);
+		put_u64(o, r->bytes);
+		put_u64(o, r->indirect_blocks);
+		put_u64(o, r->indirect_bytes);
+	}
+}
+
+static void write_body(struct out *o, unsigned reason, const char *label, uint32_t seq,
+		       const struct mp_leak_result *leaks)
 {
 	put(o, MP_SNAP_MAGIC, MP_SNAP_MAGIC_LEN);
 	put_u32(o, MP_SNAP_VERSION);
@@ -313,6 +333,10 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 	put(o, classes, sizeof(classes));
 
 	write_timeline_and_peak(o);
+
+	if (leaks)
+		write_leaks(o, leaks);
+
 	section(o, MP_SEC_END, 0);
 	mp_unmap(extra, extra_bytes);
 	extra = NULL;
@@ -425,6 +449,11 @@ static void add_to_manifest(const char *path)
 
 int mp_snapshot_write(unsigned reason, const char *label)
 {
+	return mp_snapshot_write_leaks(reason, label, NULL);
+}
+
+int mp_snapshot_write_leaks(unsigned reason, const char *label, const struct mp_leak_result *leaks)
+{
 	static struct out o; /* 128 KiB of buffers: static, and the writers are serialized */
 	char path[4096], tmp[4200];
 	mp_snapshot_lock();
@@ -473,7 +502,7 @@ int mp_snapshot_write(unsigned reason, const char *label)
 	if (deflateInit2(&o.z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 		err = -ENOMEM;
 	} else {
-		write_body(&o, reason, label, seq);
+		write_body(&o, reason, label, seq, leaks);
 		deflate_some(&o, Z_FINISH);
 		deflateEnd(&o.z);
 		err = o.err;

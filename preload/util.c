@@ -10,17 +10,89 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Every mapping of ours, so that a leak scan never takes the profiler's own memory (the live
+ * table above all) for roots. A slot is claimed by CAS on `lo` (0: free, 1: being filled).
+ * `in_flight` counts mp_map/mp_unmap calls between their mmap/munmap and their registry
+ * update: a scan that stops the threads retries while it is not zero. */
+#define MAPS_MAX 16384
+static struct {
+	_Atomic uintptr_t lo;
+	uintptr_t hi;
+} maps[MAPS_MAX];
+static atomic_size_t maps_high;
+static atomic_int in_flight;
+static atomic_int maps_full;
+
+static void maps_add(uintptr_t lo, uintptr_t hi)
+{
+	for (size_t i = 0; i < MAPS_MAX; i++) {
+		uintptr_t v = 0;
+		if (atomic_load_explicit(&maps[i].lo, memory_order_relaxed) == 0 &&
+		    atomic_compare_exchange_strong(&maps[i].lo, &v, 1)) {
+			maps[i].hi = hi;
+			atomic_store(&maps[i].lo, lo);
+			size_t h = atomic_load(&maps_high);
+			while (h < i + 1 && !atomic_compare_exchange_weak(&maps_high, &h, i + 1))
+				;
+			return;
+		}
+	}
+	atomic_store(&maps_full, 1);
+}
+
+static void maps_remove(uintptr_t lo)
+{
+	size_t n = atomic_load(&maps_high);
+	for (size_t i = 0; i < n; i++) {
+		uintptr_t v = lo;
+		if (atomic_compare_exchange_strong(&maps[i].lo, &v, 0))
+			return;
+	}
+}
+
 void *mp_map(size_t size_bytes)
 {
+	atomic_fetch_add(&in_flight, 1);
 	void *p = mmap(NULL, size_bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p != MAP_FAILED)
+		maps_add((uintptr_t)p, (uintptr_t)p + size_bytes);
+	atomic_fetch_sub(&in_flight, 1);
 	return p == MAP_FAILED ? NULL : p;
 }
 
 void mp_unmap(void *p, size_t size_bytes)
 {
-	if (p)
-		munmap(p, size_bytes);
+	if (!p)
+		return;
+	atomic_fetch_add(&in_flight, 1);
+	munmap(p, size_bytes);
+	maps_remove((uintptr_t)p);
+	atomic_fetch_sub(&in_flight, 1);
+}
+
+int mp_maps_in_flight(void)
+{
+	return atomic_load(&in_flight);
+}
+
+size_t mp_maps_list(uintptr_t (*out)[2], size_t cap)
+{
+	size_t n = atomic_load(&maps_high), k = 0;
+	for (size_t i = 0; i < n && k < cap; i++) {
+		uintptr_t lo = atomic_load(&maps[i].lo);
+		if (lo > 1) {
+			out[k][0] = lo;
+			out[k][1] = maps[i].hi;
+			k++;
+		}
+	}
+	return k;
+}
+
+int mp_maps_overflowed(void)
+{
+	return atomic_load(&maps_full);
 }
 
 void mp_spin_lock(mp_spinlock_t *l)

@@ -1,0 +1,1236 @@
+/* SPDX-License-Identifier: MIT */
+/* The leak scan: stop the other threads, find every pointer to a live block from the roots,
+ * and classify the live blocks as memcheck does (memcheck/mc_leakcheck.c's rules):
+ *
+ *   REACHABLE  a start pointer on a path of start pointers from the roots (or an interior
+ *              pointer that one of memcheck's four heuristics accepts)
+ *   POSSIBLE   reached, but only through an interior pointer somewhere on the way
+ *   DEFINITE   not reached; each one leads a "clique", in address order
+ *   INDIRECT   not reached, but pointed to (start or interior) by a lost block's clique
+ *   INTERNAL   glibc's and ld.so's own blocks, which memcheck frees with __libc_freeres
+ *              before its scan (we cannot call it: see below)
+ *
+ * Roots: every readable and writable mapping except the profiler's own memory (mp_map's
+ * registry, this library's segments), glibc's heaps (the brk [heap] and the 64 MiB-aligned
+ * heaps of the other arenas, found through the chunk headers of the blocks in them), the
+ * live blocks themselves, device mappings, and the part of each thread's stack below its
+ * stack pointer (minus the 128-byte red zone, which memcheck also treats as live); plus the
+ * general registers of every stopped thread and the callee-saved registers of the scanning
+ * thread at the scan's entry (its own frames below that entry are not roots).
+ *
+ * Stopping threads: a real-time signal that has no handler (the highest one, SIGRTMAX
+ * downwards) is sent with tgkill to every other thread of /proc/self/task. Its handler saves
+ * the interrupted registers and waits on a futex until released. A thread that blocks the
+ * signal or does not answer within a second is not waited for: the scan runs anyway, reading
+ * memory with process_vm_readv (a racing munmap gives an error, not a crash), and
+ * MP_LEAKS_THREADS_STOPPED stays clear. Afterwards the signal is set to SIG_IGN (dropping a
+ * copy still pending in a thread that blocked it) and its old action restored. While the
+ * threads are stopped the scanner takes no lock and never calls malloc: its memory comes from
+ * mp_map, the tables are read lock-free, modules were listed before the stop.
+ *
+ * INTERNAL (memcheck runs __libc_freeres at exit; calling it ourselves crashes programs whose
+ * threads still run): (a) blocks that ld.so allocated (frame 0 in ld.so: thread DTVs, which
+ * glibc points to at dtv+1 and memcheck would call "possibly lost", dlopen's bookkeeping)
+ * unless a start pointer from the program reaches them; (b) stdio buffers (frame 0 in
+ * _IO_file_doallocate and its siblings: freed by exit's _IO_cleanup after this scan);
+ * (c) blocks that only roots inside libc.so.6, ld.so or libstdc++.so.6 reach and that were
+ * allocated from inside those libraries (frames 0 and 1 both there: setlocale, tzset, NSS,
+ * the C++ emergency pool), but not a FILE that the program opened (fopen's caller is the
+ * program, so its frame 1 is not in libc). */
+#include "mp.h"
+
+#include "snapshot_format.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <link.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+#define PAGE 4096ul
+#define RED_ZONE 128u
+#define GLIBC_HEAP_MAX (64ul << 20) /* HEAP_MAX_SIZE of glibc's non-main arenas, 64-bit */
+#define GRAN_SHIFT 26               /* address index: 64 MiB granules ... */
+#define SLOT_SHIFT 8                /* ... of 256-byte slots */
+#define SLOTS_PER_GRAN (1ul << (GRAN_SHIFT - SLOT_SHIFT))
+#define STOP_WAIT_NS 1000000000ull
+
+enum { UNREACHED = 0, POSSIBLE = 1, REACHABLE = 2, INDIRECT = 3, INTERNAL = 4 };
+#define KIND_MASK 0x7
+#define USER_REACHED 0x10 /* reached from the program's roots (not only libc's) */
+#define UNSAFE 0x20       /* not inside one readable mapping: read with process_vm_readv */
+#define PENDING 0x80      /* on the mark stack */
+
+/* ---- scratch memory, from mp_map, returned at the end of each scan ---- */
+
+#define WS_MAX 64
+static struct {
+	void *p;
+	size_t bytes;
+} ws[WS_MAX];
+static int n_ws;
+
+static void *ws_alloc(size_t bytes)
+{
+	if (n_ws == WS_MAX)
+		return NULL;
+	bytes = (bytes + PAGE - 1) & ~(PAGE - 1);
+	void *p = mp_map(bytes ? bytes : PAGE);
+	if (p) {
+		ws[n_ws].p = p;
+		ws[n_ws].bytes = bytes ? bytes : PAGE;
+		n_ws++;
+	}
+	return p;
+}
+
+static void ws_free_all(void)
+{
+	while (n_ws > 0) {
+		n_ws--;
+		mp_unmap(ws[n_ws].p, ws[n_ws].bytes);
+	}
+}
+
+/* ---- the mappings, from /proc/self/maps (read with read(2): no stdio, no malloc) ---- */
+
+struct vma {
+	uintptr_t lo, hi;
+	unsigned r : 1, w : 1, x : 1, file : 1, device : 1, heap : 1;
+};
+static struct vma *vmas;
+static size_t n_vmas;
+
+static uintptr_t parse_hex(const char **s)
+{
+	uintptr_t v = 0;
+	for (;; (*s)++) {
+		char c = **s;
+		if (c >= '0' && c <= '9')
+			v = v * 16 + (uintptr_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v * 16 + (uintptr_t)(c - 'a' + 10);
+		else
+			return v;
+	}
+}
+
+static int read_file(const char *path, char **buf, size_t *len)
+{
+	for (size_t cap = 1u << 20; cap <= (1u << 30); cap *= 4) {
+		char *b = ws_alloc(cap);
+		if (!b)
+			return -ENOMEM;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		size_t n = 0;
+		ssize_t k;
+		while (n < cap && (k = read(fd, b + n, cap - n)) > 0)
+			n += (size_t)k;
+		close(fd);
+		if (n < cap) {
+			*buf = b;
+			*len = n;
+			return 0;
+		}
+	}
+	return -E2BIG;
+}
+
+static int read_maps(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int err = read_file("/proc/self/maps", &buf, &len);
+	if (err)
+		return err;
+	size_t lines = 0;
+	for (size_t i = 0; i < len; i++)
+		lines += buf[i] == '\n';
+	vmas = ws_alloc((lines + 1) * sizeof(*vmas));
+	if (!vmas)
+		return -ENOMEM;
+	n_vmas = 0;
+	for (const char *s = buf, *end = buf + len; s < end;) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		if (!nl)
+			nl = end;
+		struct vma v;
+		memset(&v, 0, sizeof(v));
+		v.lo = parse_hex(&s);
+		if (*s == '-')
+			s++;
+		v.hi = parse_hex(&s);
+		if (s + 5 < nl) {
+			v.r = s[1] == 'r';
+			v.w = s[2] == 'w';
+			v.x = s[3] == 'x';
+		}
+		/* offset, dev, inode, then the path after spaces */
+		int field = 0;
+		while (s < nl && field < 4) {
+			while (s < nl && *s == ' ')
+				s++;
+			while (s < nl && *s != ' ')
+				s++;
+			field++;
+		}
+		while (s < nl && *s == ' ')
+			s++;
+		size_t plen = (size_t)(nl - s);
+		if (plen && *s == '/') {
+			v.file = 1;
+			/* memcheck skips device mappings, /dev/zero excepted (/dev/shm holds files) */
+			v.device = plen > 5 && memcmp(s, "/dev/", 5) == 0 &&
+				   !(plen >= 9 && memcmp(s, "/dev/zero", 9) == 0) &&
+				   !(plen >= 9 && memcmp(s, "/dev/shm/", 9) == 0);
+		} else if (plen >= 6 && memcmp(s, "[heap]", 6) == 0) {
+			v.heap = 1;
+		}
+		if (v.hi > v.lo)
+			vmas[n_vmas++] = v;
+		s = nl + 1;
+	}
+	return 0;
+}
+
+/* The mapping holding address a, or NULL. */
+static const struct vma *vma_at(uintptr_t a)
+{
+	size_t lo = 0, hi = n_vmas;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (vmas[mid].hi <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n_vmas && vmas[lo].lo <= a ? &vmas[lo] : NULL;
+}
+
+/* ---- modules and functions that decide INTERNAL, looked up before the threads stop ---- */
+
+struct range {
+	uintptr_t lo, hi;
+};
+#define MAX_SYS 8
+static struct range sys_mods[MAX_SYS]; /* libc.so.6, ld.so, libstdc++.so.6 */
+static int n_sys;
+static struct range ldso, self_mod;
+#define MAX_MODS 4096
+static struct range mods[MAX_MODS]; /* every loaded module */
+static size_t n_mods;
+static struct range stdio_alloc[3]; /* _IO_file_doallocate and siblings */
+
+static int in_range(const struct range *r, uintptr_t a)
+{
+	return a >= r->lo && a < r->hi;
+}
+
+static int in_sys(uintptr_t a)
+{
+	for (int i = 0; i < n_sys; i++) {
+		if (in_range(&sys_mods[i], a))
+			return 1;
+	}
+	return 0;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *b = strrchr(p, '/');
+	return b ? b + 1 : p;
+}
+
+static void function_range(const char *name, struct range *out)
+{
+	out->lo = out->hi = 0;
+	void *f = dlsym(RTLD_DEFAULT, name);
+	Dl_info info;
+	const ElfW(Sym) *sym = NULL;
+	if (f && dladdr1(f, &info, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_size) {
+		out->lo = (uintptr_t)f;
+		out->hi = (uintptr_t)f + sym->st_size;
+	}
+}
+
+/* Called with the other threads running: dl_iterate_phdr and dlsym take the loader lock. */
+static void find_modules(void)
+{
+	mp_modules_scan();
+	n_sys = 0;
+	n_mods = 0;
+	ldso.lo = ldso.hi = self_mod.lo = self_mod.hi = 0;
+	uintptr_t me = (uintptr_t)&find_modules;
+	for (size_t i = 0; i < mp_module_count(); i++) {
+		const struct mp_module *m = mp_module_at(i);
+		if (m->flags & MP_MODULE_UNLOADED)
+			continue;
+		/* Page-rounded: ld.so's early allocator fills the rest of its last page. */
+		struct range r = { m->start & ~(PAGE - 1), (m->end + PAGE - 1) & ~(PAGE - 1) };
+		const char *b = base_name(m->path);
+		if (n_mods < MAX_MODS)
+			mods[n_mods++] = r;
+		if (me >= m->start && me < m->end)
+			self_mod = r;
+		int is_ld = strncmp(b, "ld-linux", 8) == 0;
+		if (is_ld)
+			ldso = r;
+		if ((is_ld || strcmp(b, "libc.so.6") == 0 || strcmp(b, "libstdc++.so.6") == 0) && n_sys < MAX_SYS)
+			sys_mods[n_sys++] = r;
+	}
+	static int looked;
+	if (!looked) {
+		function_range("_IO_file_doallocate", &stdio_alloc[0]);
+		function_range("_IO_default_doallocate", &stdio_alloc[1]);
+		function_range("_IO_wdefault_doallocate", &stdio_alloc[2]);
+		looked = 1;
+	}
+}
+
+/* ---- stopping the other threads ---- */
+
+enum { T_SENT = 1, T_STOPPED = 2, T_DONE = 3, T_SKIPPED = 4 };
+struct thread_regs {
+	pid_t tid;
+	_Atomic int state;
+	uintptr_t sp;
+	uintptr_t regs[16]; /* REG_R8 .. REG_RSP of the interrupted context */
+};
+/* Never unmapped: a handler that runs late may still look at it. */
+static struct thread_regs *threads;
+static size_t threads_cap;
+static _Atomic size_t n_threads;
+static atomic_int release_gen; /* odd while threads are held */
+static int stop_sig;
+static struct sigaction old_action;
+static _Atomic pid_t ignored_tids[8];
+
+void mp_leakscan_ignore_this_thread(void)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	for (int i = 0; i < 8; i++) {
+		pid_t z = 0;
+		if (atomic_compare_exchange_strong(&ignored_tids[i], &z, tid))
+			return;
+	}
+}
+
+static long futex(atomic_int *addr, int op, int val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
+}
+
+/* Async-signal-safe: saves the interrupted registers, then waits to be released. */
+static void on_stop_signal(int sig, siginfo_t *si, void *ucv)
+{
+	(void)sig;
+	int saved = errno;
+	int gen = atomic_load(&release_gen);
+	if (si->si_pid != getpid() || !(gen & 1)) {
+		errno = saved;
+		return;
+	}
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	size_t n = atomic_load(&n_threads);
+	for (size_t i = 0; i < n; i++) {
+		struct thread_regs *t = &threads[i];
+		if (t->tid != tid || atomic_load(&t->state) != T_SENT)
+			continue;
+		const ucontext_t *uc = ucv;
+		for (int r = 0; r < 16; r++)
+			t->regs[r] = (uintptr_t)uc->uc_mcontext.gregs[REG_R8 + r];
+		t->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+		atomic_store(&t->state, T_STOPPED);
+		/* Bounded: a scanner that never comes back must not hold this thread forever. */
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		for (int k = 0; k < 600 && atomic_load(&release_gen) == gen; k++)
+			futex(&release_gen, FUTEX_WAIT_PRIVATE, gen, &ts);
+		atomic_store(&t->state, T_DONE);
+		break;
+	}
+	errno = saved;
+}
+
+static int is_ignored(pid_t tid)
+{
+	for (int i = 0; i < 8; i++) {
+		if (atomic_load(&ignored_tids[i]) == tid)
+			return 1;
+	}
+	return 0;
+}
+
+/* 1 when the thread blocks sig (from /proc/self/task/TID/status), 0 otherwise. */
+static int blocks_signal(pid_t tid, int sig)
+{
+	char path[64] = "/proc/self/task/", buf[4096];
+	size_t k = strlen(path);
+	k += mp_utoa((uint64_t)tid, path + k);
+	memcpy(path + k, "/status", 8);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	const char *s = strstr(buf, "SigBlk:");
+	if (!s)
+		return 0;
+	s += 7;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	uint64_t mask = parse_hex(&s);
+	return (mask >> (sig - 1)) & 1;
+}
+
+/* Adds threads not yet in the table and signals them. Returns how many were new. */
+static size_t signal_new_threads(pid_t self)
+{
+	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	size_t added = 0;
+	char buf[8192];
+	long n;
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			const char *d = buf + off;
+			unsigned short reclen;
+			memcpy(&reclen, d + 16, 2);
+			const char *name = d + 19;
+			off += reclen;
+			if (name[0] < '0' || name[0] > '9')
+				continue;
+			pid_t tid = 0;
+			for (const char *c = name; *c >= '0' && *c <= '9'; c++)
+				tid = tid * 10 + (*c - '0');
+			if (tid == self || is_ignored(tid))
+				continue;
+			size_t nt = atomic_load(&n_threads), i;
+			for (i = 0; i < nt && threads[i].tid != tid; i++)
+				;
+			if (i < nt)
+				continue;
+			if (nt == threads_cap) {
+				size_t cap = threads_cap ? threads_cap * 4 : 256;
+				struct thread_regs *t = mp_map(cap * sizeof(*t));
+				if (!t)
+					continue;
+				memcpy(t, threads, nt * sizeof(*t));
+				threads = t; /* the old array stays mapped for late handlers */
+				threads_cap = cap;
+			}
+			struct thread_regs *t = &threads[nt];
+			t->tid = tid;
+			t->sp = 0;
+			int blocked = blocks_signal(tid, stop_sig);
+			atomic_store(&t->state, blocked ? T_SKIPPED : T_SENT);
+			atomic_store(&n_threads, nt + 1);
+			added++;
+			if (!blocked && syscall(SYS_tgkill, getpid(), tid, stop_sig) != 0)
+				atomic_store(&t->state, T_SKIPPED); /* gone meanwhile */
+		}
+	}
+	close(fd);
+	return added;
+}
+
+static void wait_states(int from, uint64_t deadline_ns)
+{
+	for (size_t i = 0; i < atomic_load(&n_threads); i++) {
+		while (atomic_load(&threads[i].state) == from && mp_now_ns() < deadline_ns) {
+			struct timespec ts = { 0, 50 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+/* Returns 1 when every other thread is stopped, 0 otherwise (including no free signal). */
+static int stop_threads(void)
+{
+	atomic_store(&n_threads, 0);
+	stop_sig = 0;
+	for (int s = SIGRTMAX; s >= SIGRTMIN; s--) {
+		struct sigaction cur;
+		if (sigaction(s, NULL, &cur) == 0 && !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL) {
+			stop_sig = s;
+			old_action = cur;
+			break;
+		}
+	}
+	if (!stop_sig)
+		return 0;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_stop_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	if (sigaction(stop_sig, &sa, NULL) != 0) {
+		stop_sig = 0;
+		return 0;
+	}
+	atomic_fetch_add(&release_gen, 1); /* odd: hold */
+	pid_t self = (pid_t)syscall(SYS_gettid);
+	uint64_t deadline = mp_now_ns() + STOP_WAIT_NS;
+	/* Threads started by a thread not yet stopped show up in a later listing. */
+	for (int round = 0; round < 8; round++) {
+		if (signal_new_threads(self) == 0)
+			break;
+		wait_states(T_SENT, deadline);
+	}
+	int all = 1;
+	for (size_t i = 0; i < atomic_load(&n_threads); i++) {
+		if (atomic_load(&threads[i].state) != T_STOPPED)
+			all = 0;
+	}
+	return all;
+}
+
+static void resume_threads(void)
+{
+	if (!stop_sig)
+		return;
+	atomic_fetch_add(&release_gen, 1); /* even: release */
+	futex(&release_gen, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+	wait_states(T_STOPPED, mp_now_ns() + STOP_WAIT_NS);
+	/* SIG_IGN drops a copy still pending in a thread that blocked it; then the old action. */
+	struct sigaction ign;
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigaction(stop_sig, &ign, NULL);
+	sigaction(stop_sig, &old_action, NULL);
+	stop_sig = 0;
+}
+
+/* ---- the live blocks, sorted by address, and an address -> block index ---- */
+
+static struct mp_live_entry *blk;
+static size_t n_blk;
+static uint8_t *st;
+static uint32_t *stack;
+static size_t stack_top;
+static uint64_t *ind_bytes, *ind_blocks;
+static uintptr_t g_lo, g_span, g_base;
+struct gran {
+	uint32_t *slots; /* per 256-byte slot: 1 + the last block starting before its end */
+	uint32_t cover;  /* no slots: 1 + a block that covers the granule's start, or 0 */
+};
+static struct gran *grans;
+static int read_safely;  /* some thread runs: copy memory with process_vm_readv */
+static uint64_t root_bytes;
+
+static size_t bsize(size_t i)
+{
+	return (size_t)MP_META_SIZE(blk[i].meta);
+}
+
+static uintptr_t bend(size_t i)
+{
+	size_t s = bsize(i);
+	return blk[i].ptr + (s ? s : 1); /* size 0 counts as 1 byte, as in memcheck */
+}
+
+static void radix_sort(struct mp_live_entry *a, struct mp_live_entry *tmp, size_t n)
+{
+	static size_t count[256];
+	for (int shift = 0; shift < 64; shift += 8) {
+		memset(count, 0, sizeof(count));
+		for (size_t i = 0; i < n; i++)
+			count[(a[i].ptr >> shift) & 255]++;
+		if (count[(a[0].ptr >> shift) & 255] == n)
+			continue; /* every key has the same digit here */
+		size_t sum = 0;
+		for (int d = 0; d < 256; d++) {
+			size_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[count[(a[i].ptr >> shift) & 255]++] = a[i];
+		memcpy(a, tmp, n * sizeof(*a));
+	}
+}
+
+static int collect_blocks(void)
+{
+	size_t cap = mp_live_capacity();
+	struct mp_live_entry *a = ws_alloc(cap * sizeof(*a));
+	struct mp_live_entry *tmp = ws_alloc(cap * sizeof(*a));
+	if (!a || !tmp)
+		return -ENOMEM;
+	size_t n = mp_live_collect(a, cap);
+	if (n)
+		radix_sort(a, tmp, n);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (k && a[k - 1].ptr == a[i].ptr)
+			continue; /* caught twice while being moved to a grown table */
+		a[k++] = a[i];
+	}
+	blk = a;
+	n_blk = k;
+	st = ws_alloc(k + 1);
+	stack = ws_alloc((k + 1) * sizeof(*stack));
+	if (!st || !stack)
+		return -ENOMEM;
+	return 0;
+}
+
+static int build_index(void)
+{
+	if (!n_blk)
+		return 0;
+	g_lo = blk[0].ptr;
+	uintptr_t hi = 0;
+	for (size_t i = 0; i < n_blk; i++) {
+		if (bend(i) > hi)
+			hi = bend(i);
+	}
+	g_span = hi - g_lo;
+	g_base = g_lo & ~((1ul << GRAN_SHIFT) - 1);
+	size_t n_gran = ((hi - 1 - g_base) >> GRAN_SHIFT) + 1;
+	grans = ws_alloc(n_gran * sizeof(*grans));
+	size_t used = 0;
+	uintptr_t last = UINTPTR_MAX;
+	for (size_t i = 0; i < n_blk; i++) {
+		uintptr_t g = (blk[i].ptr - g_base) >> GRAN_SHIFT;
+		used += g != last;
+		last = g;
+	}
+	uint32_t *pool = ws_alloc(used * SLOTS_PER_GRAN * sizeof(uint32_t));
+	if (!grans || !pool)
+		return -ENOMEM;
+	last = UINTPTR_MAX;
+	for (size_t i = 0; i < n_blk; i++) {
+		uintptr_t g = (blk[i].ptr - g_base) >> GRAN_SHIFT;
+		if (g != last) {
+			if (last != UINTPTR_MAX) { /* fill the slots of the finished granule */
+				uint32_t *s = grans[last].slots, prev = s[0] ? s[0] : grans[last].cover;
+				for (size_t k = 0; k < SLOTS_PER_GRAN; k++)
+					s[k] = s[k] ? (prev = s[k]) : prev;
+			}
+			grans[g].slots = pool;
+			pool += SLOTS_PER_GRAN;
+			grans[g].cover = (uint32_t)i; /* 1 + (i - 1): the block before this granule */
+			last = g;
+		}
+		grans[g].slots[(blk[i].ptr >> SLOT_SHIFT) & (SLOTS_PER_GRAN - 1)] = (uint32_t)(i + 1);
+		/* A block reaching into later granules covers them. */
+		uintptr_t ge = (bend(i) - 1 - g_base) >> GRAN_SHIFT;
+		for (uintptr_t h = g + 1; h <= ge; h++) {
+			if (!grans[h].slots || grans[h].cover == 0)
+				grans[h].cover = (uint32_t)(i + 1);
+		}
+	}
+	uint32_t *s = grans[last].slots, prev = s[0] ? s[0] : grans[last].cover;
+	for (size_t k = 0; k < SLOTS_PER_GRAN; k++)
+		s[k] = s[k] ? (prev = s[k]) : prev;
+	return 0;
+}
+
+/* The block holding address v (its start, inside, or a size-0 block's address), or -1. */
+static inline long find_block(uintptr_t v)
+{
+	if (v - g_lo >= g_span)
+		return -1;
+	const struct gran *g = &grans[(v - g_base) >> GRAN_SHIFT];
+	uint32_t k = g->slots ? g->slots[(v >> SLOT_SHIFT) & (SLOTS_PER_GRAN - 1)] : g->cover;
+	if (!k)
+		return -1;
+	size_t i = k - 1;
+	while (blk[i].ptr > v) {
+		if (i == 0)
+			return -1;
+		i--;
+	}
+	return v < bend(i) ? (long)i : -1;
+}
+
+/* Index of the first block whose address is >= a. */
+static size_t first_block_from(uintptr_t a)
+{
+	size_t lo = 0, hi = n_blk;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (blk[mid].ptr < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* ---- reading memory ---- */
+
+static uintptr_t *copy_buf;
+#define COPY_BYTES (64u * 1024)
+
+static int copy_in(void *dst, uintptr_t src, size_t n)
+{
+	struct iovec l = { dst, n }, r = { (void *)src, n };
+	return process_vm_readv(getpid(), &l, 1, &r, 1, 0) == (ssize_t)n ? 0 : -1;
+}
+
+static void visit_words(const uintptr_t *w, size_t n, int mode, size_t from);
+
+/* Scan the aligned words of [lo, hi): directly, or through a copy when the memory may vanish
+ * under us (pages that cannot be read are skipped). */
+static void scan_memory(uintptr_t lo, uintptr_t hi, int safe, int mode, size_t from)
+{
+	lo = (lo + 7) & ~(uintptr_t)7;
+	hi &= ~(uintptr_t)7;
+	if (lo >= hi)
+		return;
+	if (!safe) {
+		visit_words((const uintptr_t *)lo, (hi - lo) / 8, mode, from);
+		return;
+	}
+	while (lo < hi) {
+		uintptr_t end = (lo & ~(uintptr_t)(COPY_BYTES - 1)) + COPY_BYTES;
+		if (end > hi)
+			end = hi;
+		if (copy_in(copy_buf, lo, end - lo) == 0) {
+			visit_words(copy_buf, (end - lo) / 8, mode, from);
+		} else { /* page by page */
+			for (uintptr_t p = lo; p < end;) {
+				uintptr_t pe = (p & ~(PAGE - 1)) + PAGE;
+				if (pe > end)
+					pe = end;
+				if (copy_in(copy_buf, p, pe - p) == 0)
+					visit_words(copy_buf, (pe - p) / 8, mode, from);
+				p = pe;
+			}
+		}
+		lo = end;
+	}
+}
+
+static int read_word(uintptr_t a, size_t i, uintptr_t *out)
+{
+	if (read_safely || (st[i] & UNSAFE))
+		return copy_in(out, a, 8);
+	*out = *(const uintptr_t *)a;
+	return 0;
+}
+
+/* ---- memcheck's heuristics for interior pointers (all on by default in memcheck) ---- */
+
+static int is_vtable(uintptr_t p)
+{
+	const struct vma *v = vma_at(p);
+	if (!v || !v->file || !v->r || (p & 7))
+		return 0;
+	int fns = 0;
+	uintptr_t max = p + 20 * 8;
+	if (max > v->hi - 8)
+		max = v->hi - 8;
+	for (uintptr_t a = p; a <= max; a += 8) {
+		uintptr_t f;
+		if (copy_in(&f, a, 8) != 0)
+			return 0;
+		if (!f)
+			continue;
+		const struct vma *fv = vma_at(f);
+		if (!fv || !fv->file || !fv->x)
+			return 0;
+		if (++fns == 2)
+			return 1;
+	}
+	return 0;
+}
+
+static int heuristic_reachable(size_t i, uintptr_t v)
+{
+	uintptr_t a = blk[i].ptr, w0, w1;
+	size_t size = bsize(i);
+	if (v == a + 24 && size >= 24 && read_word(a + 8, i, &w1) == 0 && 24 + w1 + 1 == size &&
+	    read_word(a, i, &w0) == 0 && w0 <= w1)
+		return 1; /* stdstring: length, capacity, refcount, chars */
+	if (v == a + 8 && size >= 8 && read_word(a, i, &w0) == 0 && w0 > 0) {
+		if (w0 == size - 8)
+			return 1; /* length64 */
+		if ((size - 8) % w0 == 0)
+			return 1; /* newarray: element count before the elements */
+	}
+	if (!(v & 7) && v + 8 <= a + size && read_word(v, i, &w1) == 0 && read_word(a, i, &w0) == 0 &&
+	    !(w1 & 7) && w1 >= PAGE && !(w0 & 7) && w0 >= PAGE && is_vtable(w1) && is_vtable(w0))
+		return 1; /* multipleinheritance: vtable pointers at the start and at v */
+	return 0;
+}
+
+/* ---- marking ---- */
+
+enum { MARK_DEFINITE, MARK_POSSIBLE, MARK_CLIQUE, MARK_INTERNAL };
+
+static void push(size_t i)
+{
+	if (!(st[i] & PENDING)) {
+		st[i] |= PENDING;
+		stack[stack_top++] = (uint32_t)i;
+	}
+}
+
+static inline void set_kind(size_t i, int kind)
+{
+	st[i] = (uint8_t)((st[i] & ~KIND_MASK) | kind);
+}
+
+/* mode MARK_CLIQUE: `from` is the clique's leader. */
+static void visit(size_t i, uintptr_t v, int mode, size_t from)
+{
+	int kind = st[i] & KIND_MASK;
+	switch (mode) {
+	case MARK_DEFINITE:
+	case MARK_POSSIBLE:
+		if (kind == REACHABLE)
+			return;
+		if (mode == MARK_DEFINITE && (v == blk[i].ptr || heuristic_reachable(i, v))) {
+			set_kind(i, REACHABLE);
+			push(i);
+		} else if (kind == UNREACHED) {
+			set_kind(i, POSSIBLE);
+			push(i);
+		}
+		return;
+	case MARK_CLIQUE:
+		if (kind == UNREACHED && i != from) {
+			push(i);
+			ind_bytes[from] += bsize(i) + ind_bytes[i];
+			ind_blocks[from] += 1 + ind_blocks[i];
+			ind_bytes[i] = ind_blocks[i] = 0;
+			set_kind(i, INDIRECT);
+		}
+		return;
+	case MARK_INTERNAL:
+		if (kind == UNREACHED) {
+			set_kind(i, INTERNAL);
+			push(i);
+		}
+		return;
+	}
+}
+
+static void visit_words(const uintptr_t *w, size_t n, int mode, size_t from)
+{
+	for (size_t k = 0; k < n; k++) {
+		uintptr_t v = w[k];
+		if (MP_LIKELY(v - g_lo >= g_span))
+			continue;
+		long i = find_block(v);
+		if (i >= 0)
+			visit((size_t)i, v, mode, from);
+	}
+}
+
+/* Scan the blocks on the mark stack until it is empty. leader: for MARK_CLIQUE. */
+static void process(int clique, size_t leader)
+{
+	while (stack_top) {
+		size_t i = stack[--stack_top];
+		st[i] &= (uint8_t)~PENDING;
+		int mode;
+		if (clique)
+			mode = MARK_CLIQUE;
+		else if ((st[i] & KIND_MASK) == INTERNAL)
+			mode = MARK_INTERNAL;
+		else
+			mode = (st[i] & KIND_MASK) == POSSIBLE ? MARK_POSSIBLE : MARK_DEFINITE;
+		scan_memory(blk[i].ptr, blk[i].ptr + bsize(i), read_safely || (st[i] & UNSAFE), mode,
+			    clique ? leader : 0);
+	}
+}
+
+/* ---- roots ---- */
+
+#define MAX_EXCL 65536
+static struct range *excl;
+static size_t n_excl;
+
+static void exclude(uintptr_t lo, uintptr_t hi)
+{
+	if (lo < hi && n_excl < MAX_EXCL) {
+		excl[n_excl].lo = lo;
+		excl[n_excl].hi = hi;
+		n_excl++;
+	}
+}
+
+static void sort_ranges(struct range *r, size_t n)
+{
+	for (size_t i = 1; i < n; i++) { /* insertion sort: short, nearly sorted lists */
+		struct range x = r[i];
+		size_t j = i;
+		while (j > 0 && r[j - 1].lo > x.lo) {
+			r[j] = r[j - 1];
+			j--;
+		}
+		r[j] = x;
+	}
+}
+
+/* Blocks not inside one readable mapping (a stale entry) are read through copies. glibc's
+ * non-main arenas: a chunk with NON_MAIN_ARENA set lives in a heap at its 64 MiB boundary,
+ * whose heap_info gives the heap's length (words 2 and 3: size, mprotect_size). */
+static void check_blocks(void)
+{
+	size_t v = 0;
+	uintptr_t last_heap = 0;
+	for (size_t i = 0; i < n_blk; i++) {
+		uintptr_t a = blk[i].ptr, e = bend(i);
+		while (v < n_vmas && vmas[v].hi <= a)
+			v++;
+		if (v == n_vmas || vmas[v].lo > a - 16 || vmas[v].hi < e || !vmas[v].r) {
+			st[i] |= UNSAFE;
+			continue;
+		}
+		if (vmas[v].heap)
+			continue;
+		uintptr_t size_field;
+		if (read_word(a - 8, i, &size_field) != 0 || !(size_field & 4) || (size_field & 2))
+			continue;
+		uintptr_t h = a & ~(GLIBC_HEAP_MAX - 1);
+		if (h == last_heap)
+			continue;
+		const struct vma *hv = vma_at(h);
+		uintptr_t info[4];
+		if (!hv || !hv->r || copy_in(info, h, sizeof(info)) != 0)
+			continue;
+		size_t len = info[2] > info[3] ? info[2] : info[3];
+		if (len == 0 || len > GLIBC_HEAP_MAX)
+			continue;
+		exclude(h, (h + len + PAGE - 1) & ~(PAGE - 1));
+		last_heap = h;
+	}
+}
+
+/* Scan [lo, hi) as a root, skipping the live blocks inside it. */
+static void scan_root(uintptr_t lo, uintptr_t hi, int safe)
+{
+	size_t j = first_block_from(lo);
+	if (j > 0 && bend(j - 1) > lo)
+		lo = bend(j - 1);
+	while (lo < hi) {
+		uintptr_t stop = j < n_blk && blk[j].ptr < hi ? blk[j].ptr : hi;
+		if (stop > lo) {
+			root_bytes += stop - lo;
+			scan_memory(lo, stop, safe, MARK_DEFINITE, 0);
+		}
+		if (stop == hi)
+			break;
+		if (bend(j) > lo)
+			lo = bend(j);
+		j++;
+	}
+}
+
+static int vma_is_module(const struct vma *v)
+{
+	for (size_t i = 0; i < n_mods; i++) {
+		if (v->lo >= mods[i].lo && v->hi <= mods[i].hi)
+			return 1;
+	}
+	return 0;
+}
+
+/* Emit [lo, hi) split by the system modules' ranges; scan the pieces of the wanted kind. */
+static void scan_piece(uintptr_t lo, uintptr_t hi, int safe, int system)
+{
+	for (uintptr_t p = lo; p < hi;) {
+		int sys = in_sys(p);
+		uintptr_t q = hi;
+		for (int s = 0; s < n_sys; s++) {
+			if (sys && in_range(&sys_mods[s], p) && sys_mods[s].hi < q)
+				q = sys_mods[s].hi;
+			if (!sys && sys_mods[s].lo > p && sys_mods[s].lo < q)
+				q = sys_mods[s].lo;
+		}
+		if (sys == system)
+			scan_root(p, q, safe);
+		p = q;
+	}
+}
+
+/* The readable, writable mappings minus the excluded ranges (sorted, merged): the pieces
+ * inside the system modules (system = 1) or outside them (system = 0). */
+static void scan_roots(int system)
+{
+	size_t x = 0;
+	for (size_t k = 0; k < n_vmas; k++) {
+		const struct vma *v = &vmas[k];
+		if (!v->r || !v->w || v->device || v->heap)
+			continue;
+		/* files other than modules may be truncated under us (SIGBUS): copy them */
+		int safe = read_safely || (v->file && !vma_is_module(v));
+		uintptr_t lo = v->lo;
+		while (lo < v->hi) {
+			while (x < n_excl && excl[x].hi <= lo)
+				x++;
+			if (x < n_excl && excl[x].lo <= lo) {
+				lo = excl[x].hi;
+				continue;
+			}
+			uintptr_t hi = v->hi;
+			if (x < n_excl && excl[x].lo < hi)
+				hi = excl[x].lo;
+			scan_piece(lo, hi, safe, system);
+			lo = hi;
+		}
+	}
+}
+
+static void merge_exclusions(void)
+{
+	sort_ranges(excl, n_excl);
+	size_t k = 0;
+	for (size_t i = 0; i < n_excl; i++) {
+		if (k && excl[i].lo <= excl[k - 1].hi) {
+			if (excl[i].hi > excl[k - 1].hi)
+				excl[k - 1].hi = excl[i].hi;
+		} else {
+			excl[k++] = excl[i];
+		}
+	}
+	n_excl = k;
+}
+
+/* ---- classification ---- */
+
+/* Rules (a), (b), (c) of the header comment. */
+static int is_internal(size_t i)
+{
+	uint32_t id = MP_META_ID(blk[i].meta);
+	if (id >= mp_trace_count())
+		return 0;
+	const struct mp_trace *t = mp_trace_by_id(id);
+	if (!t || t->n_frames == 0)
+		return 0;
+	uintptr_t f0 = t->frames[0];
+	int kind = st[i] & KIND_MASK;
+	if (in_range(&ldso, f0) && kind != REACHABLE)
+		return 1;
+	for (int k = 0; k < 3; k++) {
+		if (in_range(&stdio_alloc[k], f0))
+			return 1;
+	}
+	return kind != UNREACHED && !(st[i] & USER_REACHED) && t->n_frames >= 2 && in_sys(f0) &&
+	       in_sys(t->frames[1]);
+}
+
+static int classify(const uintptr_t *entry_regs, uintptr_t entry_sp)
+{
+	root_bytes = 0;
+	n_excl = 0;
+	stack_top = 0;
+	int err = read_maps();
+	if (err)
+		return err;
+	copy_buf = ws_alloc(COPY_BYTES);
+	excl = ws_alloc(MAX_EXCL * sizeof(*excl));
+	if (!copy_buf || !excl)
+		return -ENOMEM;
+	if ((err = collect_blocks()) != 0 || (err = build_index()) != 0)
+		return err;
+	check_blocks();
+
+	/* The profiler's memory, this library, and every stack below its stack pointer. */
+	size_t cap = 16384;
+	uintptr_t(*ours)[2] = ws_alloc(cap * sizeof(*ours));
+	if (!ours)
+		return -ENOMEM;
+	size_t n_ours = mp_maps_list(ours, cap);
+	for (size_t k = 0; k < n_ours; k++)
+		exclude(ours[k][0], ours[k][1]);
+	exclude(self_mod.lo, self_mod.hi);
+	const struct vma *sv = vma_at(entry_sp);
+	if (sv)
+		exclude(sv->lo, entry_sp);
+	size_t nt = atomic_load(&n_threads);
+	for (size_t k = 0; k < nt; k++) {
+		if (atomic_load(&threads[k].state) != T_STOPPED)
+			continue; /* not stopped: its whole stack is scanned */
+		uintptr_t sp = threads[k].sp - RED_ZONE;
+		const struct vma *v = vma_at(sp);
+		if (v)
+			exclude(v->lo, sp);
+	}
+	merge_exclusions();
+
+	/* Pass 1 (memcheck's): the program's roots and registers, then those of the system
+	 * libraries; a block keeps the state it reached from the program's. */
+	scan_roots(0);
+	root_bytes += 6 * 8;
+	visit_words(entry_regs, 6, MARK_DEFINITE, 0);
+	for (size_t k = 0; k < nt; k++) {
+		if (atomic_load(&threads[k].state) == T_STOPPED) {
+			visit_words(threads[k].regs, 16, MARK_DEFINITE, 0);
+			root_bytes += 16 * 8;
+		}
+	}
+	process(0, 0);
+	for (size_t i = 0; i < n_blk; i++) {
+		if (st[i] & KIND_MASK)
+			st[i] |= USER_REACHED;
+	}
+	scan_roots(1);
+	process(0, 0);
+
+	/* glibc's and ld.so's own blocks, and what only they point to. */
+	for (size_t i = 0; i < n_blk; i++) {
+		if (is_internal(i)) {
+			set_kind(i, INTERNAL);
+			push(i);
+		}
+	}
+	process(0, 0);
+
+	/* Pass 2: each block still unreached, in address order, leads a clique of the unreached
+	 * blocks it points to; a later clique may swallow an earlier leader with its clique. */
+	ind_bytes = ws_alloc(n_blk * sizeof(*ind_bytes));
+	ind_blocks = ws_alloc(n_blk * sizeof(*ind_blocks));
+	if (n_blk && (!ind_bytes || !ind_blocks))
+		return -ENOMEM;
+	for (size_t i = 0; i < n_blk; i++) {
+		if ((st[i] & KIND_MASK) == UNREACHED) {
+			push(i);
+			process(1, i);
+		}
+	}
+	return 0;
+}
+
+static const uint32_t kind_of_state[] = {
+	[UNREACHED] = MP_LEAK_DEFINITE, [POSSIBLE] = MP_LEAK_POSSIBLE, [REACHABLE] = MP_LEAK_REACHABLE,
+	[INDIRECT] = MP_LEAK_INDIRECT,  [INTERNAL] = MP_LEAK_INTERNAL,
+};
+
+/* One loss record per (trace, kind), from a hash table compacted in place. */
+static int make_records(struct mp_leak_result *res)
+{
+	size_t want = 2 * n_blk + 16, traces = (size_t)mp_trace_count() * 5 * 2 + 16;
+	if (want > traces)
+		want = traces;
+	size_t cap = 16;
+	while (cap < want)
+		cap *= 2;
+	struct mp_leak_record *h = ws_alloc(cap * sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_blk; i++) {
+		uint32_t kind = kind_of_state[st[i] & KIND_MASK], id = MP_META_ID(blk[i].meta);
+		uint64_t key = ((uint64_t)id << 3 | kind) * 0x9e3779b97f4a7c15ull;
+		size_t j = (size_t)(key >> 32) & (cap - 1);
+		while (h[j].kind && (h[j].kind != kind || h[j].trace_id != id))
+			j = (j + 1) & (cap - 1);
+		struct mp_leak_record *r = &h[j];
+		r->trace_id = id;
+		r->kind = kind;
+		r->blocks++;
+		r->bytes += bsize(i);
+		if (kind == MP_LEAK_DEFINITE) {
+			r->indirect_blocks += ind_blocks[i];
+			r->indirect_bytes += ind_bytes[i];
+		}
+		if (kind == MP_LEAK_DEFINITE || kind == MP_LEAK_INDIRECT)
+			res->lost_bytes += bsize(i);
+	}
+	size_t n = 0;
+	for (size_t j = 0; j < cap; j++) {
+		if (h[j].kind)
+			h[n++] = h[j];
+	}
+	res->records = h;
+	res->count = (uint32_t)n;
+	return 0;
+}
+
+static mp_spinlock_t scan_lock;
+
+__attribute__((noinline)) static long long run(unsigned reason, int at_exit, const uintptr_t *entry_regs,
+					      uintptr_t entry_sp)
+{
+	mp_spin_lock(&scan_lock);
+	uint64_t t0 = mp_now_ns();
+	find_modules();
+	/* A thread stopped between an mmap of ours and its registration would leave that
+	 * mapping (perhaps a grown live table) looking like a root: let it finish. */
+	int all = 0;
+	for (int tries = 0;; tries++) {
+		all = stop_threads();
+		if (mp_maps_in_flight() == 0 || tries == 50)
+			break;
+		resume_threads();
+		struct timespec ts = { 0, 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	read_safely = !all;
+	struct mp_leak_result res;
+	memset(&res, 0, sizeof(res));
+	int err = classify(entry_regs, entry_sp);
+	if (!err)
+		err = make_records(&res);
+	resume_threads();
+	res.flags = (all ? MP_LEAKS_THREADS_STOPPED : 0) | (at_exit ? MP_LEAKS_AT_EXIT : 0);
+	res.scan_time_ns = mp_now_ns() - t0;
+	res.root_bytes = root_bytes;
+	long long ret = err ? -1 : (long long)res.lost_bytes;
+	if (err)
+		mp_log("leak scan failed (out of memory); snapshot written without it", NULL, NULL);
+	mp_snapshot_write_leaks(reason, NULL, err ? NULL : &res);
+	ws_free_all();
+	blk = NULL;
+	n_blk = 0;
+	mp_spin_unlock(&scan_lock);
+	return ret;
+}
+
+/* The scan's entry: its caller's callee-saved registers are roots, and so is the stack from
+ * here up; nothing below this frame is (the scanner's own frames). */
+__attribute__((noinline)) static long long enter(unsigned reason, int at_exit)
+{
+	uintptr_t regs[6], sp;
+	__asm__ volatile("movq %%rbx, 0(%1)\n\t"
+			 "movq %%rbp, 8(%1)\n\t"
+			 "movq %%r12, 16(%1)\n\t"
+			 "movq %%r13, 24(%1)\n\t"
+			 "movq %%r14, 32(%1)\n\t"
+			 "movq %%r15, 40(%1)\n\t"
+			 "movq %%rsp, %0"
+			 : "=r"(sp)
+			 : "r"(regs)
+			 : "memory");
+	return run(reason, at_exit, regs, sp);
+}
+
+long long mp_leak_check_snapshot(unsigned reason, int at_exit)
+{
+	return enter(reason, at_exit);
+}
+
+/* memprof_leak_check() of include/memprof.h. */
+EXPORT long long memprof_api_leak_check(void)
+{
+	if (!atomic_load(&mp_active))
+		return -1;
+	int saved = mp_guard;
+	mp_guard = 1;
+	struct mp_thread *th = mp_thread_self();
+	if (th)
+		mp_thread_flush(th);
+	long long r = enter(MP_REASON_LEAK_CHECK, 0);
+	mp_guard = saved;
+	return r;
+}
