@@ -226,7 +226,9 @@ struct range {
 };
 #define MAX_SYS 8
 static struct range sys_mods[MAX_SYS]; /* libc.so.6, ld.so, libstdc++.so.6 */
+static int sys_is_glibc[MAX_SYS];      /* libc.so.6 or ld.so */
 static int n_sys;
+static char ***environ_var;            /* the program's `environ` */
 static struct range ldso, self_mod;
 #define MAX_MODS 4096
 static struct range mods[MAX_MODS]; /* every loaded module */
@@ -242,6 +244,15 @@ static int in_sys(uintptr_t a)
 {
 	for (int i = 0; i < n_sys; i++) {
 		if (in_range(&sys_mods[i], a))
+			return 1;
+	}
+	return 0;
+}
+
+static int in_glibc(uintptr_t a)
+{
+	for (int i = 0; i < n_sys; i++) {
+		if (sys_is_glibc[i] && in_range(&sys_mods[i], a))
 			return 1;
 	}
 	return 0;
@@ -287,14 +298,18 @@ static void find_modules(void)
 		int is_ld = strncmp(b, "ld-linux", 8) == 0;
 		if (is_ld)
 			ldso = r;
-		if ((is_ld || strcmp(b, "libc.so.6") == 0 || strcmp(b, "libstdc++.so.6") == 0) && n_sys < MAX_SYS)
+		int is_libc = strcmp(b, "libc.so.6") == 0;
+		if ((is_ld || is_libc || strcmp(b, "libstdc++.so.6") == 0) && n_sys < MAX_SYS) {
+			sys_is_glibc[n_sys] = is_ld || is_libc;
 			sys_mods[n_sys++] = r;
+		}
 	}
 	static int looked;
 	if (!looked) {
 		function_range("_IO_file_doallocate", &stdio_alloc[0]);
 		function_range("_IO_default_doallocate", &stdio_alloc[1]);
 		function_range("_IO_wdefault_doallocate", &stdio_alloc[2]);
+		environ_var = dlsym(RTLD_DEFAULT, "environ");
 		looked = 1;
 	}
 }
@@ -824,6 +839,20 @@ static void visit(size_t i, uintptr_t v, int mode, size_t from)
 	}
 }
 
+static int in_system_roots;
+
+/* glibc's main arena (in libc's data) points at chunk headers: its top chunk, its free
+ * lists. A chunk's header overlaps the last 8 bytes of the block before it when that block's
+ * size is 8 modulo 16, so such a pointer looks like an interior pointer into a live block.
+ * Memcheck, which replaces malloc, never sees them. */
+static int is_next_chunk_header(size_t i, uintptr_t v)
+{
+	size_t req = bsize(i), chunk = (req + 8 + 15) & ~(size_t)15;
+	if (chunk < 32)
+		chunk = 32;
+	return v - blk[i].ptr == chunk - 16;
+}
+
 static void visit_words(const uintptr_t *w, size_t n, int mode, size_t from)
 {
 	for (size_t k = 0; k < n; k++) {
@@ -831,6 +860,8 @@ static void visit_words(const uintptr_t *w, size_t n, int mode, size_t from)
 		if (MP_LIKELY(v - g_lo >= g_span))
 			continue;
 		long i = find_block(v);
+		if (i >= 0 && MP_UNLIKELY(in_system_roots) && is_next_chunk_header((size_t)i, v))
+			continue;
 		if (i >= 0)
 			visit((size_t)i, v, mode, from);
 	}
@@ -1009,14 +1040,26 @@ static void merge_exclusions(void)
 
 /* ---- classification ---- */
 
+static const struct mp_trace *trace_of(size_t i)
+{
+	uint32_t id = MP_META_ID(blk[i].meta);
+	const struct mp_trace *t = id < mp_trace_count() ? mp_trace_by_id(id) : NULL;
+	return t && t->n_frames ? t : NULL;
+}
+
+/* A stdio FILE (fopen, fdopen, popen, open_memstream...): _flags holds _IO_MAGIC. Programs
+ * own these; glibc lists them for exit's flush, which is not ownership. */
+static int is_stdio_file(size_t i)
+{
+	uintptr_t w;
+	return bsize(i) >= 224 && read_word(blk[i].ptr, i, &w) == 0 && (w & 0xffff0000u) == 0xfbad0000u;
+}
+
 /* Rules (a), (b), (c) of the header comment. */
 static int is_internal(size_t i)
 {
-	uint32_t id = MP_META_ID(blk[i].meta);
-	if (id >= mp_trace_count())
-		return 0;
-	const struct mp_trace *t = mp_trace_by_id(id);
-	if (!t || t->n_frames == 0)
+	const struct mp_trace *t = trace_of(i);
+	if (!t)
 		return 0;
 	uintptr_t f0 = t->frames[0];
 	int kind = st[i] & KIND_MASK;
@@ -1026,8 +1069,32 @@ static int is_internal(size_t i)
 		if (in_range(&stdio_alloc[k], f0))
 			return 1;
 	}
-	return kind != UNREACHED && !(st[i] & USER_REACHED) && t->n_frames >= 2 && in_sys(f0) &&
-	       in_sys(t->frames[1]);
+	if (kind == UNREACHED || (st[i] & USER_REACHED))
+		return 0;
+	if (in_glibc(f0))
+		return !is_stdio_file(i);
+	return in_sys(f0) && t->n_frames >= 2 && in_sys(t->frames[1]);
+}
+
+/* setenv's copies of the environment (the array and its "NAME=value" strings), which
+ * __libc_freeres frees; `environ` may live in the program's own data (a copy relocation). */
+static void mark_environment(void)
+{
+	uintptr_t envp;
+	if (!environ_var || copy_in(&envp, (uintptr_t)environ_var, 8) != 0)
+		return;
+	long a = find_block(envp);
+	if (a < 0 || envp != blk[a].ptr || !trace_of((size_t)a) || !in_glibc(trace_of((size_t)a)->frames[0]))
+		return;
+	set_kind((size_t)a, INTERNAL);
+	for (size_t k = 0; k < bsize((size_t)a) / 8; k++) {
+		uintptr_t s;
+		if (read_word(envp + 8 * k, (size_t)a, &s) != 0 || !s)
+			break;
+		long j = find_block(s);
+		if (j >= 0 && s == blk[j].ptr && trace_of((size_t)j) && in_glibc(trace_of((size_t)j)->frames[0]))
+			set_kind((size_t)j, INTERNAL);
+	}
 }
 
 static int classify(const uintptr_t *entry_regs, uintptr_t entry_sp)
@@ -1085,10 +1152,13 @@ static int classify(const uintptr_t *entry_regs, uintptr_t entry_sp)
 		if (st[i] & KIND_MASK)
 			st[i] |= USER_REACHED;
 	}
+	in_system_roots = 1;
 	scan_roots(1);
+	in_system_roots = 0;
 	process(0, 0);
 
 	/* glibc's and ld.so's own blocks, and what only they point to. */
+	mark_environment();
 	for (size_t i = 0; i < n_blk; i++) {
 		if (is_internal(i)) {
 			set_kind(i, INTERNAL);
