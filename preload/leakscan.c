@@ -1229,12 +1229,28 @@ static int make_records(struct mp_leak_result *res)
 
 static mp_spinlock_t scan_lock;
 
+/* Frames of this library, of libc and of ld.so: exit's machinery (exit, _dl_fini, our
+ * destructor) or the API's entry. Their slots hold stale copies of pointers that memcheck,
+ * whose exit scan starts at _exit's frame, never sees. */
+static int is_machinery(uintptr_t ip)
+{
+	return in_range(&self_mod, ip) || in_glibc(ip);
+}
+
 __attribute__((noinline)) static long long run(unsigned reason, int at_exit, const uintptr_t *entry_regs,
 					      uintptr_t entry_sp)
 {
 	mp_spin_lock(&scan_lock);
 	uint64_t t0 = mp_now_ns();
 	find_modules();
+	/* The program's frame that called exit(), _exit() or memprof_leak_check(): the stack
+	 * from there up is a root, with its callee-saved registers; everything below is ours or
+	 * glibc's. Unwound before the threads stop (libunwind takes the loader's lock). */
+	uintptr_t caller_regs[6], caller_sp;
+	if (mp_unwind_find_caller(is_machinery, &caller_sp, caller_regs) == 0 && caller_sp > entry_sp) {
+		entry_sp = caller_sp;
+		entry_regs = caller_regs;
+	}
 	/* A thread stopped between an mmap of ours and its registration would leave that
 	 * mapping (perhaps a grown live table) looking like a root: let it finish. */
 	int all = 0;

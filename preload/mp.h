@@ -132,6 +132,7 @@ size_t mp_thread_cache_bytes(void);
 void mp_thread_cache_reset(struct mp_thread *th);
 struct mp_unwind_stats { uint64_t hits, misses, mismatches, learned; };
 void mp_unwind_stats(struct mp_unwind_stats *out);
+int mp_unwind_find_caller(int (*skip)(uintptr_t ip), uintptr_t *sp_out, uintptr_t regs[6]);
 
 /* ---- thread.c: per-thread state (from mmap, recycled when threads exit) ---- */
 #define MP_SIZE_CLASSES 64

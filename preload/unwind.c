@@ -279,3 +279,32 @@ void mp_unwind_stats(struct mp_unwind_stats *out)
 	}
 	out->learned = atomic_load(&learned);
 }
+
+/* The first frame up from here whose code `skip` does not claim (the leak scan's caller in
+ * the program): its stack pointer and its callee-saved registers (rbx, rbp, r12-r15), as
+ * they were when it made the call. Returns 0, or -1 when the stack cannot be walked. */
+int mp_unwind_find_caller(int (*skip)(uintptr_t ip), uintptr_t *sp_out, uintptr_t regs[6])
+{
+	static const unw_regnum_t saved[6] = { UNW_X86_64_RBX, UNW_X86_64_RBP, UNW_X86_64_R12,
+					       UNW_X86_64_R13, UNW_X86_64_R14, UNW_X86_64_R15 };
+	unw_context_t uc;
+	unw_cursor_t c;
+	if (p_getcontext(&uc) < 0 || p_init_local(&c, &uc) < 0)
+		return -1;
+	for (int n = 0; n < 256; n++) {
+		unw_word_t ip, sp;
+		if (p_get_reg(&c, UNW_REG_IP, &ip) < 0 || p_get_reg(&c, UNW_REG_SP, &sp) < 0)
+			return -1;
+		if (!skip(ip)) {
+			for (int r = 0; r < 6; r++) {
+				unw_word_t v;
+				regs[r] = p_get_reg(&c, saved[r], &v) == 0 ? v : 0;
+			}
+			*sp_out = sp;
+			return 0;
+		}
+		if (p_step(&c) <= 0)
+			return -1;
+	}
+	return -1;
+}
