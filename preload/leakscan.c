@@ -94,6 +94,18 @@ static void *ws_alloc(size_t bytes)
 	return p;
 }
 
+/* Give back one allocation early (the last one or any). */
+static void ws_release(void *p)
+{
+	for (int i = n_ws - 1; i >= 0; i--) {
+		if (ws[i].p == p) {
+			mp_unmap(ws[i].p, ws[i].bytes);
+			ws[i] = ws[--n_ws];
+			return;
+		}
+	}
+}
+
 static void ws_free_all(void)
 {
 	while (n_ws > 0) {
@@ -582,14 +594,27 @@ static void radix_sort(struct mp_live_entry *a, struct mp_live_entry *tmp, size_
 
 static int collect_blocks(void)
 {
-	size_t cap = mp_live_capacity();
-	struct mp_live_entry *a = ws_alloc(cap * sizeof(*a));
-	struct mp_live_entry *tmp = ws_alloc(cap * sizeof(*a));
-	if (!a || !tmp)
+	/* The count is exact with the threads stopped, within 64 per thread otherwise; a full
+	 * array means the estimate was short: then the tables' capacity bounds it. */
+	size_t cap = (size_t)mp_live_count() + mp_live_count() / 8 + 4096, n;
+	struct mp_live_entry *a;
+	for (;;) {
+		a = ws_alloc(cap * sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		n = mp_live_collect(a, cap);
+		size_t most = mp_live_capacity();
+		if (n < cap || cap >= most)
+			break;
+		ws_release(a);
+		cap = most;
+	}
+	struct mp_live_entry *tmp = ws_alloc(n * sizeof(*a));
+	if (!tmp)
 		return -ENOMEM;
-	size_t n = mp_live_collect(a, cap);
 	if (n)
 		radix_sort(a, tmp, n);
+	ws_release(tmp);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (k && a[k - 1].ptr == a[i].ptr)
