@@ -81,6 +81,7 @@ static void *helper_main(void *arg)
 {
 	(void)arg;
 	mp_guard = 1; /* whatever this thread allocates is the profiler's, not the program's */
+	mp_leakscan_ignore_this_thread(); /* it blocks every signal, and holds no program pointer */
 	pthread_setname_np(pthread_self(), "memprof");
 	glibc_nthreads = dlsym(RTLD_DEFAULT, "__nptl_nthreads");
 	uint64_t next_snapshot = mp_opt.interval_ns ? mp_now_ns() + mp_opt.interval_ns : UINT64_MAX;
