@@ -22,8 +22,8 @@
  * downwards) is sent with tgkill to every other thread of /proc/self/task. Its handler saves
  * the interrupted registers and waits on a futex until released. A thread that blocks the
  * signal or does not answer within a second is not waited for: the scan runs anyway, reading
- * memory with process_vm_readv (a racing munmap gives an error, not a crash), and
- * MP_LEAKS_THREADS_STOPPED stays clear. Afterwards the signal is set to SIG_IGN (dropping a
+ * blocks too with process_vm_readv (a racing munmap gives an error, not a crash), and
+ * MP_LEAKS_THREADS_STOPPED stays clear. Roots are always read that way. Afterwards the signal is set to SIG_IGN (dropping a
  * copy still pending in a thread that blocked it) and its old action restored. While the
  * threads are stopped the scanner takes no lock and never calls malloc: its memory comes from
  * mp_map, the tables are read lock-free, modules were listed before the stop.
@@ -242,9 +242,6 @@ static int sys_is_glibc[MAX_SYS];      /* libc.so.6 or ld.so */
 static int n_sys;
 static char ***environ_var;            /* the program's `environ` */
 static struct range ldso, self_mod;
-#define MAX_MODS 4096
-static struct range mods[MAX_MODS]; /* every loaded module */
-static size_t n_mods;
 static struct range stdio_alloc[3]; /* _IO_file_doallocate and siblings */
 
 static int in_range(const struct range *r, uintptr_t a)
@@ -293,7 +290,6 @@ static void find_modules(void)
 {
 	mp_modules_scan();
 	n_sys = 0;
-	n_mods = 0;
 	ldso.lo = ldso.hi = self_mod.lo = self_mod.hi = 0;
 	uintptr_t me = (uintptr_t)&find_modules;
 	for (size_t i = 0; i < mp_module_count(); i++) {
@@ -303,8 +299,6 @@ static void find_modules(void)
 		/* Page-rounded: ld.so's early allocator fills the rest of its last page. */
 		struct range r = { m->start & ~(PAGE - 1), (m->end + PAGE - 1) & ~(PAGE - 1) };
 		const char *b = base_name(m->path);
-		if (n_mods < MAX_MODS)
-			mods[n_mods++] = r;
 		if (me >= m->start && me < m->end)
 			self_mod = r;
 		int is_ld = strncmp(b, "ld-linux", 8) == 0;
@@ -993,15 +987,6 @@ static void scan_root(uintptr_t lo, uintptr_t hi, int safe)
 	}
 }
 
-static int vma_is_module(const struct vma *v)
-{
-	for (size_t i = 0; i < n_mods; i++) {
-		if (v->lo >= mods[i].lo && v->hi <= mods[i].hi)
-			return 1;
-	}
-	return 0;
-}
-
 /* Emit [lo, hi) split by the system modules' ranges; scan the pieces of the wanted kind. */
 static void scan_piece(uintptr_t lo, uintptr_t hi, int safe, int system)
 {
@@ -1029,8 +1014,10 @@ static void scan_roots(int system)
 		const struct vma *v = &vmas[k];
 		if (!v->r || !v->w || v->device || v->heap)
 			continue;
-		/* files other than modules may be truncated under us (SIGBUS): copy them */
-		int safe = read_safely || (v->file && !vma_is_module(v));
+		/* Roots are always read through copies: a file may be truncated under us (SIGBUS),
+		 * and the profiler's helper thread, which is not stopped, may unmap or shrink its
+		 * own memory (zlib's buffers, its glibc arena) meanwhile. Roots are small. */
+		int safe = 1;
 		uintptr_t lo = v->lo;
 		while (lo < v->hi) {
 			while (x < n_excl && excl[x].hi <= lo)
