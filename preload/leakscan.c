@@ -20,8 +20,8 @@
  *
  * Stopping threads: a real-time signal that has no handler (the highest one, SIGRTMAX
  * downwards) is sent with tgkill to every other thread of /proc/self/task. Its handler saves
- * the interrupted registers and waits on a futex until released. A thread that blocks the
- * signal or does not answer within a second is not waited for: the scan runs anyway, reading
+ * the interrupted registers and waits on a futex until released. A thread that does not answer
+ * within a second (100 ms if it blocked the signal when it was sent) is not waited for: the scan runs anyway, reading
  * blocks too with process_vm_readv (a racing munmap gives an error, not a crash), and
  * MP_LEAKS_THREADS_STOPPED stays clear. Roots are always read that way. Afterwards the signal is set to SIG_IGN (dropping a
  * copy still pending in a thread that blocked it) and its old action restored. While the
@@ -63,7 +63,8 @@
 #define GRAN_SHIFT 26               /* address index: 64 MiB granules ... */
 #define SLOT_SHIFT 8                /* ... of 256-byte slots */
 #define SLOTS_PER_GRAN (1ul << (GRAN_SHIFT - SLOT_SHIFT))
-#define STOP_WAIT_NS 1000000000ull
+#define STOP_WAIT_NS 1000000000ull   /* for a thread to stop, at most */
+#define BLOCKED_WAIT_NS 100000000ull  /* the same for one that blocked the signal when sent */
 
 enum { UNREACHED = 0, POSSIBLE = 1, REACHABLE = 2, INDIRECT = 3, INTERNAL = 4 };
 #define KIND_MASK 0x7
@@ -326,6 +327,7 @@ enum { T_SENT = 1, T_STOPPED = 2, T_DONE = 3, T_SKIPPED = 4 };
 struct thread_regs {
 	pid_t tid;
 	_Atomic int state;
+	int blocked; /* blocked the signal when it was sent: waited for briefly */
 	uintptr_t sp;
 	uintptr_t regs[16]; /* REG_R8 .. REG_RSP of the interrupted context */
 };
@@ -458,11 +460,13 @@ static size_t signal_new_threads(pid_t self)
 			struct thread_regs *t = &threads[nt];
 			t->tid = tid;
 			t->sp = 0;
-			int blocked = blocks_signal(tid, stop_sig);
-			atomic_store(&t->state, blocked ? T_SKIPPED : T_SENT);
+			/* A thread may block the signal for a moment (a new thread does until it is
+			 * set up) or for good: it gets the signal anyway, and a shorter wait. */
+			t->blocked = blocks_signal(tid, stop_sig);
+			atomic_store(&t->state, T_SENT);
 			atomic_store(&n_threads, nt + 1);
 			added++;
-			if (!blocked && syscall(SYS_tgkill, getpid(), tid, stop_sig) != 0)
+			if (syscall(SYS_tgkill, getpid(), tid, stop_sig) != 0)
 				atomic_store(&t->state, T_SKIPPED); /* gone meanwhile */
 		}
 	}
@@ -470,10 +474,11 @@ static size_t signal_new_threads(pid_t self)
 	return added;
 }
 
-static void wait_states(int from, uint64_t deadline_ns)
+static void wait_states(int from, uint64_t deadline_ns, uint64_t blocked_deadline_ns)
 {
 	for (size_t i = 0; i < atomic_load(&n_threads); i++) {
-		while (atomic_load(&threads[i].state) == from && mp_now_ns() < deadline_ns) {
+		uint64_t until = threads[i].blocked ? blocked_deadline_ns : deadline_ns;
+		while (atomic_load(&threads[i].state) == from && mp_now_ns() < until) {
 			struct timespec ts = { 0, 50 * 1000 };
 			nanosleep(&ts, NULL);
 		}
@@ -506,12 +511,12 @@ static int stop_threads(void)
 	}
 	atomic_fetch_add(&release_gen, 1); /* odd: hold */
 	pid_t self = (pid_t)syscall(SYS_gettid);
-	uint64_t deadline = mp_now_ns() + STOP_WAIT_NS;
+	uint64_t start = mp_now_ns(), deadline = start + STOP_WAIT_NS, blocked_deadline = start + BLOCKED_WAIT_NS;
 	/* Threads started by a thread not yet stopped show up in a later listing. */
 	for (int round = 0; round < 8; round++) {
 		if (signal_new_threads(self) == 0)
 			break;
-		wait_states(T_SENT, deadline);
+		wait_states(T_SENT, deadline, blocked_deadline);
 	}
 	int all = 1;
 	for (size_t i = 0; i < atomic_load(&n_threads); i++) {
@@ -527,7 +532,8 @@ static void resume_threads(void)
 		return;
 	atomic_fetch_add(&release_gen, 1); /* even: release */
 	futex(&release_gen, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
-	wait_states(T_STOPPED, mp_now_ns() + STOP_WAIT_NS);
+	uint64_t deadline = mp_now_ns() + STOP_WAIT_NS;
+	wait_states(T_STOPPED, deadline, deadline);
 	/* SIG_IGN drops a copy still pending in a thread that blocked it; then the old action. */
 	struct sigaction ign;
 	memset(&ign, 0, sizeof(ign));

@@ -12,15 +12,20 @@
  *   global           a block whose only pointer is in a global
  *   dead-frame       a block whose only pointer was in a stack frame that has returned
  *   api              leaks, then prints what memprof_leak_check() returns
+ *   busy             leaks 1,234 bytes, then calls memprof_leak_check() 20 times while four
+ *                    threads churn malloc/realloc/free and a fifth blocks every signal
  *
  * Every mode ends with exit(0) after zeroing callee-saved registers, so that no stale copy
  * of a pointer survives where one of the two tools would see it and the other not. */
 #include "../include/memprof.h"
 
 #include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct node {
 	struct node *a, *b;
@@ -132,6 +137,47 @@ __attribute__((noinline)) static void dead_frame(void)
 	deep[0] = 1;
 }
 
+static volatile int stop_churn;
+
+/* Allocates, grows and frees blocks without pause; its live blocks are in a local ring. */
+static void *churn(void *arg)
+{
+	void *ring[64] = { 0 };
+	unsigned k = (unsigned)(uintptr_t)arg;
+	while (!stop_churn) {
+		unsigned i = k++ % 64;
+		free(ring[i]);
+		ring[i] = malloc(16 + k % 512);
+		if (k % 7 == 0)
+			ring[i] = realloc(ring[i], 32 + k % 1024);
+	}
+	for (int i = 0; i < 64; i++)
+		free(ring[i]);
+	return NULL;
+}
+
+static void *blocks_every_signal(void *arg)
+{
+	(void)arg;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
+	while (!stop_churn)
+		usleep(1000);
+	return NULL;
+}
+
+__attribute__((noinline)) static void leak_1234(void)
+{
+	launder(malloc(1234));
+}
+
+__attribute__((noinline)) static void scrub_stack(void)
+{
+	volatile char wipe[64 * 1024];
+	memset((char *)wipe, 0, sizeof(wipe));
+}
+
 /* Overwrites the stack below the caller (dead frames of setup code) and clears the
  * callee-saved registers before exit. */
 __attribute__((noinline)) static void scrub_and_exit(int keep_dead)
@@ -184,8 +230,20 @@ int main(int argc, char **argv)
 		rrr2 = interior(malloc(55)); /* possibly lost */
 		long long lost = memprof_leak_check();
 		printf("memprof_leak_check: %lld\n", lost);
+	} else if (strcmp(m, "busy") == 0) {
+		pthread_t t[5];
+		for (int i = 0; i < 4; i++)
+			pthread_create(&t[i], NULL, churn, (void *)(uintptr_t)(i * 1000));
+		pthread_create(&t[4], NULL, blocks_every_signal, NULL);
+		leak_1234();
+		scrub_stack();
+		for (int i = 0; i < 20; i++)
+			printf("memprof_leak_check: %lld\n", memprof_leak_check());
+		stop_churn = 1;
+		for (int i = 0; i < 5; i++)
+			pthread_join(t[i], NULL);
 	} else {
-		fprintf(stderr, "usage: %s case1..case9|cycle|tree|register|tls|thread-tls|global|dead-frame|api\n",
+		fprintf(stderr, "usage: %s case1..case9|cycle|tree|register|tls|thread-tls|global|dead-frame|api|busy\n",
 			argv[0]);
 		return 2;
 	}
