@@ -49,6 +49,7 @@
 #include <linux/futex.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -727,6 +728,24 @@ static int copy_in(void *dst, uintptr_t src, size_t n)
 
 static void visit_words(const uintptr_t *w, size_t n, int mode, size_t from);
 
+/* Large mappings (a thread's whole stack, a big reservation) are mostly pages never touched:
+ * those hold zeroes, so only resident pages are read. (A page swapped out is not resident
+ * either: on a machine that swaps, a pointer there can be missed.) */
+#define SPARSE_BYTES (16ul << 20)
+static int any_resident(uintptr_t lo, uintptr_t hi)
+{
+	unsigned char vec[COPY_BYTES / PAGE];
+	uintptr_t p = lo & ~(PAGE - 1);
+	size_t pages = (hi - p + PAGE - 1) / PAGE;
+	if (pages > sizeof(vec) || mincore((void *)p, hi - p, vec) != 0)
+		return pages > sizeof(vec); /* unmapped meanwhile: nothing to read */
+	for (size_t i = 0; i < pages; i++) {
+		if (vec[i] & 1)
+			return 1;
+	}
+	return 0;
+}
+
 /* Scan the aligned words of [lo, hi): directly, or through a copy when the memory may vanish
  * under us (pages that cannot be read are skipped). */
 static void scan_memory(uintptr_t lo, uintptr_t hi, int safe, int mode, size_t from)
@@ -739,10 +758,15 @@ static void scan_memory(uintptr_t lo, uintptr_t hi, int safe, int mode, size_t f
 		visit_words((const uintptr_t *)lo, (hi - lo) / 8, mode, from);
 		return;
 	}
+	int sparse = hi - lo >= SPARSE_BYTES;
 	while (lo < hi) {
 		uintptr_t end = (lo & ~(uintptr_t)(COPY_BYTES - 1)) + COPY_BYTES;
 		if (end > hi)
 			end = hi;
+		if (sparse && !any_resident(lo, end)) {
+			lo = end;
+			continue;
+		}
 		if (copy_in(copy_buf, lo, end - lo) == 0) {
 			visit_words(copy_buf, (end - lo) / 8, mode, from);
 		} else { /* page by page */
