@@ -546,6 +546,7 @@ static void before_fork(void)
 {
 	guard_before_fork = mp_guard;
 	mp_guard = 1;
+	mp_leakscan_lock();
 	mp_snapshot_lock();
 	mp_timeline_lock();
 	mp_peak_lock();
@@ -566,6 +567,7 @@ static void after_fork_parent(void)
 	mp_peak_unlock();
 	mp_timeline_unlock();
 	mp_snapshot_unlock();
+	mp_leakscan_unlock();
 	mp_guard = guard_before_fork;
 }
 
@@ -579,6 +581,7 @@ static void after_fork_child(void)
 	mp_peak_unlock();
 	mp_timeline_unlock();
 	mp_snapshot_unlock();
+	mp_leakscan_after_fork_child();
 	mp_periodic_after_fork_child();
 	mp_is_fork_child = 1;
 	mp_parent_pid = getppid();

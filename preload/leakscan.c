@@ -1271,6 +1271,25 @@ static int make_records(struct mp_leak_result *res)
 
 static mp_spinlock_t scan_lock;
 
+/* fork's handlers: the scan lock comes first (a scan takes the snapshot's and the modules'
+ * locks inside it). In the child, the profiler's helper thread is a new one. */
+void mp_leakscan_lock(void)
+{
+	mp_spin_lock(&scan_lock);
+}
+
+void mp_leakscan_unlock(void)
+{
+	mp_spin_unlock(&scan_lock);
+}
+
+void mp_leakscan_after_fork_child(void)
+{
+	for (int i = 0; i < 8; i++)
+		atomic_store(&ignored_tids[i], 0);
+	mp_spin_unlock(&scan_lock);
+}
+
 /* Frames of this library, of libc and of ld.so: exit's machinery (exit, _dl_fini, our
  * destructor) or the API's entry. Their slots hold stale copies of pointers that memcheck,
  * whose exit scan starts at _exit's frame, never sees. */

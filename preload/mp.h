@@ -274,6 +274,9 @@ long long mp_leak_check_snapshot(unsigned reason, int at_exit);
 /* A profiler thread that runs with every signal blocked calls this once: leak scans do not
  * wait for it to stop (it holds none of the program's pointers). */
 void mp_leakscan_ignore_this_thread(void);
+void mp_leakscan_lock(void);   /* fork's prepare handler: before every other lock */
+void mp_leakscan_unlock(void);
+void mp_leakscan_after_fork_child(void);
 
 /* ---- hooks.c ---- */
 extern atomic_int mp_active;     /* recording; 0 before init, when disabled, or after failure */
