@@ -67,7 +67,8 @@ $(BUILD)/samples/libleaky-plugin.so: samples/plugin/leaky-plugin.c | $(BUILD)/sa
 	$(CC) -std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -fPIC -shared -o $@ $<
 
 TEST_C_SRC := $(filter-out tests/fuzz-%.c,$(wildcard tests/*.c))
-TEST_BINS  := $(TEST_C_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_CXX_SRC := $(wildcard tests/*.cc)
+TEST_BINS  := $(TEST_C_SRC:tests/%.c=$(BUILD)/tests/%) $(TEST_CXX_SRC:tests/%.cc=$(BUILD)/tests/%)
 # Unit tests link the preload objects they test directly (no LD_PRELOAD), from an archive so
 # that only the objects a test needs come in.
 $(BUILD)/libmp-units.a: $(filter-out $(BUILD)/preload/hooks.o,$(PRELOAD_OBJ))
@@ -77,6 +78,8 @@ $(BUILD)/tests/unit-%: tests/unit-%.c $(BUILD)/libmp-units.a | $(BUILD)/tests
 # Test-only snapshot printer: the CLI's reader, nothing else.
 $(BUILD)/tests/snapshot-sections: tests/snapshot-sections.c $(BUILD)/src/snapshot_read.o | $(BUILD)/tests
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/src/snapshot_read.o -lz
+$(BUILD)/tests/prog-%: tests/prog-%.cc | $(BUILD)/tests
+	$(CXX) -std=gnu++17 -O1 -g -Wall -o $@ $<
 $(BUILD)/tests/prog-%: tests/prog-%.c | $(BUILD)/tests
 	$(CC) -std=gnu11 -O1 -g -Wall -Isrc -o $@ $< -ldl -lpthread
 $(BUILD)/tests/%: tests/%.c | $(BUILD)/tests
