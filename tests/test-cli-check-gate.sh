@@ -105,6 +105,24 @@ expect_match '^FAIL .* max-in-use' run.err
 rc=0; "$MEMPROF" run --error-exitcode 42 --fail-on none --max-in-use 10K -- ./prog 0 >run.out 2>run.err || rc=$?
 [ "$rc" -eq 42 ] || { cat run.err; fail "run --check --error-exitcode 42 exited $rc"; }
 [ ! -s run.out ] || fail "run --check printed on the program's standard output"
+# Real programs under run --check: leaking, suppressed, clean (still reachable is not a
+# leak by default), over budget.
+rc=0; "$MEMPROF" run --check -- "$SAMPLES/leaky-parser" >run.out 2>run.err || rc=$?
+[ "$rc" -eq 1 ] || { cat run.err; fail "run --check on a leaking program exited $rc, not 1"; }
+expect_match '^FAIL .* leaks: definite\+indirect: 144 bytes \(limit 0\)$' run.err
+expect_match 'are definitely lost' run.err
+expect_match 'remember_include \(leaky-parser\.c:[0-9]+\)' run.err
+printf 'leak:remember_include\n' >parser.supp
+rc=0; "$MEMPROF" run --suppressions parser.supp -- "$SAMPLES/leaky-parser" >run.out 2>run.err || rc=$?
+[ "$rc" -eq 0 ] || { cat run.err; fail "run --check with the leak suppressed exited $rc, not 0"; }
+rc=0; "$MEMPROF" run --check -- "$SAMPLES/reachable-cache" >run.out 2>run.err || rc=$?
+[ "$rc" -eq 0 ] || { cat run.err; fail "run --check on a program with only reachable blocks exited $rc"; }
+rc=0; "$MEMPROF" run --fail-on all -- "$SAMPLES/reachable-cache" >run.out 2>run.err || rc=$?
+[ "$rc" -eq 1 ] || { cat run.err; fail "run --fail-on all on reachable blocks exited $rc, not 1"; }
+rc=0; "$MEMPROF" run --max-in-use 4K -- "$SAMPLES/reachable-cache" >run.out 2>run.err || rc=$?
+[ "$rc" -eq 1 ] || { cat run.err; fail "run --max-in-use 4K on 4,512 bytes in use exited $rc, not 1"; }
+expect_match '^FAIL .* max-in-use: in use: 4,512 bytes \(limit 4,096\)$' run.err
+
 # Periodic snapshots are not checked by run --check: the rules are about how the run ended.
 cat >slow.c <<'END'
 #include <stdlib.h>
