@@ -26,6 +26,7 @@
 
 MP_TLS int mp_guard;
 atomic_int mp_active;
+atomic_int mp_failed;
 int mp_is_fork_child;
 pid_t mp_parent_pid;
 static pid_t my_pid;
@@ -122,10 +123,14 @@ static int resolve(void)
 	return 1;
 }
 
+/* From here on frees go unseen, so a snapshot would report every block live at the failure
+ * as in use at exit: none is written (mp_failed tells the writer). */
 void mp_fail(const char *what)
 {
+	atomic_store(&mp_failed, 1);
 	if (atomic_exchange(&mp_active, 0))
-		mp_log("internal failure: ", what, "; recording stopped, the program runs on");
+		mp_log("internal failure: ", what,
+		       "; recording stopped, no snapshot will be written, the program runs on");
 }
 
 /* ---- recording; called with the guard set ---- */

@@ -32,6 +32,7 @@ struct mp_options {
 	size_t cmdline_len;
 	unsigned max_depth;    /* MEMPROF_DEPTH */
 	int follow_children;   /* MEMPROF_FOLLOW_CHILDREN */
+	int exec_child;        /* exec'd by a followed descendant of the first profiled process */
 	int verify_traces;     /* MEMPROF_VERIFY_TRACES: check every trace-cache hit */
 	uint64_t interval_ns;  /* MEMPROF_INTERVAL: a snapshot this often; 0: never */
 	int snapshot_signal;   /* MEMPROF_SIGNAL: a snapshot when it arrives; 0: none */
@@ -281,6 +282,7 @@ void mp_leakscan_after_fork_child(void);
 /* ---- hooks.c ---- */
 extern atomic_int mp_active;     /* recording; 0 before init, when disabled, or after failure */
 extern atomic_int mp_final_written; /* the final snapshot of this process is written or being written */
+extern atomic_int mp_failed;     /* recording stopped by an internal failure: no snapshots */
 extern int mp_is_fork_child;
 extern pid_t mp_parent_pid;
 /* Stop recording after an internal failure: say so once; keep forwarding. */

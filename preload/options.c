@@ -138,6 +138,23 @@ static void read_signal(void)
 	}
 }
 
+/* With MEMPROF_FOLLOW_CHILDREN the first profiled process leaves its process ID in the
+ * environment. A program exec'd later in another process (fork, then exec; posix_spawn) finds a
+ * different ID there: it is a child, and like a fork child must not write over its ancestor's
+ * file when the pattern has no %p. An exec in the first process itself keeps its name. */
+static void mark_exec_child(void)
+{
+	char num[24];
+	const char *root = getenv("MEMPROF_ROOT_PID");
+	if (root && *root) {
+		mp_utoa((uint64_t)getpid(), num);
+		mp_opt.exec_child = strcmp(root, num) != 0;
+		return;
+	}
+	mp_utoa((uint64_t)getpid(), num);
+	setenv("MEMPROF_ROOT_PID", num, 1); /* the constructor's guard sends its malloc past us */
+}
+
 void mp_options_init(void)
 {
 	const char *v = getenv("MEMPROF_OUTPUT");
@@ -171,4 +188,6 @@ void mp_options_init(void)
 	read_cmdline();
 	if (!mp_opt.follow_children)
 		strip_ld_preload();
+	else
+		mark_exec_child();
 }

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h> /* rename() only: no stdio streams here */
 #include <string.h>
 #include <sys/stat.h>
@@ -396,8 +397,8 @@ static int expand_path(char *dst, size_t cap, uint32_t seq, int intermediate)
 		APPEND(num, k);
 		APPEND(tail, gz);
 	}
-	/* A fork child must not replace its parent's file. */
-	if (mp_is_fork_child && !has_pid) {
+	/* A fork child, or a program a followed child exec'd, must not replace its parent's file. */
+	if ((mp_is_fork_child || mp_opt.exec_child) && !has_pid) {
 		size_t k = mp_utoa((uint64_t)getpid(), num);
 		APPEND(".", 1);
 		APPEND(num, k);
@@ -447,6 +448,34 @@ static void add_to_manifest(const char *path)
 	close(fd);
 }
 
+/* A file size limit (ulimit -f) makes our write() fail with EFBIG and raise SIGXFSZ, whose
+ * default action would kill the program: it is blocked on this thread while we write, and one
+ * our writes raised is taken back, so the program only ever gets its own. Returns whether one
+ * was pending before (then it is the program's and stays). */
+static int block_sigxfsz(sigset_t *old)
+{
+	sigset_t s, pending;
+	sigemptyset(&s);
+	sigaddset(&s, SIGXFSZ);
+	pthread_sigmask(SIG_BLOCK, &s, old);
+	return sigpending(&pending) == 0 && sigismember(&pending, SIGXFSZ);
+}
+
+static void restore_sigxfsz(const sigset_t *old, int was_pending)
+{
+	sigset_t s, pending;
+	if (!was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGXFSZ)) {
+		struct timespec now = { 0, 0 };
+		sigemptyset(&s);
+		sigaddset(&s, SIGXFSZ);
+		while (sigtimedwait(&s, NULL, &now) < 0 && errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+static int write_snapshot(unsigned reason, const char *label, const struct mp_leak_result *leaks);
+
 int mp_snapshot_write(unsigned reason, const char *label)
 {
 	return mp_snapshot_write_leaks(reason, label, NULL);
@@ -454,8 +483,21 @@ int mp_snapshot_write(unsigned reason, const char *label)
 
 int mp_snapshot_write_leaks(unsigned reason, const char *label, const struct mp_leak_result *leaks)
 {
+	sigset_t old;
+	int e = errno;
+	int was_pending = block_sigxfsz(&old);
+	int r = write_snapshot(reason, label, leaks);
+	restore_sigxfsz(&old, was_pending);
+	errno = e;
+	return r;
+}
+
+static int write_snapshot(unsigned reason, const char *label, const struct mp_leak_result *leaks)
+{
 	static struct out o; /* 128 KiB of buffers: static, and the writers are serialized */
 	char path[4096], tmp[4200];
+	if (atomic_load(&mp_failed))
+		return -ECANCELED; /* mp_fail() said so once: no second warning */
 	mp_snapshot_lock();
 	int intermediate = reason != MP_REASON_EXIT && reason != MP_REASON_UNDERSCORE_EXIT;
 	/* Once the final snapshot is under way, no periodic or requested one may follow it. */
