@@ -82,3 +82,25 @@ check_snapshots() {
 
 # need PROGRAM: skip the test when a program it runs is not installed.
 need() { command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed"; }
+
+# compare_with_heaptrack PERCENT CMD...: runs CMD under heaptrack (the test is skipped when
+# heaptrack is missing) and demands that its count of calls to allocation functions agree
+# with SNAP_ALLOCS (set by the last check_snapshot) within PERCENT per cent. Both interpose
+# the same functions from LD_PRELOAD; they may differ by what runs before each one's
+# constructor. heaptrack_interpret is kept to 2 GB of address space (it can balloon).
+compare_with_heaptrack() {
+	local pct=$1 ht_allocs diff
+	shift
+	need heaptrack
+	need heaptrack_print
+	(ulimit -v 2000000 && heaptrack -o "$T/ht" "$@") >"$T/ht.out" 2>&1 ||
+		{ tail -n 20 "$T/ht.out"; fail "heaptrack $* failed"; }
+	heaptrack_print -f "$T"/ht.*zst >"$T/ht.txt" 2>&1 || heaptrack_print -f "$T"/ht.*gz >"$T/ht.txt" 2>&1 ||
+		{ tail -n 20 "$T/ht.txt"; fail "heaptrack_print failed"; }
+	ht_allocs=$(sed -nE 's/^calls to allocation functions: ([0-9]+).*/\1/p' "$T/ht.txt")
+	[ -n "$ht_allocs" ] || { tail -n 20 "$T/ht.txt"; fail "no 'calls to allocation functions' in heaptrack_print's output"; }
+	diff=$((ht_allocs > SNAP_ALLOCS ? ht_allocs - SNAP_ALLOCS : SNAP_ALLOCS - ht_allocs))
+	echo "allocations: memprof $SNAP_ALLOCS, heaptrack $ht_allocs (difference $diff)"
+	[ $((diff * 100)) -le $((ht_allocs * pct)) ] ||
+		fail "memprof counts $SNAP_ALLOCS allocations, heaptrack $ht_allocs: more than $pct% apart"
+}
