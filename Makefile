@@ -36,8 +36,8 @@ PRELOAD_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-omit-f
 PRELOAD_LIBS   := -lz -ldl -lpthread
 CLI_LIBS       := -lz -ldw -lelf -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 
-.PHONY: all check demo deps bench asan debug install uninstall clean samples fuzz fuzz-build \
-	fuzz-suppressions
+.PHONY: all check demo deps bench asan tsan soak debug install uninstall clean samples fuzz \
+	fuzz-build fuzz-suppressions
 all: $(BUILD)/libmemprof.so $(BUILD)/memprof
 
 $(BUILD)/preload/%.o: preload/%.c | $(BUILD)/preload
@@ -129,9 +129,24 @@ bench: all
 
 debug:
 	$(MAKE) OPT="-O0 -g3 -DMP_DEBUG" BUILD=build-debug all
+# The CLI and the unit tests (the tables, linked from the preload objects) with ASan and
+# UBSan, then the unit tests and the CLI tests that need no profiled run, run with them.
+SAN_UNITS := $(patsubst tests/%.c,%,$(wildcard tests/unit-*.c))
+ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 asan:
-	$(MAKE) OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
-		CLI_LIBS="-lz -ldw -lelf -fsanitize=address,undefined" BUILD=build-asan $(BUILD)-asan/memprof
+	$(MAKE) OPT="-O1 -g $(ASAN_FLAGS)" CLI_LIBS="$(CLI_LIBS) $(ASAN_FLAGS)" \
+		PRELOAD_LIBS="$(PRELOAD_LIBS) $(ASAN_FLAGS)" BUILD=$(BUILD)-asan \
+		$(BUILD)-asan/memprof $(BUILD)-asan/tests/mksnap $(SAN_UNITS:%=$(BUILD)-asan/tests/%)
+	BUILD=$(BUILD)-asan tests/run-tests.sh $(SAN_UNITS:%=$(BUILD)-asan/tests/%) \
+		$$(grep -L -e LIBMEMPROF -e 'profile ' -e libmemprof -e fuzz -e '" run' tests/test-cli-*.sh tests/test-report-*.sh)
+# The table unit tests under ThreadSanitizer (clang): the tables are lock-free C11 atomics.
+TSAN_CC ?= clang
+tsan:
+	$(MAKE) CC=$(TSAN_CC) WERROR=0 OPT="-O1 -g -fsanitize=thread" BUILD=$(BUILD)-tsan \
+		PRELOAD_CFLAGS="-fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-omit-frame-pointer" \
+		PRELOAD_LIBS="$(PRELOAD_LIBS) -fsanitize=thread" $(SAN_UNITS:%=$(BUILD)-tsan/tests/%)
+	TSAN_OPTIONS="halt_on_error=1 $(TSAN_OPTIONS)" BUILD=$(BUILD)-tsan tests/run-tests.sh \
+		$(SAN_UNITS:%=$(BUILD)-tsan/tests/%)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/man/man1 \
@@ -151,6 +166,6 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/man/man3/libmemprof.3
 
 clean:
-	rm -rf $(BUILD) build-debug build-asan
+	rm -rf $(BUILD) build-debug $(BUILD)-asan $(BUILD)-tsan
 
 -include $(PRELOAD_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -73,7 +73,8 @@ static struct mp_trace *record_new(uint32_t id, uint64_t h, const uintptr_t *fra
 	r->hash = h;
 	r->id = id;
 	r->n_frames = n;
-	memcpy(r->frames, frames, n * sizeof(*frames));
+	if (n) /* the unknown trace has no frames, and may have no array */
+		memcpy(r->frames, frames, n * sizeof(*frames));
 	return r;
 }
 
