@@ -110,6 +110,12 @@ fuzz-suppressions: $(BUILD)/fuzz/fuzz-suppressions
 	$< -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/artifacts/ \
 		$(BUILD)/fuzz/corpus-suppressions tests/fuzz-corpus-suppressions
 
+# The torture scenarios under the preload, over and over for SOAK_SECONDS, each run compared
+# with its bare run and its snapshots checked; prints a table of runs and failures.
+SOAK_SECONDS ?= 600
+soak: all samples $(TEST_BINS)
+	SOAK_SECONDS=$(SOAK_SECONDS) BUILD=$(BUILD) tools/soak.sh
+
 deps:
 	@missing=""; for p in $(DEB_PACKAGES) $(TEST_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \

@@ -104,3 +104,13 @@ compare_with_heaptrack() {
 	[ $((diff * 100)) -le $((ht_allocs * pct)) ] ||
 		fail "memprof counts $SNAP_ALLOCS allocations, heaptrack $ht_allocs: more than $pct% apart"
 }
+
+# bare_and_profiled SNAPSHOT CMD...: runs CMD bare and under the preload (the snapshot pattern
+# SNAPSHOT), and demands the same output and exit status (captures "bare" and "prof").
+bare_and_profiled() {
+	local snap=$1
+	shift
+	run_capture bare "$@"
+	run_capture prof profile "$snap" "$@"
+	same_output bare prof
+}

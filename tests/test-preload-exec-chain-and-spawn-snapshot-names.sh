@@ -49,16 +49,12 @@ done
 	fail "the exec'd children leak 2 and 1 blocks"
 
 # exec in the same process: the last image writes the first process's name; 1 block (level 0).
-run_capture bare "$P" chain 2 exec
-run_capture prof profile "$T/same.gz" "$P" chain 2 exec
-same_output bare prof
+bare_and_profiled "$T/same.gz" "$P" chain 2 exec
 [ -f same.gz ] && [ "$(count 'same.gz.*')" -eq 0 ] || { ls; fail "an exec in the first process keeps its name"; }
 [ "$(blocks_of same.gz)" = 1 ] || fail "same.gz is not the last image's snapshot"
 
 # posix_spawn and posix_spawnp: followed, each child has its own file.
-run_capture bare "$P" spawn
-run_capture prof profile "$T/sp.gz" "$P" spawn
-same_output bare prof
+bare_and_profiled "$T/sp.gz" "$P" spawn
 [ "$(count 'sp.gz.*')" -eq 2 ] || { ls; fail "expected a snapshot from each spawned child"; }
 for f in sp.gz sp.gz.*; do check_snapshot "$T/$f" >/dev/null; done
 for f in sp.gz.*; do "$MEMPROF" report --no-symbols "$f"; done | grep -q '^program: *.*/true$' ||

@@ -55,9 +55,7 @@ same_output bare prof
 check_snapshots 10 5000
 
 rm -f "$T"/snap.*.gz
-run_capture bare "$BASH_BIN" noforks.sh
-run_capture prof profile "$T/snap.%p.gz" "$BASH_BIN" noforks.sh
-same_output bare prof
+bare_and_profiled "$T/snap.%p.gz" "$BASH_BIN" noforks.sh
 check_snapshots 1 20000
 [ "$(ls "$T"/snap.*.gz | wc -l)" -eq 1 ] || fail "a script without forks left several snapshots"
 compare_with_heaptrack 1 "$BASH_BIN" noforks.sh

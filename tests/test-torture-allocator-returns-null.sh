@@ -8,9 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$TOP/tests/real-program.sh"
 P=$TESTBIN/prog-torture
-run_capture bare "$P" nulls
-run_capture prof profile "$T/plain.gz" "$P" nulls
-same_output bare prof
+bare_and_profiled "$T/plain.gz" "$P" nulls
 expect_match '^malloc\(1<<62\) +NULL errno=ENOMEM$' prof.out
 expect_match '^kept block intact: yes$' prof.out
 check_snapshot "$T/plain.gz"

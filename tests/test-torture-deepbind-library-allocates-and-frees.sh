@@ -8,9 +8,7 @@ source "$(dirname "$0")/lib.sh"
 source "$TOP/tests/real-program.sh"
 P=$TESTBIN/prog-torture
 cc -shared -fPIC -O1 -g -o "$T/libdeepbind.so" "$TOP/tests/data/deepbind-lib.c"
-run_capture bare "$P" deepbind "$T/libdeepbind.so"
-run_capture prof profile "$T/snap.gz" "$P" deepbind "$T/libdeepbind.so"
-same_output bare prof
+bare_and_profiled "$T/snap.gz" "$P" deepbind "$T/libdeepbind.so"
 expect_match '^deepbind: 15000 blocks crossed the library boundary$' prof.out
 check_snapshot "$T/snap.gz"
 # The program's own 5,000 mallocs are recorded.

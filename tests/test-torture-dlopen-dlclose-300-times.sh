@@ -7,9 +7,7 @@ source "$(dirname "$0")/lib.sh"
 source "$TOP/tests/real-program.sh"
 P=$TESTBIN/prog-torture
 cc -shared -fPIC -O1 -g -o "$T/libplugin-allocates.so" "$TOP/tests/data/plugin-allocates.c"
-run_capture bare "$P" dlloop "$T/libplugin-allocates.so" 300
-run_capture prof profile "$T/snap.gz" "$P" dlloop "$T/libplugin-allocates.so" 300
-same_output bare prof
+bare_and_profiled "$T/snap.gz" "$P" dlloop "$T/libplugin-allocates.so" 300
 expect_match '^dlopen/dlclose: 300 rounds$' prof.out
 check_snapshot "$T/snap.gz"
 "$MEMPROF" report --top 1000 snap.gz >r.txt

@@ -7,9 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$TOP/tests/real-program.sh"
 P=$TESTBIN/prog-torture
-run_capture bare "$P" longjmp
-run_capture prof profile "$T/snap.gz" "$P" longjmp
-same_output bare prof
+bare_and_profiled "$T/snap.gz" "$P" longjmp
 expect_match '^longjmp: 2000 jumps, 60600 frame blocks freed$' prof.out
 check_snapshot "$T/snap.gz"
 # 60,600 frame blocks and as many scratch blocks, all freed; stdout's buffer may stay.

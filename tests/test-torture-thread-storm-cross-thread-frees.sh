@@ -7,9 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$TOP/tests/real-program.sh"
 P=$TESTBIN/prog-torture
-run_capture bare "$P" storm
-run_capture prof profile "$T/snap.gz" "$P" storm
-same_output bare prof
+bare_and_profiled "$T/snap.gz" "$P" storm
 expect_match '^storm: 432000 allocations by 144 threads in 6 waves$' prof.out
 check_snapshot "$T/snap.gz"
 [ "$SNAP_ALLOCS" -ge 432000 ] || fail "only $SNAP_ALLOCS allocations recorded, the program makes 432,000"
