@@ -1364,6 +1364,8 @@ __attribute__((noinline)) static long long enter(unsigned reason, int at_exit)
 
 long long mp_leak_check_snapshot(unsigned reason, int at_exit)
 {
+	if (atomic_load(&mp_failed))
+		return -1; /* recording stopped: the table is not the heap, and no snapshot is written */
 	return enter(reason, at_exit);
 }
 
