@@ -34,9 +34,11 @@
  * unless a start pointer from the program reaches them; (b) stdio buffers (frame 0 in
  * _IO_file_doallocate and its siblings: freed by exit's _IO_cleanup after this scan);
  * (c) blocks that only roots inside libc.so.6, ld.so or libstdc++.so.6 reach and that were
- * allocated from inside those libraries (frames 0 and 1 both there: setlocale, tzset, NSS,
- * the C++ emergency pool), but not a FILE that the program opened (fopen's caller is the
- * program, so its frame 1 is not in libc). */
+ * allocated inside glibc (frame 0: NSS, getpwuid's static buffer...; for libstdc++ frames 0
+ * and 1: the C++ emergency pool), but never a FILE the program opened (_IO_MAGIC in its first
+ * word); (d) libc's caches (gettext's domains, loaded locales: frames 0 and 1 in libc.so.6,
+ * and libc's own roots reach them), even when the program also points at them; (e) setenv's
+ * copies of the environment. */
 #include "mp.h"
 
 #include "snapshot_format.h"
@@ -70,6 +72,7 @@
 enum { UNREACHED = 0, POSSIBLE = 1, REACHABLE = 2, INDIRECT = 3, INTERNAL = 4 };
 #define KIND_MASK 0x7
 #define USER_REACHED 0x10 /* reached from the program's roots (not only libc's) */
+#define SYS_REACHED 0x40  /* reached from the system libraries' roots (own flood) */
 #define UNSAFE 0x20       /* not inside one readable mapping: read with process_vm_readv */
 #define PENDING 0x80      /* on the mark stack */
 
@@ -238,7 +241,7 @@ static const struct vma *vma_at(uintptr_t a)
 struct range {
 	uintptr_t lo, hi;
 };
-#define MAX_SYS 8
+#define MAX_SYS 16
 static struct range sys_mods[MAX_SYS]; /* libc.so.6, ld.so, libstdc++.so.6 */
 static int sys_is_glibc[MAX_SYS];      /* libc.so.6 or ld.so */
 static int n_sys;
@@ -287,6 +290,29 @@ static void function_range(const char *name, struct range *out)
 	}
 }
 
+/* The scanning thread's thread-local variables of libc and libstdc++ (gettext's and the
+ * locale's caches, the C++ exception globals) are theirs, not the program's: roots of the
+ * system kind, like their data segments. (Other threads' copies count as the program's.) */
+static int add_system_tls(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	(void)arg;
+	const char *b = base_name(info->dlpi_name ? info->dlpi_name : "");
+	if (!info->dlpi_tls_data || n_sys >= MAX_SYS ||
+	    (strcmp(b, "libc.so.6") != 0 && strcmp(b, "libstdc++.so.6") != 0))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		if (info->dlpi_phdr[i].p_type == PT_TLS) {
+			uintptr_t lo = (uintptr_t)info->dlpi_tls_data;
+			sys_is_glibc[n_sys] = 0;
+			sys_mods[n_sys].lo = lo;
+			sys_mods[n_sys].hi = lo + info->dlpi_phdr[i].p_memsz;
+			n_sys++;
+		}
+	}
+	return 0;
+}
+
 /* Called with the other threads running: dl_iterate_phdr and dlsym take the loader lock. */
 static void find_modules(void)
 {
@@ -312,6 +338,7 @@ static void find_modules(void)
 			sys_mods[n_sys++] = r;
 		}
 	}
+	dl_iterate_phdr(add_system_tls, NULL);
 	static int looked;
 	if (!looked) {
 		function_range("_IO_file_doallocate", &stdio_alloc[0]);
@@ -838,7 +865,9 @@ static int heuristic_reachable(size_t i, uintptr_t v)
 
 /* ---- marking ---- */
 
-enum { MARK_DEFINITE, MARK_POSSIBLE, MARK_CLIQUE, MARK_INTERNAL };
+enum { MARK_DEFINITE, MARK_POSSIBLE, MARK_CLIQUE, MARK_INTERNAL, MARK_SYSTEM };
+static int flood_system; /* process() runs the MARK_SYSTEM flood */
+static int root_mode = MARK_DEFINITE;
 
 static void push(size_t i)
 {
@@ -885,6 +914,12 @@ static void visit(size_t i, uintptr_t v, int mode, size_t from)
 			push(i);
 		}
 		return;
+	case MARK_SYSTEM:
+		if (!(st[i] & SYS_REACHED)) {
+			st[i] |= SYS_REACHED;
+			push(i);
+		}
+		return;
 	}
 }
 
@@ -925,6 +960,8 @@ static void process(int clique, size_t leader)
 		int mode;
 		if (clique)
 			mode = MARK_CLIQUE;
+		else if (flood_system)
+			mode = MARK_SYSTEM;
 		else if ((st[i] & KIND_MASK) == INTERNAL)
 			mode = MARK_INTERNAL;
 		else
@@ -1007,7 +1044,7 @@ static void scan_root(uintptr_t lo, uintptr_t hi, int safe)
 		uintptr_t stop = j < n_blk && blk[j].ptr < hi ? blk[j].ptr : hi;
 		if (stop > lo) {
 			root_bytes += stop - lo;
-			scan_memory(lo, stop, safe, MARK_DEFINITE, 0);
+			scan_memory(lo, stop, safe, root_mode, 0);
 		}
 		if (stop == hi)
 			break;
@@ -1111,6 +1148,11 @@ static int is_internal(size_t i)
 		if (in_range(&stdio_alloc[k], f0))
 			return 1;
 	}
+	/* libc's own caches (gettext's domains, loaded locales, NSS): allocated inside libc
+	 * (frames 0 and 1) and still held by libc, whoever else points at them. */
+	if ((st[i] & SYS_REACHED) && t->n_frames >= 2 && in_glibc(f0) && !in_range(&ldso, f0) &&
+	    in_glibc(t->frames[1]) && !in_range(&ldso, t->frames[1]) && !is_stdio_file(i))
+		return 1;
 	if (kind == UNREACHED || (st[i] & USER_REACHED))
 		return 0;
 	if (in_glibc(f0))
@@ -1195,6 +1237,12 @@ static int classify(const uintptr_t *entry_regs, uintptr_t entry_sp)
 			st[i] |= USER_REACHED;
 	}
 	in_system_roots = 1;
+	root_mode = MARK_SYSTEM; /* first what libc's roots reach at all, whatever its state */
+	flood_system = 1;
+	scan_roots(1);
+	process(0, 0);
+	flood_system = 0;
+	root_mode = MARK_DEFINITE;
 	scan_roots(1);
 	in_system_roots = 0;
 	process(0, 0);
