@@ -6,14 +6,14 @@
  * snapshot writer when the heap is at least as high as the capture.
  *
  * How close: the last capture C and the true peak P satisfy P < C + max(C / 20, MIN_STEP), so C
- * is within 5% or 64 KiB of P. In a program with several threads, the peak is checked when a
+ * is within 5% or 64 bytes of P. In a program with several threads, the peak is checked when a
  * thread publishes its share of the live heap (thread.c, every 256 KiB), so P itself may be
  * up to 256 KiB per thread late; and other threads' pending counts are read while they run. */
 #include "mp.h"
 
 #include <string.h>
 
-#define MIN_STEP_BYTES (64 * 1024)
+#define MIN_STEP_BYTES 64
 
 struct live {
 	int64_t bytes, blocks;
