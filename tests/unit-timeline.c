@@ -12,6 +12,7 @@
 MP_TLS int mp_guard;
 atomic_int mp_active;
 atomic_int mp_final_written;
+atomic_int mp_failed;
 int mp_is_fork_child;
 pid_t mp_parent_pid;
 void mp_fail(const char *what)
