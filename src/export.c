@@ -50,6 +50,13 @@ struct exporter {
 	uint64_t *leaked; /* per trace index: definitely + indirectly lost bytes */
 };
 
+/* a + b, or UINT64_MAX when that does not fit: sums of a corrupt snapshot's counters must
+ * not wrap around to small numbers. */
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 /* ---- folded ---- */
 
 struct line {
@@ -220,7 +227,7 @@ static int massif_children(struct exporter *e, const struct site *sites, size_t 
 			continue;
 		if (n_groups && sites[groups[n_groups - 1].first].t->frames[depth] == sites[i].t->frames[depth]) {
 			groups[n_groups - 1].count++;
-			groups[n_groups - 1].bytes += sites[i].bytes;
+			groups[n_groups - 1].bytes = sat_add(groups[n_groups - 1].bytes, sites[i].bytes);
 		} else
 			groups[n_groups++] = (struct group){ i, 1, sites[i].bytes };
 	}
@@ -259,20 +266,29 @@ static int massif_snapshot(struct exporter *e, unsigned *num, uint64_t time_ns, 
 {
 	size_t roots = 0;
 	uint64_t total = 0;
+	bool empty = strcmp(tree, "empty") == 0;
 
+	if (!empty) {
+		qsort(sites, n_sites, sizeof(*sites), by_frames);
+		for (size_t i = 0; i < n_sites; i++) {
+			total = sat_add(total, sites[i].bytes);
+			if (sites[i].t->n_frames > 0 &&
+			    (i == 0 || sites[i - 1].t->n_frames == 0 ||
+			     sites[i - 1].t->frames[0] != sites[i].t->frames[0]))
+				roots++;
+		}
+	}
+	/* ms_print stops at a tree node larger than mem_heap_B: when the sites hold more than
+	 * the heap figure says (PEAK's sites against its peak_bytes, the traces against
+	 * TOTALS' live bytes, of a snapshot taken while threads ran), the sites win. */
+	if (total > heap_bytes)
+		heap_bytes = total;
 	printf("#-----------\nsnapshot=%u\n#-----------\n", (*num)++);
 	printf("time=%" PRIu64 "\nmem_heap_B=%" PRIu64 "\nmem_heap_extra_B=0\nmem_stacks_B=0\n",
 	       time_ns / 1000000, heap_bytes);
 	printf("heap_tree=%s\n", tree);
-	if (strcmp(tree, "empty") == 0)
+	if (empty)
 		return 0;
-	qsort(sites, n_sites, sizeof(*sites), by_frames);
-	for (size_t i = 0; i < n_sites; i++) {
-		total += sites[i].bytes;
-		if (sites[i].t->n_frames > 0 &&
-		    (i == 0 || sites[i - 1].t->n_frames == 0 || sites[i - 1].t->frames[0] != sites[i].t->frames[0]))
-			roots++;
-	}
 	printf("n%zu: %" PRIu64 " (heap allocation functions) malloc/new/new[], --alloc-fns, etc.\n",
 	       roots, total);
 	return massif_children(e, sites, 0, n_sites, 0);

@@ -25,7 +25,19 @@ if command -v ms_print >/dev/null; then
 	expect_match 'Detailed snapshots: \[3 \(peak\), 7\]' ms.txt
 	expect_match '^100\.00% \(3,400,000B\) \(heap allocation functions\)' ms.txt
 	expect_match '^->88\.24% \(3,000,000B\) 0x401100: leaky\+0x1100' ms.txt
+	# Sites holding more than the heap figure (PEAK's sites above its peak_bytes, the traces
+	# above TOTALS' live bytes): ms_print dies on a tree node above mem_heap_B.
+	mksnap_gz peak-sites-exceed exceed.gz
+	"$MEMPROF" export --format massif exceed.gz >exceed.massif || fail "massif export failed"
+	ms_print exceed.massif >ms.txt 2>ms.err || { cat ms.err; fail "ms_print rejected a tree above mem_heap_B"; }
+	expect_match '^100\.00% \(3,400,000B\) \(heap allocation functions\)' ms.txt
 fi
+# Without ms_print too: no heap tree node holds more than its snapshot's mem_heap_B.
+mksnap_gz peak-sites-exceed exceed.gz
+"$MEMPROF" export --format massif exceed.gz | awk -F'[=: ]+' '
+	/^mem_heap_B=/ { heap = $2 }
+	/^ *n[0-9]+: / { for (i = 1; i <= NF; i++) if ($i ~ /^n[0-9]+$/) { if ($(i + 1) + 0 > heap + 0) bad = 1; break } }
+	END { exit bad }' || fail "a massif heap tree node holds more than mem_heap_B"
 
 # A real program: its leaking function in the folded stacks and in ms_print's tree.
 profile "$T/real.gz" "$SAMPLES/leaky-parser" >/dev/null || fail "leaky-parser failed under the profiler"
