@@ -46,6 +46,7 @@ static const char *const cases[] = {
 	"leak-count-too-big",    /* full, LEAKS count larger than its payload */
 	"leak-threads-running",  /* full, from a scan that could not stop every thread */
 	"leak-ties",             /* full, with loss records of equal total size: memcheck's order */
+	"leak-bytes-wrap",       /* full, definitely and indirectly lost bytes sum to 2^64 */
 	/* Valid snapshots for memprof diff and trend, written by custom(): */
 	"diff-old", "diff-new",  /* two runs of one program, other load addresses and trace ids */
 	"series-1", "series-2", "series-3", "series-4", "series-5", /* one process, 1 s apart */
@@ -308,7 +309,7 @@ static void leaks(void)
 		return;
 	}
 	put_u32(is("leak-count-too-big") ? 1000 : 5);
-	leak(1, MP_LEAK_DEFINITE, 4, 4096, 2, 2000000);
+	leak(1, MP_LEAK_DEFINITE, 4, is("leak-bytes-wrap") ? 0 - 2000000ull : 4096, 2, 2000000);
 	leak(1, is("leak-duplicate") ? MP_LEAK_DEFINITE : MP_LEAK_REACHABLE, 6, 6144, 0, 0);
 	leak(3, MP_LEAK_INDIRECT, 2, 2000000, 0, 0);
 	leak(is("leak-unknown-trace") ? 99 : 3, MP_LEAK_POSSIBLE, 1, 1000000, 0, 0);

@@ -33,6 +33,10 @@ gate 1 --fail-on definite,indirect,possible full.gz
 expect_match 'definite\+indirect\+possible: 3,004,096 bytes' gate.out
 gate 1 --fail-on all --max-leaked 3010239 full.gz
 gate 0 --fail-on all --max-leaked 3010240 full.gz  # all four kinds, glibc's own 8 bytes not counted
+# Loss records whose bytes add up past 2^64 must not wrap around to a sum under the limit.
+mksnap_gz leak-bytes-wrap wrap.gz
+gate 1 --max-leaked 1T wrap.gz
+expect_match '^FAIL wrap\.gz leaks: definite\+indirect: 18,446,744,073,709,551,615 bytes' gate.out
 
 gate 0 --fail-on none --max-in-use 3010248 --max-peak 3500000 full.gz
 gate 1 --fail-on none --max-in-use 2M full.gz
