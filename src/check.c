@@ -44,7 +44,8 @@ int mp_parse_size(const char *s, uint64_t *out)
 	unsigned long long v;
 	uint64_t mul = 1;
 
-	if (!s[0] || s[0] == '-' || s[0] == '+')
+	/* strtoull() would skip blanks and take a sign: " -1" would be 2^64 - 1. */
+	if (s[0] < '0' || s[0] > '9')
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);

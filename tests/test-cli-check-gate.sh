@@ -84,6 +84,9 @@ PY
 expect_error 'valid\.gz: no leak scan in this snapshot' "$MEMPROF" check valid.gz
 expect_error "check: --max-peak wants a size in bytes \\(with K, M or G\\), not '12Q'" "$MEMPROF" check --max-peak 12Q full.gz
 expect_error "check: --fail-on wants all, none or a comma list" "$MEMPROF" check --fail-on lost full.gz
+# strtoull() takes blanks and a sign: " -1" must not become a limit of 2^64 - 1 bytes.
+expect_error "check: --max-peak wants a size in bytes \\(with K, M or G\\), not ' -1'" "$MEMPROF" check --max-peak ' -1' full.gz
+expect_error "check: --max-in-use wants a size in bytes \\(with K, M or G\\), not ' 5M'" "$MEMPROF" check --max-in-use ' 5M' full.gz
 expect_error 'check: --baseline and --max-growth go together' "$MEMPROF" check --baseline full.gz full.gz
 expect_error 'check: no snapshot given' "$MEMPROF" check
 expect_error "check: --format wants text, json or junit, not 'xml'" "$MEMPROF" check --format xml full.gz
