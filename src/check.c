@@ -195,11 +195,14 @@ static void add_result(struct checked *c, enum rule_id rule, uint64_t value, uin
 		c->passed = false;
 }
 
+/* base plus pct percent of it, rounded down. Only the growth goes through a double: base
+ * itself stays exact above 2^53, so --max-growth 0 lets the same bytes pass. */
 static uint64_t grown_limit(uint64_t base, double pct)
 {
-	double limit = (double)base * (1.0 + pct / 100.0);
+	double growth = (double)base * (pct / 100.0);
+	uint64_t g = growth >= 1.8e19 ? UINT64_MAX : (uint64_t)growth;
 
-	return limit >= 1.8e19 ? UINT64_MAX : (uint64_t)limit; /* rounds down */
+	return base > UINT64_MAX - g ? UINT64_MAX : base + g;
 }
 
 /* The loss records that broke the leak rule: unsuppressed, of a --fail-on kind. */

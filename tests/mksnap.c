@@ -47,6 +47,7 @@ static const char *const cases[] = {
 	"leak-threads-running",  /* full, from a scan that could not stop every thread */
 	"leak-ties",             /* full, with loss records of equal total size: memcheck's order */
 	"leak-bytes-wrap",       /* full, definitely and indirectly lost bytes sum to 2^64 */
+	"totals-above-2-53",     /* full, TOTALS' live and peak bytes 2^53 + 1: no double holds them */
 	/* Valid snapshots for memprof diff and trend, written by custom(): */
 	"diff-old", "diff-new",  /* two runs of one program, other load addresses and trace ids */
 	"series-1", "series-2", "series-3", "series-4", "series-5", /* one process, 1 s apart */
@@ -152,9 +153,10 @@ static void totals(void)
 	put_u64(1200994);    /* frees */
 	put_u64(54024040);   /* bytes_allocated */
 	put_u64(51013792);   /* bytes_freed */
-	put_u64(is("peak-sites-exceed") ? 3000000 : 3010248); /* live_bytes */
+	/* live_bytes */
+	put_u64(is("peak-sites-exceed") ? 3000000 : is("totals-above-2-53") ? (1ull << 53) + 1 : 3010248);
 	put_u64(14);         /* live_blocks */
-	put_u64(3500000);    /* peak_bytes */
+	put_u64(is("totals-above-2-53") ? (1ull << 53) + 1 : 3500000); /* peak_bytes */
 	put_u64(1000000000); /* peak_time_ns */
 	put_u64(0);          /* untracked_frees */
 	put_u64(0);          /* lost_allocs */
@@ -234,7 +236,7 @@ static void sizes(void)
 
 static int full(void)
 {
-	return is("full") || strncmp(mode, "timeline-", 9) == 0 || strncmp(mode, "peak-", 5) == 0 ||
+	return is("full") || is("totals-above-2-53") || strncmp(mode, "timeline-", 9) == 0 || strncmp(mode, "peak-", 5) == 0 ||
 	       strncmp(mode, "leak-", 5) == 0;
 }
 
