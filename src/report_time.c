@@ -19,16 +19,20 @@
  * "750 ms", "1.5 s", "12 min", "3.25 h". */
 static void fmt_time(uint64_t t_ns, uint64_t scale_ns, char *buf, size_t buf_bytes)
 {
-	double t = (double)t_ns;
+	double t = (double)t_ns, v;
+	const char *unit;
 
 	if (scale_ns < 1000000000ull)
-		snprintf(buf, buf_bytes, "%.3g ms", t / 1e6);
+		v = t / 1e6, unit = "ms";
 	else if (scale_ns < 120 * 1000000000ull)
-		snprintf(buf, buf_bytes, "%.3g s", t / 1e9);
+		v = t / 1e9, unit = "s";
 	else if (scale_ns < 7200 * 1000000000ull)
-		snprintf(buf, buf_bytes, "%.3g min", t / 60e9);
+		v = t / 60e9, unit = "min";
 	else
-		snprintf(buf, buf_bytes, "%.3g h", t / 3600e9);
+		v = t / 3600e9, unit = "h";
+	/* Three significant digits, but %.3g would write 999.7 as "1e+03": from 100 on, whole
+	 * numbers. */
+	snprintf(buf, buf_bytes, v < 99.95 ? "%.3g %s" : "%.0f %s", v, unit);
 }
 
 /* Rows (0..CHART_ROWS) a value fills on a scale whose top row is `max`, rounded. */

@@ -36,6 +36,7 @@ static const char *const cases[] = {
 	"timeline-backwards",    /* full, with a point older than the one before it */
 	"timeline-one-point",    /* full, with only the last point */
 	"timeline-empty",        /* full, with a TIMELINE section of no points */
+	"timeline-999ms",        /* full, run time and points scaled to end at 999.7 ms */
 	"peak-exact",            /* full, with the PEAK capture at TOTALS' peak */
 	"peak-sites-exceed",     /* full, PEAK's sites above its peak_bytes, the traces above
 				  * TOTALS' live_bytes (a snapshot taken while threads ran) */
@@ -126,7 +127,7 @@ static void meta(void)
 	put_u32(0);                         /* seq */
 	put_u64(1700000000ull * 1000000000ull);   /* start, 2023-11-14 22:13:20 UTC */
 	put_u64(1700000001500000000ull);          /* snapshot 1.5 s later */
-	put_u64(1500000000ull);                   /* run time */
+	put_u64(is("timeline-999ms") ? 999700000ull : 1500000000ull); /* run time */
 	put_u32(64);                        /* max_frames */
 	put_u32(0);                         /* flags */
 	if (is("string-too-long"))
@@ -257,7 +258,8 @@ static void timeline(void)
 	put_u32((uint32_t)(n - (n ? first : 0)));
 	for (int i = first; i < n; i++)
 		for (int f = 0; f < 6; f++)
-			put_u64(is("timeline-backwards") && i == 3 && f == 0 ? 900000000 : pt[i][f]);
+			put_u64(is("timeline-backwards") && i == 3 && f == 0 ? 900000000 :
+				is("timeline-999ms") && f == 0 ? pt[i][f] / 15000 * 9997 : pt[i][f]);
 	end_section(at, 0);
 }
 

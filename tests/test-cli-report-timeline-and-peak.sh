@@ -90,6 +90,13 @@ mksnap_gz timeline-empty empty.gz
 "$MEMPROF" report empty.gz | sed -n '/^HEAP OVER TIME:/,/^$/p' >empty.txt
 expect_match '^    \(no points\)$' empty.txt
 
+# Time labels in plain digits: %.3g wrote a run of 999.7 ms as "1e+03 ms".
+mksnap_gz timeline-999ms short.gz
+"$MEMPROF" report short.gz | sed -n '/^HEAP OVER TIME:/,/^$/p' >short.txt
+expect_no_match '[0-9]e[+-]?[0-9]' short.txt
+expect_match '^ +0 +500 ms +1000 ms$' short.txt
+expect_match '^  5 points; peak \(\^\) 3,500,000 bytes at 1000 ms$' short.txt
+
 # Without the sections (an older writer): neither part.
 mksnap_gz valid valid.gz
 "$MEMPROF" report valid.gz >valid.txt
