@@ -166,7 +166,7 @@ static int export_folded(struct exporter *e)
 		uint64_t v = lines[i].value;
 
 		while (i + 1 < n && strcmp(lines[i].stack, lines[i + 1].stack) == 0)
-			v += lines[++i].value;
+			v = sat_add(v, lines[++i].value);
 		printf("%s %" PRIu64 "\n", lines[i].stack, v);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -368,7 +368,7 @@ static int leaked_per_trace(struct exporter *e)
 		const mp_snap_trace_t *t = mp_snapshot_trace(s, l->trace_id);
 
 		if (l->kind == MP_LEAK_DEFINITE || l->kind == MP_LEAK_INDIRECT)
-			e->leaked[t - s->traces] += l->bytes;
+			e->leaked[t - s->traces] = sat_add(e->leaked[t - s->traces], l->bytes);
 	}
 	return 0;
 }
