@@ -141,6 +141,12 @@ static void print_text(mp_compare_t *c, const struct change *ch, size_t n, size_
 		printf("\n... %zu more site%s (--top)\n", n - shown, n - shown == 1 ? "" : "s");
 }
 
+/* ,"NAME":CHANGE, exact: a change of more than 2^63 does not fit in an int64_t. */
+static void put_json_change(const char *name, uint64_t from, uint64_t to)
+{
+	printf(",\"%s\":%s%" PRIu64, name, to < from ? "-" : "", to < from ? from - to : to - from);
+}
+
 static void print_json(mp_compare_t *c, const struct change *ch, size_t n, size_t n_grew,
 		       size_t n_unchanged)
 {
@@ -151,11 +157,12 @@ static void print_json(mp_compare_t *c, const struct change *ch, size_t n, size_
 	mp_put_json_string(c->paths[0]);
 	printf(",\"new\":");
 	mp_put_json_string(c->paths[1]);
-	printf(",\n\"totals\":{\"old_live_bytes\":%" PRIu64 ",\"new_live_bytes\":%" PRIu64
-	       ",\"live_bytes_change\":%" PRId64 ",\"old_live_blocks\":%" PRIu64 ",\"new_live_blocks\":%" PRIu64
-	       ",\"live_blocks_change\":%" PRId64 "},\n",
-	       o->live_bytes, w->live_bytes, (int64_t)(w->live_bytes - o->live_bytes), o->live_blocks,
-	       w->live_blocks, (int64_t)(w->live_blocks - o->live_blocks));
+	printf(",\n\"totals\":{\"old_live_bytes\":%" PRIu64 ",\"new_live_bytes\":%" PRIu64, o->live_bytes,
+	       w->live_bytes);
+	put_json_change("live_bytes_change", o->live_bytes, w->live_bytes);
+	printf(",\"old_live_blocks\":%" PRIu64 ",\"new_live_blocks\":%" PRIu64, o->live_blocks, w->live_blocks);
+	put_json_change("live_blocks_change", o->live_blocks, w->live_blocks);
+	printf("},\n");
 	printf("\"sites_grew\":%zu,\"sites_shrank\":%zu,\"sites_unchanged\":%zu,\n\"sites\":[", n_grew,
 	       n - n_grew, n_unchanged);
 	for (size_t i = 0; i < shown; i++) {
@@ -166,13 +173,13 @@ static void print_json(mp_compare_t *c, const struct change *ch, size_t n, size_
 		mp_site_name(r, s->trace, name, sizeof(name));
 		printf("%s\n  {\"name\":", i ? "," : "");
 		mp_put_json_string(name);
-		printf(",\"status\":\"%s\",\"old_live_bytes\":%" PRIu64 ",\"new_live_bytes\":%" PRIu64
-		       ",\"live_bytes_change\":%" PRId64 ",\"old_live_blocks\":%" PRIu64
-		       ",\"new_live_blocks\":%" PRIu64 ",\"live_blocks_change\":%" PRId64
-		       ",\"n_frames\":%" PRIu32 ",\"frames\":",
-		       status(&ch[i]), s->live_bytes[0], s->live_bytes[1],
-		       (int64_t)(s->live_bytes[1] - s->live_bytes[0]), s->live_blocks[0], s->live_blocks[1],
-		       (int64_t)(s->live_blocks[1] - s->live_blocks[0]), s->trace->n_frames);
+		printf(",\"status\":\"%s\",\"old_live_bytes\":%" PRIu64 ",\"new_live_bytes\":%" PRIu64,
+		       status(&ch[i]), s->live_bytes[0], s->live_bytes[1]);
+		put_json_change("live_bytes_change", s->live_bytes[0], s->live_bytes[1]);
+		printf(",\"old_live_blocks\":%" PRIu64 ",\"new_live_blocks\":%" PRIu64, s->live_blocks[0],
+		       s->live_blocks[1]);
+		put_json_change("live_blocks_change", s->live_blocks[0], s->live_blocks[1]);
+		printf(",\"n_frames\":%" PRIu32 ",\"frames\":", s->trace->n_frames);
 		mp_put_json_frames(r, s->trace);
 		putchar('}');
 	}

@@ -43,4 +43,16 @@ PY
 "$MEMPROF" export --format folded --no-symbols merged.gz >folded.txt || fail "folded export failed"
 expect_match '^big\+0x100 18446744073709551615$' folded.txt
 
+"$MEMPROF" diff --no-symbols --format json old.gz new.gz >diff.json || fail "diff failed"
+python3 - diff.json <<'PY' || { cat diff.json; fail "diff's JSON change is not exact"; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["totals"]["live_bytes_change"] == 2**63 + 90, d["totals"]
+assert d["sites"][0]["live_bytes_change"] == 2**63 + 90, d["sites"]
+assert d["sites"][0]["live_blocks_change"] == 0, d["sites"]
+PY
+"$MEMPROF" diff --no-symbols --format json new.gz old.gz >diff.json || fail "diff failed"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["totals"]["live_bytes_change"] == -(2**63 + 90), d' \
+	diff.json || { cat diff.json; fail "diff's JSON change is not exact"; }
+
 exit 0
