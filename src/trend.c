@@ -88,7 +88,7 @@ static void fit_site(struct fit *f, const mp_site_series_t *s, const double *x, 
 			largest_drop = running_max - y[i];
 	}
 	f->steady = f->bytes_per_s > 0 && y[n - 1] > y[0] && 2 * f->intervals_grew >= n - 1 &&
-		    4 * largest_drop <= hi - lo;
+		    largest_drop <= (hi - lo) / 4; /* 4 * largest_drop could wrap */
 }
 
 static int by_rate(const void *pa, const void *pb)

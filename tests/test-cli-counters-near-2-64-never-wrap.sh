@@ -55,4 +55,7 @@ PY
 python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["totals"]["live_bytes_change"] == -(2**63 + 90), d' \
 	diff.json || { cat diff.json; fail "diff's JSON change is not exact"; }
 
+"$MEMPROF" trend --no-symbols --format json s0.gz s1.gz s2.gz s3.gz >trend.json || fail "trend failed"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["total_suspects"] == 0, d' trend.json ||
+	{ cat trend.json; fail "trend calls a site that fell by almost 2^64 bytes steady growth"; }
 exit 0
