@@ -325,8 +325,29 @@ static void print_culprits(const mp_check_rules_t *rules, struct checked *c, con
 			}
 		return;
 	}
-	size_t n = mp_report_rank(r, &mp_site_tables[0]);
+	size_t n;
 
+	/* A peak too high is the doing of the sites that held the memory then, which may have
+	 * freed it all by the end. */
+	if ((res->rule == RULE_PEAK || res->rule == RULE_GROWTH_PEAK) && c->snap.has_peak) {
+		const mp_snap_peak_site_t **sites = malloc((c->snap.n_peak_sites ? c->snap.n_peak_sites : 1) *
+							    sizeof(*sites));
+
+		if (!sites)
+			return;
+		n = mp_report_peak_sites(r, sites);
+		printf("largest sites at the peak:\n");
+		for (size_t i = 0; i < n && i < 3; i++) {
+			char a[MP_FMT_U64_BYTES], b[MP_FMT_U64_BYTES];
+
+			printf("%s bytes in %s blocks\n", mp_fmt_u64(sites[i]->live_bytes, a),
+			       mp_fmt_u64(sites[i]->live_blocks, b));
+			mp_print_frames(r, mp_snapshot_trace(&c->snap, sites[i]->trace_id));
+		}
+		free(sites);
+		return;
+	}
+	n = mp_report_rank(r, &mp_site_tables[0]);
 	printf("largest sites by live bytes at the end:\n");
 	for (size_t i = 0; i < n && i < 3; i++) {
 		char a[MP_FMT_U64_BYTES], b[MP_FMT_U64_BYTES];
