@@ -42,6 +42,10 @@ void mp_compare_free(mp_compare_t *c);
 /* The change from `from` to `to`: "+1,234", "-56" or "0". */
 char *mp_fmt_change(uint64_t from, uint64_t to, char buf[MP_FMT_CHANGE_BYTES]);
 
+/* memprof trend's analysis and output of c's snapshots, which must be in time order, of one
+ * process and at least 2; returns the exit status. Also the fuzz target's way in. */
+int mp_trend_series(mp_compare_t *c);
+
 /* Checks that stdout was written; returns 0, or 1 after an error message. */
 int mp_compare_flush(void);
 

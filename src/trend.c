@@ -324,7 +324,7 @@ fail:
 	return MP_EXIT_USAGE;
 }
 
-static int trend(mp_compare_t *c)
+int mp_trend_series(mp_compare_t *c)
 {
 	size_t n = c->n_snaps, n_steady = 0, n_other = 0;
 	double *x = malloc(n * sizeof(*x));
@@ -388,7 +388,7 @@ int mp_cmd_trend(int argc, char **argv)
 			 n == 2 ? " (memprof diff compares two)" : "");
 		rc = MP_EXIT_USAGE;
 	} else if ((rc = mp_compare_read(&c, paths, n)) == 0 && (rc = order_series(&c)) == 0) {
-		rc = trend(&c);
+		rc = mp_trend_series(&c);
 	}
 	mp_compare_free(&c);
 	for (size_t i = 0; i < n; i++)

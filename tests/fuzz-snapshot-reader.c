@@ -10,7 +10,9 @@
  * and tiny limits) and as JSON, all with symbolization off and stdout sent to /dev/null, with
  * every loss record listed, a suppression generated for each, and a memcheck and an LSan
  * suppression that match some of them; and its sites are matched against themselves as
- * memprof diff does.
+ * memprof diff does. memprof export (folded, massif), check (text, JSON, JUnit, against
+ * itself as baseline) and diff (of the input with itself) then run on the input as a file,
+ * and memprof trend's analysis on three copies of it with grown traces.
  *
  * The seeds in tests/fuzz-corpus/ are every case of tests/mksnap.c, gzip'd (CASE.gz), plus
  * the valid one uncompressed (valid.raw):
@@ -21,8 +23,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include "check.h"
+#include "cli.h"
+#include "compare.h"
 #include "report.h"
 #include "site_match.h"
 #include "snapshot_read.h"
@@ -30,6 +37,11 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void load_suppressions(void);
+
+/* The input as a file for the commands that take paths (export, check, diff): a memfd,
+ * opened through /proc/self/fd. */
+static int input_fd = -1;
+static char input_path[64];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -40,6 +52,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(1);
 	}
 	load_suppressions();
+	input_fd = memfd_create("fuzz-input", 0);
+	if (input_fd < 0) {
+		perror("fuzz-snapshot-reader: memfd_create");
+		exit(1);
+	}
+	snprintf(input_path, sizeof(input_path), "/proc/self/fd/%d", input_fd);
 	return 0;
 }
 
@@ -117,6 +135,73 @@ static void match_sites(const mp_snapshot_t *snap)
 	mp_site_set_free(&set);
 }
 
+/* memprof trend of three copies of the snapshot, 1 s apart, each trace's live bytes grown
+ * by a different amount per copy (saturated where it would not fit). */
+static void trend_of_copies(const mp_snapshot_t *snap)
+{
+	mp_snapshot_t snaps[3];
+	mp_report_t reports[3] = { { 0 } };
+	char *paths[3] = { "a.gz", "b.gz", "c.gz" };
+	mp_snap_trace_t *traces[3] = { NULL, NULL, NULL };
+	mp_compare_t c = { .cmd = "trend", .top = 3, .frames = 4, .n_snaps = 3, .paths = paths,
+			   .snaps = snaps, .reports = reports };
+
+	for (size_t k = 0; k < 3; k++) {
+		snaps[k] = *snap;
+		snaps[k].meta.run_time_ns = snap->meta.run_time_ns / 4 + k * 1000000000ull;
+		traces[k] = malloc((snap->n_traces ? snap->n_traces : 1) * sizeof(*traces[k]));
+		if (!traces[k])
+			goto out;
+		for (size_t i = 0; i < snap->n_traces; i++) {
+			mp_snap_trace_t *t = &traces[k][i];
+			uint64_t add = (i % 3 == k ? 1 : k) * (snap->traces[i].allocs + 1) * 16;
+
+			*t = snap->traces[i];
+			t->bytes_allocated = t->bytes_allocated > UINT64_MAX - add ? UINT64_MAX : t->bytes_allocated + add;
+		}
+		snaps[k].traces = traces[k];
+		reports[k] = (mp_report_t){ .path = paths[k], .snap = &snaps[k], .top = 3, .frames = 4,
+					    .sort = MP_SORT_ALL };
+	}
+	c.json = false;
+	mp_trend_series(&c);
+	c.json = true;
+	mp_trend_series(&c);
+out:
+	for (size_t k = 0; k < 3; k++) {
+		mp_symbolizer_free(reports[k].sym);
+		free(traces[k]);
+	}
+}
+
+/* The commands that take snapshot paths, on the input as a file; symbolization off. */
+static void run_commands(const uint8_t *data, size_t n, const mp_snapshot_t *snap)
+{
+	char *p = input_path;
+	char *fail_on = snap->has_leaks ? "all" : "none";
+
+	if (ftruncate(input_fd, 0) < 0 || pwrite(input_fd, data, n, 0) != (ssize_t)n)
+		abort();
+#define RUN(cmd, ...)                                                     \
+	do {                                                              \
+		char *argv[] = { __VA_ARGS__, NULL };                     \
+		cmd((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv);     \
+	} while (0)
+	RUN(mp_cmd_export, "export", "--format", "folded", "--no-symbols", p);
+	RUN(mp_cmd_export, "export", "--format", "massif", "--no-symbols", p);
+	if (snap->has_leaks)
+		RUN(mp_cmd_export, "export", "--format", "folded", "--value", "leaked", "--no-symbols", p);
+	RUN(mp_cmd_check, "check", "--no-symbols", "--fail-on", fail_on, "--max-peak", "1K",
+	    "--max-in-use", "1", "--baseline", p, "--max-growth", "0", p);
+	RUN(mp_cmd_check, "check", "--no-symbols", "--format", "json", "--fail-on", fail_on,
+	    "--max-leaked", "1", p);
+	RUN(mp_cmd_check, "check", "--no-symbols", "--format", "junit", "--fail-on", fail_on,
+	    "--max-peak", "1", p);
+	RUN(mp_cmd_diff, "diff", "--no-symbols", "--top", "3", p, p);
+	RUN(mp_cmd_diff, "diff", "--no-symbols", "--format", "json", p, p);
+#undef RUN
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *packed = NULL;
@@ -137,6 +222,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		print_report(&snap, false, MP_SORT_TEMPORARY, "lib", 1, 1);
 		print_report(&snap, true, MP_SORT_ALL, NULL, 3, 4);
 		match_sites(&snap);
+		trend_of_copies(&snap);
+		run_commands(data, n, &snap);
 		mp_snapshot_free(&snap);
 	} else if (!memchr(err, '\0', sizeof(err)) || !strstr(err, "fuzz.gz")) {
 		abort(); /* every failure leaves a message naming the input */
