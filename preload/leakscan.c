@@ -448,6 +448,46 @@ static int blocks_signal(pid_t tid, int sig)
 	return (mask >> (sig - 1)) & 1;
 }
 
+static int too_many;
+
+static long count_threads(void)
+{
+	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char buf[8192];
+	long n, count = 0;
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			unsigned short reclen;
+			memcpy(&reclen, buf + off + 16, 2);
+			count += buf[off + 19] >= '0' && buf[off + 19] <= '9';
+			off += reclen;
+		}
+	}
+	close(fd);
+	return count;
+}
+
+/* The table of threads is sized before any signal goes out and never moves while handlers
+ * may write to it. (An old table stays mapped: a late handler may still look at it.) */
+static int reserve_threads(void)
+{
+	long n = count_threads();
+	size_t want = (size_t)(n > 0 ? n : 1) * 2 + 64;
+	if (threads_cap >= want)
+		return 0;
+	size_t cap = threads_cap ? threads_cap : 256;
+	while (cap < want)
+		cap *= 2;
+	struct thread_regs *t = mp_map(cap * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	threads = t;
+	threads_cap = cap;
+	return 0;
+}
+
 /* Adds threads not yet in the table and signals them. Returns how many were new. */
 static size_t signal_new_threads(pid_t self)
 {
@@ -477,13 +517,8 @@ static size_t signal_new_threads(pid_t self)
 			if (i < nt)
 				continue;
 			if (nt == threads_cap) {
-				size_t cap = threads_cap ? threads_cap * 4 : 256;
-				struct thread_regs *t = mp_map(cap * sizeof(*t));
-				if (!t)
-					continue;
-				memcpy(t, threads, nt * sizeof(*t));
-				threads = t; /* the old array stays mapped for late handlers */
-				threads_cap = cap;
+				too_many = 1; /* started after the count: not stopped */
+				continue;
 			}
 			struct thread_regs *t = &threads[nt];
 			t->tid = tid;
@@ -526,8 +561,11 @@ static int stop_threads(void)
 			break;
 		}
 	}
-	if (!stop_sig)
+	if (!stop_sig || reserve_threads() != 0) {
+		stop_sig = 0;
 		return 0;
+	}
+	too_many = 0;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_stop_signal;
@@ -546,7 +584,7 @@ static int stop_threads(void)
 			break;
 		wait_states(T_SENT, deadline, blocked_deadline);
 	}
-	int all = 1;
+	int all = !too_many;
 	for (size_t i = 0; i < atomic_load(&n_threads); i++) {
 		if (atomic_load(&threads[i].state) != T_STOPPED)
 			all = 0;

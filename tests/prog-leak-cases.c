@@ -12,6 +12,8 @@
  *   global           a block whose only pointer is in a global
  *   dead-frame       a block whose only pointer was in a stack frame that has returned
  *   api              leaks, then prints what memprof_leak_check() returns
+ *   many-threads     300 threads, each holding a 64-byte block only in a __thread variable,
+ *                    all waiting; memprof_leak_check() once, then exit
  *   busy             leaks 1,234 bytes, then calls memprof_leak_check() 20 times while four
  *                    threads churn malloc/realloc/free and a fifth blocks every signal
  *
@@ -118,10 +120,9 @@ static int ready;
 
 static void *hold_in_tls(void *arg)
 {
-	(void)arg;
-	tls_root = malloc(300);
+	tls_root = malloc(arg ? 64 : 300);
 	pthread_mutex_lock(&mu);
-	ready = 1;
+	ready += 1;
 	pthread_cond_broadcast(&cv);
 	for (;;)
 		pthread_cond_wait(&cv, &mu);
@@ -230,6 +231,15 @@ int main(int argc, char **argv)
 		rrr2 = interior(malloc(55)); /* possibly lost */
 		long long lost = memprof_leak_check();
 		printf("memprof_leak_check: %lld\n", lost);
+	} else if (strcmp(m, "many-threads") == 0) {
+		pthread_t t;
+		for (int i = 0; i < 300; i++)
+			pthread_create(&t, NULL, hold_in_tls, (void *)1);
+		pthread_mutex_lock(&mu);
+		while (ready < 300)
+			pthread_cond_wait(&cv, &mu);
+		pthread_mutex_unlock(&mu);
+		printf("memprof_leak_check: %lld\n", memprof_leak_check());
 	} else if (strcmp(m, "busy") == 0) {
 		pthread_t t[5];
 		for (int i = 0; i < 4; i++)
@@ -243,7 +253,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < 5; i++)
 			pthread_join(t[i], NULL);
 	} else {
-		fprintf(stderr, "usage: %s case1..case9|cycle|tree|register|tls|thread-tls|global|dead-frame|api|busy\n",
+		fprintf(stderr, "usage: %s case1..case9|cycle|tree|register|tls|thread-tls|global|dead-frame|api|many-threads|busy\n",
 			argv[0]);
 		return 2;
 	}
