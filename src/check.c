@@ -177,6 +177,7 @@ struct checked {
 	struct result results[5];
 	size_t n_results;
 	bool passed;
+	char *out; /* this snapshot's part of the output, written once it is checked */
 };
 
 static void add_result(struct checked *c, enum rule_id rule, uint64_t value, uint64_t limit,
@@ -358,33 +359,40 @@ static void print_culprits(const mp_check_rules_t *rules, struct checked *c, con
 	}
 }
 
-static void print_text(const mp_check_rules_t *rules, struct checked *all, size_t n)
+/* ---- output ----
+ * Each snapshot's part of the output is written as soon as it is checked (into c->out), and
+ * the snapshot freed: a symbolizer keeps its module files open, and the snapshots of a long
+ * --interval run outnumber the descriptors a process may have. */
+
+static void text_part(const mp_check_rules_t *rules, struct checked *c)
+{
+	if (c->skipped)
+		return;
+	for (size_t k = 0; k < c->n_results; k++) {
+		const struct result *res = &c->results[k];
+
+		printf("%s ", res->passed ? "PASS" : "FAIL");
+		mp_put_sanitized(c->path, strlen(c->path));
+		printf(" %s: %s\n", rule_names[res->rule], res->message);
+		if (!res->passed)
+			print_culprits(rules, c, res);
+	}
+	if (!c->n_results) {
+		printf("PASS ");
+		mp_put_sanitized(c->path, strlen(c->path));
+		printf(": no rule to check\n");
+	}
+}
+
+static void print_text(struct checked *all, size_t n)
 {
 	size_t failed = 0;
-
 	size_t skipped = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		struct checked *c = &all[i];
-
-		failed += !c->passed;
-		skipped += c->skipped;
-		if (c->skipped)
-			continue;
-		for (size_t k = 0; k < c->n_results; k++) {
-			const struct result *res = &c->results[k];
-
-			printf("%s ", res->passed ? "PASS" : "FAIL");
-			mp_put_sanitized(c->path, strlen(c->path));
-			printf(" %s: %s\n", rule_names[res->rule], res->message);
-			if (!res->passed)
-				print_culprits(rules, c, res);
-		}
-		if (!c->n_results) {
-			printf("PASS ");
-			mp_put_sanitized(c->path, strlen(c->path));
-			printf(": no rule to check\n");
-		}
+		failed += !all[i].passed;
+		skipped += all[i].skipped;
+		fputs(all[i].out, stdout);
 	}
 	printf("memprof check: %zu of %zu snapshots passed", n - failed - skipped, n - skipped);
 	if (skipped)
@@ -406,53 +414,55 @@ static void json_string(const char *s)
 	putchar('"');
 }
 
-static void print_json(const mp_check_rules_t *rules, struct checked *all, size_t n)
+static void json_part(const mp_check_rules_t *rules, struct checked *c, size_t i)
+{
+	printf("%s\n {\"path\":", i ? "," : "");
+	json_string(c->path);
+	printf(",\"passed\":%s,\"rules\":[", c->passed ? "true" : "false");
+	for (size_t k = 0; k < c->n_results; k++) {
+		const struct result *res = &c->results[k];
+
+		printf("%s{\"rule\":\"%s\",\"passed\":%s,\"value\":%" PRIu64 ",\"limit\":%" PRIu64
+		       ",\"message\":",
+		       k ? "," : "", rule_names[res->rule], res->passed ? "true" : "false",
+		       res->value, res->limit);
+		json_string(res->message);
+		if (res->rule == RULE_LEAKS) {
+			bool first = true;
+
+			printf(",\"loss_records\":[");
+			for (size_t j = c->r.n_records; j-- > 0;) {
+				const mp_loss_record_t *rec = &c->r.records[j];
+				char name[256];
+
+				if (!record_counts(rules, rec))
+					continue;
+				mp_site_name(&c->r, rec->trace, name, sizeof(name));
+				printf("%s{\"kind\":\"%s\",\"bytes\":%" PRIu64 ",\"blocks\":%" PRIu64
+				       ",\"indirect_bytes\":%" PRIu64 ",\"trace_id\":%" PRIu32 ",\"site\":",
+				       first ? "" : ",", mp_leak_kind_keyword(rec->leak->kind),
+				       rec->leak->bytes, rec->leak->blocks, rec->leak->indirect_bytes,
+				       rec->trace->id);
+				json_string(name);
+				putchar('}');
+				first = false;
+			}
+			putchar(']');
+		}
+		putchar('}');
+	}
+	printf("]}");
+}
+
+static void print_json(struct checked *all, size_t n)
 {
 	bool passed = true;
 
 	for (size_t i = 0; i < n; i++)
 		passed = passed && all[i].passed;
 	printf("{\"passed\":%s,\"snapshots\":[", passed ? "true" : "false");
-	for (size_t i = 0; i < n; i++) {
-		struct checked *c = &all[i];
-
-		printf("%s\n {\"path\":", i ? "," : "");
-		json_string(c->path);
-		printf(",\"passed\":%s,\"rules\":[", c->passed ? "true" : "false");
-		for (size_t k = 0; k < c->n_results; k++) {
-			const struct result *res = &c->results[k];
-
-			printf("%s{\"rule\":\"%s\",\"passed\":%s,\"value\":%" PRIu64 ",\"limit\":%" PRIu64
-			       ",\"message\":",
-			       k ? "," : "", rule_names[res->rule], res->passed ? "true" : "false",
-			       res->value, res->limit);
-			json_string(res->message);
-			if (res->rule == RULE_LEAKS) {
-				bool first = true;
-
-				printf(",\"loss_records\":[");
-				for (size_t j = c->r.n_records; j-- > 0;) {
-					const mp_loss_record_t *rec = &c->r.records[j];
-					char name[256];
-
-					if (!record_counts(rules, rec))
-						continue;
-					mp_site_name(&c->r, rec->trace, name, sizeof(name));
-					printf("%s{\"kind\":\"%s\",\"bytes\":%" PRIu64 ",\"blocks\":%" PRIu64
-					       ",\"indirect_bytes\":%" PRIu64 ",\"trace_id\":%" PRIu32 ",\"site\":",
-					       first ? "" : ",", mp_leak_kind_keyword(rec->leak->kind),
-					       rec->leak->bytes, rec->leak->blocks, rec->leak->indirect_bytes,
-					       rec->trace->id);
-					json_string(name);
-					putchar('}');
-					first = false;
-				}
-				putchar(']');
-			}
-			putchar('}');
-		}
-		printf("]}");
-	}
+	for (size_t i = 0; i < n; i++)
+		fputs(all[i].out, stdout);
 	printf("]}\n");
 }
 
@@ -493,7 +503,26 @@ static void junit_details(const mp_check_rules_t *rules, struct checked *c, cons
 	free(text);
 }
 
-static void print_junit(const mp_check_rules_t *rules, struct checked *all, size_t n)
+static void junit_part(const mp_check_rules_t *rules, struct checked *c)
+{
+	printf("    <testcase classname=\"memprof\" name=\"");
+	xml_text(c->path);
+	printf("\">\n");
+	for (size_t k = 0; k < c->n_results; k++) {
+		const struct result *res = &c->results[k];
+
+		if (res->passed)
+			continue;
+		printf("      <failure type=\"%s\" message=\"", rule_names[res->rule]);
+		xml_text(res->message);
+		printf("\">");
+		junit_details(rules, c, res);
+		printf("</failure>\n");
+	}
+	printf("    </testcase>\n");
+}
+
+static void print_junit(struct checked *all, size_t n)
 {
 	size_t failures = 0;
 
@@ -503,26 +532,34 @@ static void print_junit(const mp_check_rules_t *rules, struct checked *all, size
 	printf("<testsuites name=\"memprof check\" tests=\"%zu\" failures=\"%zu\">\n", n, failures);
 	printf("  <testsuite name=\"memprof check\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n", n,
 	       failures);
-	for (size_t i = 0; i < n; i++) {
-		struct checked *c = &all[i];
-
-		printf("    <testcase classname=\"memprof\" name=\"");
-		xml_text(c->path);
-		printf("\">\n");
-		for (size_t k = 0; k < c->n_results; k++) {
-			const struct result *res = &c->results[k];
-
-			if (res->passed)
-				continue;
-			printf("      <failure type=\"%s\" message=\"", rule_names[res->rule]);
-			xml_text(res->message);
-			printf("\">");
-			junit_details(rules, c, res);
-			printf("</failure>\n");
-		}
-		printf("    </testcase>\n");
-	}
+	for (size_t i = 0; i < n; i++)
+		fputs(all[i].out, stdout);
 	printf("  </testsuite>\n</testsuites>\n");
+}
+
+/* Writes snapshot i's part of the output into c->out; 0, or -1 when out of memory. */
+static int render_part(const mp_check_rules_t *rules, struct checked *c, size_t i,
+		       enum mp_check_format format)
+{
+	size_t len = 0;
+	FILE *mem = open_memstream(&c->out, &len);
+	FILE *saved = stdout;
+
+	if (!mem)
+		return -1;
+	/* The frame printers write to stdout: point it at the memory stream meanwhile. */
+	fflush(stdout);
+	stdout = mem;
+	if (format == MP_CHECK_JSON)
+		json_part(rules, c, i);
+	else if (format == MP_CHECK_JUNIT)
+		junit_part(rules, c);
+	else
+		text_part(rules, c);
+	stdout = saved;
+	if (fclose(mem) != 0 || !c->out)
+		return -1;
+	return 0;
 }
 
 int mp_check_snapshots(const mp_check_rules_t *rules, char *const *paths, size_t n,
@@ -551,15 +588,20 @@ int mp_check_snapshots(const mp_check_rules_t *rules, char *const *paths, size_t
 		all[i].path = paths[i];
 		if (check_one(rules, have_base ? &base : NULL, &all[i]) < 0)
 			rc = MP_EXIT_USAGE;
+		else if (render_part(rules, &all[i], i, format) < 0) {
+			mp_error("check: out of memory");
+			rc = MP_EXIT_USAGE;
+		}
 		passed = passed && all[i].passed;
+		free_checked(&all[i]);
 	}
 	if (rc == 0) {
 		if (format == MP_CHECK_JSON)
-			print_json(rules, all, n);
+			print_json(all, n);
 		else if (format == MP_CHECK_JUNIT)
-			print_junit(rules, all, n);
+			print_junit(all, n);
 		else
-			print_text(rules, all, n);
+			print_text(all, n);
 		if (fflush(stdout) != 0 || ferror(stdout)) {
 			mp_error("check: cannot write the output: %m");
 			rc = MP_EXIT_USAGE;
@@ -567,7 +609,7 @@ int mp_check_snapshots(const mp_check_rules_t *rules, char *const *paths, size_t
 			rc = passed ? 0 : 1;
 	}
 	for (size_t i = 0; i < n; i++)
-		free_checked(&all[i]);
+		free(all[i].out);
 	free(all);
 	if (have_base)
 		mp_snapshot_free(&base);
