@@ -28,7 +28,7 @@ num() { tr -d ', ' <<<"$1"; }
 
 # check_snapshot FILE: `memprof report FILE` succeeds, and its counters agree:
 # allocs = frees + blocks in use at exit, and "total heap usage" repeats allocs= and frees=.
-# Sets SNAP_ALLOCS to the allocation count.
+# Sets SNAP_ALLOCS to the allocation count and SNAP_LIVE_BYTES to the bytes in use at exit.
 check_snapshot() {
 	local snap=$1 rep line allocs frees blocks tu_allocs tu_frees
 	rep="$T/report.$(basename "$snap").txt"
@@ -44,6 +44,7 @@ check_snapshot() {
 	line=$(grep -Eo 'in use at exit: [0-9,]+ bytes? in [0-9,]+ blocks?' "$rep" | head -n 1 || true)
 	[ -n "$line" ] || { cat "$rep"; fail "no 'in use at exit: X bytes in Y blocks' line in the report of $snap"; }
 	blocks=$(num "$(sed -E 's/.* in ([0-9,]+) blocks?$/\1/' <<<"$line")")
+	SNAP_LIVE_BYTES=$(num "$(sed -E 's/^in use at exit: ([0-9,]+) bytes?.*/\1/' <<<"$line")")
 	if [ "$allocs" -ne $((frees + blocks)) ]; then
 		grep -E 'in use at exit|total heap usage|allocs=' "$rep"
 		fail "$snap: allocs ($allocs) != frees ($frees) + blocks in use at exit ($blocks)"
@@ -84,8 +85,9 @@ check_snapshots() {
 need() { command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed"; }
 
 # compare_with_heaptrack PERCENT CMD...: runs CMD under heaptrack (the test is skipped when
-# heaptrack is missing) and demands that its count of calls to allocation functions agree
-# with SNAP_ALLOCS (set by the last check_snapshot) within PERCENT per cent. Both interpose
+# heaptrack is missing) and demands that its count of calls to allocation functions and the
+# bytes it finds leaked agree with SNAP_ALLOCS and SNAP_LIVE_BYTES (set by the last
+# check_snapshot) within PERCENT per cent. Both interpose
 # the same functions from LD_PRELOAD; they may differ by what runs before each one's
 # constructor. heaptrack_interpret is kept to 2 GB of address space (it can balloon).
 compare_with_heaptrack() {
@@ -103,6 +105,17 @@ compare_with_heaptrack() {
 	echo "allocations: memprof $SNAP_ALLOCS, heaptrack $ht_allocs (difference $diff)"
 	[ $((diff * 100)) -le $((ht_allocs * pct)) ] ||
 		fail "memprof counts $SNAP_ALLOCS allocations, heaptrack $ht_allocs: more than $pct% apart"
+	# "total memory leaked: 91.60K" (units of 1000): the bytes in use at exit, to its rounding
+	# plus PERCENT. (Its peak is no yardstick: it includes heaptrack's own C++ runtime's
+	# 72.7 KB emergency pool.)
+	local leaked
+	leaked=$(sed -nE 's/^total memory leaked: ([0-9.]+)([BKMG]).*/\1 \2/p' "$T/ht.txt" |
+		awk '{ m = $2 == "K" ? 1e3 : $2 == "M" ? 1e6 : $2 == "G" ? 1e9 : 1; printf "%d", $1 * m }')
+	[ -n "$leaked" ] || { tail -n 20 "$T/ht.txt"; fail "no 'total memory leaked' in heaptrack_print's output"; }
+	diff=$((leaked > SNAP_LIVE_BYTES ? leaked - SNAP_LIVE_BYTES : SNAP_LIVE_BYTES - leaked))
+	echo "in use at exit: memprof $SNAP_LIVE_BYTES bytes, heaptrack about $leaked"
+	[ $((diff * 100)) -le $((leaked * pct + 1000)) ] ||
+		fail "memprof has $SNAP_LIVE_BYTES bytes in use at exit, heaptrack $leaked: more than $pct% apart"
 }
 
 # bare_and_profiled SNAPSHOT CMD...: runs CMD bare and under the preload (the snapshot pattern
