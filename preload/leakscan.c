@@ -18,8 +18,8 @@
  * general registers of every stopped thread and the callee-saved registers of the scanning
  * thread at the scan's entry (its own frames below that entry are not roots).
  *
- * Stopping threads: a real-time signal that has no handler (the highest one, SIGRTMAX
- * downwards) is sent with tgkill to every other thread of /proc/self/task. Its handler saves
+ * Stopping threads: a real-time signal that has no handler and that no thread keeps blocked
+ * (the highest one, SIGRTMAX downwards) is sent with tgkill to every other thread of /proc/self/task. Its handler saves
  * the interrupted registers and waits on a futex until released. A thread that does not answer
  * within a second (100 ms if it blocked the signal when it was sent) is not waited for: the scan runs anyway, reading
  * blocks too with process_vm_readv (a racing munmap gives an error, not a crash), and
@@ -49,6 +49,7 @@
 #include <limits.h>
 #include <link.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -424,7 +425,7 @@ static int is_ignored(pid_t tid)
 }
 
 /* 1 when the thread blocks sig (from /proc/self/task/TID/status), 0 otherwise. */
-static int blocks_signal(pid_t tid, int sig)
+static uint64_t blocked_mask(pid_t tid)
 {
 	char path[64] = "/proc/self/task/", buf[4096];
 	size_t k = strlen(path);
@@ -444,8 +445,54 @@ static int blocks_signal(pid_t tid, int sig)
 	s += 7;
 	while (*s == ' ' || *s == '\t')
 		s++;
-	uint64_t mask = parse_hex(&s);
-	return (mask >> (sig - 1)) & 1;
+	return parse_hex(&s);
+}
+
+static int blocks_signal(pid_t tid, int sig)
+{
+	return (blocked_mask(tid) >> (sig - 1)) & 1;
+}
+
+/* The real-time signals that some thread blocks on purpose: a program that waits for a
+ * signal with sigwaitinfo blocks it everywhere (a thread inside sigwaitinfo shows it as
+ * unblocked, but the others, this one included, show it blocked) and would receive ours.
+ * A thread that blocks every real-time signal is in a passing state (being created) and is
+ * left out. */
+static uint64_t signals_in_use(pid_t self)
+{
+	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	uint64_t rt = 0, used = 0;
+	sigset_t mine;
+	pthread_sigmask(SIG_SETMASK, NULL, &mine);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++) {
+		rt |= 1ull << (sig - 1);
+		if (sigismember(&mine, sig))
+			used |= 1ull << (sig - 1);
+	}
+	if (used == rt)
+		used = 0;
+	char buf[8192];
+	long n;
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			unsigned short reclen;
+			memcpy(&reclen, buf + off + 16, 2);
+			const char *name = buf + off + 19;
+			off += reclen;
+			pid_t tid = 0;
+			for (const char *c = name; *c >= '0' && *c <= '9'; c++)
+				tid = tid * 10 + (*c - '0');
+			if (tid <= 0 || tid == self || is_ignored(tid))
+				continue;
+			uint64_t m = blocked_mask(tid) & rt;
+			if (m != rt)
+				used |= m;
+		}
+	}
+	close(fd);
+	return used;
 }
 
 static int too_many;
@@ -553,9 +600,16 @@ static int stop_threads(void)
 {
 	atomic_store(&n_threads, 0);
 	stop_sig = 0;
-	for (int s = SIGRTMAX; s >= SIGRTMIN; s--) {
-		struct sigaction cur;
-		if (sigaction(s, NULL, &cur) == 0 && !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL) {
+	/* The highest real-time signal with no handler that no thread keeps blocked; if every
+	 * free one is blocked somewhere, the highest free one. */
+	pid_t me = (pid_t)syscall(SYS_gettid);
+	uint64_t used = signals_in_use(me);
+	for (int pass = 0; pass < 2 && !stop_sig; pass++) {
+		for (int s = SIGRTMAX; s >= SIGRTMIN; s--) {
+			struct sigaction cur;
+			if ((pass == 0 && ((used >> (s - 1)) & 1)) || sigaction(s, NULL, &cur) != 0 ||
+			    (cur.sa_flags & SA_SIGINFO) || cur.sa_handler != SIG_DFL)
+				continue;
 			stop_sig = s;
 			old_action = cur;
 			break;

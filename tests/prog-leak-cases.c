@@ -14,6 +14,8 @@
  *   api              leaks, then prints what memprof_leak_check() returns
  *   many-threads     300 threads, each holding a 64-byte block only in a __thread variable,
  *                    all waiting; memprof_leak_check() once, then exit
+ *   sigwait          every thread blocks SIGRTMAX and one waits for it with sigtimedwait;
+ *                    memprof_leak_check() five times: the waiter must receive nothing
  *   busy             leaks 1,234 bytes, then calls memprof_leak_check() 20 times while four
  *                    threads churn malloc/realloc/free and a fifth blocks every signal
  *
@@ -168,6 +170,21 @@ static void *blocks_every_signal(void *arg)
 	return NULL;
 }
 
+static void *wait_for_rtmax(void *arg)
+{
+	(void)arg;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMAX);
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+	while (!stop_churn) {
+		int sig = sigtimedwait(&set, NULL, &ts);
+		if (sig > 0)
+			printf("waiter received signal %d\n", sig);
+	}
+	return NULL;
+}
+
 __attribute__((noinline)) static void leak_1234(void)
 {
 	launder(malloc(1234));
@@ -240,6 +257,19 @@ int main(int argc, char **argv)
 			pthread_cond_wait(&cv, &mu);
 		pthread_mutex_unlock(&mu);
 		printf("memprof_leak_check: %lld\n", memprof_leak_check());
+	} else if (strcmp(m, "sigwait") == 0) {
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGRTMAX);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+		pthread_t t;
+		pthread_create(&t, NULL, wait_for_rtmax, NULL);
+		leak_1234();
+		scrub_stack();
+		for (int i = 0; i < 5; i++)
+			printf("memprof_leak_check: %lld\n", memprof_leak_check());
+		stop_churn = 1;
+		pthread_join(t, NULL);
 	} else if (strcmp(m, "busy") == 0) {
 		pthread_t t[5];
 		for (int i = 0; i < 4; i++)
@@ -253,7 +283,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < 5; i++)
 			pthread_join(t[i], NULL);
 	} else {
-		fprintf(stderr, "usage: %s case1..case9|cycle|tree|register|tls|thread-tls|global|dead-frame|api|many-threads|busy\n",
+		fprintf(stderr, "usage: %s case1..case9|cycle|tree|register|tls|thread-tls|global|dead-frame|api|many-threads|sigwait|busy\n",
 			argv[0]);
 		return 2;
 	}
