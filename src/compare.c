@@ -136,10 +136,10 @@ char *mp_fmt_change(uint64_t from, uint64_t to, char buf[MP_FMT_CHANGE_BYTES])
 	return buf;
 }
 
-int mp_compare_flush(void)
+int mp_compare_flush(const char *cmd)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		mp_error("cannot write the output: %m");
+		mp_error("%s: cannot write the output: %m", cmd);
 		return 1;
 	}
 	return 0;

@@ -47,6 +47,6 @@ char *mp_fmt_change(uint64_t from, uint64_t to, char buf[MP_FMT_CHANGE_BYTES]);
 int mp_trend_series(mp_compare_t *c);
 
 /* Checks that stdout was written; returns 0, or 1 after an error message. */
-int mp_compare_flush(void);
+int mp_compare_flush(const char *cmd);
 
 #endif

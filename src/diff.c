@@ -27,7 +27,8 @@ const char mp_diff_help[] =
 	"  --format FORMAT    text (default) or json\n"
 	"  -h, --help         show this help and exit\n"
 	"\n"
-	"Exit status: 0, or 2 on a usage error or an unreadable snapshot.\n";
+	"Exit status: 0, 1 if the output could not be written, 2 on a usage error or an\n"
+	"unreadable snapshot.\n";
 
 /* A site whose live bytes or blocks changed. */
 struct change {
@@ -235,7 +236,7 @@ int mp_cmd_diff(int argc, char **argv)
 		print_json(&c, ch, n, n_grew, n_unchanged);
 	else
 		print_text(&c, ch, n, n_grew, n_unchanged);
-	rc = mp_compare_flush();
+	rc = mp_compare_flush(c.cmd);
 	free(ch);
 	mp_site_set_free(&set);
 	mp_compare_free(&c);

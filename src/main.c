@@ -30,8 +30,9 @@ static const char usage[] =
 	"  -h, --help     show this help and exit\n"
 	"  --version      show the version and exit\n"
 	"\n"
-	"Exit status: that of PROGRAM for run; 1 for check when a rule fails; 0 on\n"
-	"success, 2 on a usage error or an unreadable snapshot.\n"
+	"Exit status: that of PROGRAM for run; 1 for check when a rule fails, for the\n"
+	"others when the output could not be written; 0 on success, 2 on a usage error\n"
+	"or an unreadable snapshot.\n"
 	"See memprof(1), libmemprof(3) and memprof-snapshot(5).\n";
 
 static int show_help(const char *command)

@@ -48,7 +48,8 @@ const char mp_report_help[] =
 	"  --gen-suppressions print a memcheck suppression after each loss record\n"
 	"  -h, --help         show this help and exit\n"
 	"\n"
-	"Exit status: 0, or 2 on a usage error or an unreadable snapshot.\n";
+	"Exit status: 0, 1 if the output could not be written, 2 on a usage error or an\n"
+	"unreadable snapshot.\n";
 
 void mp_put_sanitized(const char *s, size_t n)
 {

@@ -37,8 +37,8 @@ const char mp_trend_help[] =
 	"  --format FORMAT    text (default) or json\n"
 	"  -h, --help         show this help and exit\n"
 	"\n"
-	"Exit status: 0, or 2 on a usage error, an unreadable snapshot, fewer than 3\n"
-	"snapshots or snapshots of different processes.\n";
+	"Exit status: 0, 1 if the output could not be written, 2 on a usage error, an\n"
+	"unreadable snapshot, fewer than 3 snapshots or snapshots of different processes.\n";
 
 /* What the series says about one site. */
 struct fit {
@@ -359,7 +359,7 @@ int mp_trend_series(mp_compare_t *c)
 		print_json(c, fits, n_steady, n_other, heap_rate);
 	else
 		print_text(c, fits, n_steady, n_other, heap_rate);
-	rc = mp_compare_flush();
+	rc = mp_compare_flush(c->cmd);
 out:
 	free(x);
 	free(heap);
