@@ -334,12 +334,13 @@ static int export_massif(struct exporter *e)
 	for (size_t i = 0; i <= s->n_timeline && rc == 0; i++) {
 		uint64_t t = i < s->n_timeline ? s->timeline[i].time_ns : s->meta.run_time_ns;
 
-		if (!peak_done && s->peak_time_ns <= t) {
+		/* A capture stamped after the run time (by another clock) comes last, at t. */
+		if (!peak_done && (s->peak_time_ns <= t || i == s->n_timeline)) {
 			for (size_t k = 0; k < s->n_peak_sites; k++)
 				sites[k] = (struct site){ mp_snapshot_trace(s, s->peak_sites[k].trace_id),
 							  s->peak_sites[k].live_bytes };
-			rc = massif_snapshot(e, &num, s->peak_time_ns, s->peak_bytes, "peak", sites,
-					     s->n_peak_sites);
+			rc = massif_snapshot(e, &num, s->peak_time_ns < t ? s->peak_time_ns : t,
+					     s->peak_bytes, "peak", sites, s->n_peak_sites);
 			peak_done = true;
 		}
 		if (rc == 0 && i < s->n_timeline)

@@ -32,6 +32,17 @@ if command -v ms_print >/dev/null; then
 	ms_print exceed.massif >ms.txt 2>ms.err || { cat ms.err; fail "ms_print rejected a tree above mem_heap_B"; }
 	expect_match '^100\.00% \(3,400,000B\) \(heap allocation functions\)' ms.txt
 fi
+# A PEAK capture stamped after META's run time is still massif's peak snapshot, the last
+# but the detailed one, at the run time.
+mksnap_gz peak-after-run late.gz
+"$MEMPROF" export --format massif late.gz >late.massif || fail "massif export failed"
+[ "$(grep -c '^heap_tree=peak$' late.massif)" -eq 1 ] || fail "no peak snapshot for a capture after the run time"
+awk -F= '/^time=/ { if ($2 + 0 < last) bad = 1; last = $2 + 0 } END { exit bad }' late.massif ||
+	fail "massif snapshot times go back"
+if command -v ms_print >/dev/null; then
+	ms_print late.massif >late.ms 2>ms.err || { cat ms.err; fail "ms_print rejected the output"; }
+	expect_match 'Detailed snapshots: \[[0-9]+ \(peak\), [0-9]+\]' late.ms
+fi
 # Without ms_print too: no heap tree node holds more than its snapshot's mem_heap_B.
 mksnap_gz peak-sites-exceed exceed.gz
 "$MEMPROF" export --format massif exceed.gz | awk -F'[=: ]+' '
