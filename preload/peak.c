@@ -7,8 +7,8 @@
  *
  * How close: the last capture C and the true peak P satisfy P < C + max(C / 20, MIN_STEP), so C
  * is within 5% or 64 bytes of P. In a program with several threads, the peak is checked when a
- * thread publishes its share of the live heap (thread.c, every 256 KiB), so P itself may be
- * up to 256 KiB per thread late; and other threads' pending counts are read while they run. */
+ * thread publishes its share of the live heap (thread.c, every 16 KiB), so P itself may be
+ * up to 16 KiB per thread late; and other threads' pending counts are read while they run. */
 #include "mp.h"
 
 #include <string.h>

@@ -31,7 +31,7 @@ void mp_threads_unlock(void)
 }
 
 /* Only the forking thread lives on in the child; the others' unpublished shares of the live
- * heap are lost with them (at most 256 KiB each). */
+ * heap are lost with them (at most PUBLISH_BYTES each). */
 void mp_threads_after_fork_child(void)
 {
 	atomic_store(&mp_heap.n_threads, self ? 1 : 0);
@@ -39,7 +39,7 @@ void mp_threads_after_fork_child(void)
 }
 
 /* A thread adds its share of the live heap to the total at least this often. */
-#define PUBLISH_BYTES (256 * 1024)
+#define PUBLISH_BYTES (16 * 1024)
 
 void mp_thread_flush(struct mp_thread *th)
 {
