@@ -595,6 +595,16 @@ int mp_check_snapshots(const mp_check_rules_t *rules, char *const *paths, size_t
 		passed = passed && all[i].passed;
 		free_checked(&all[i]);
 	}
+	size_t checked = 0;
+
+	for (size_t i = 0; i < n; i++)
+		checked += !all[i].skipped;
+	if (rc == 0 && checked == 0) {
+		/* run --check after a program that only left snapshots taken while it ran (it
+		 * exec'd another program, for one): nothing says how the run ended. */
+		mp_error("check: no snapshot taken as the program ended, only while it ran");
+		rc = MP_EXIT_USAGE;
+	}
 	if (rc == 0) {
 		if (format == MP_CHECK_JSON)
 			print_json(all, n);

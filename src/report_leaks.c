@@ -137,6 +137,9 @@ void mp_leak_records_free(mp_report_t *r)
 	r->n_records = 0;
 }
 
+/* Sums of a crafted file's records may pass 2^64: they stop there instead of wrapping. */
+static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
 void mp_leak_sums(const mp_report_t *r, mp_leak_sums_t *sums)
 {
 	const mp_snapshot_t *s = r->snap;
@@ -153,11 +156,11 @@ void mp_leak_sums(const mp_report_t *r, mp_leak_sums_t *sums)
 		const mp_snap_leak_t *l = r->records[i].leak;
 
 		if (r->records[i].suppressed_by) {
-			sums->suppressed_bytes += l->bytes;
-			sums->suppressed_blocks += l->blocks;
+			sums->suppressed_bytes = sat_add(sums->suppressed_bytes, l->bytes);
+			sums->suppressed_blocks = sat_add(sums->suppressed_blocks, l->blocks);
 		} else {
-			sums->bytes[l->kind] += l->bytes;
-			sums->blocks[l->kind] += l->blocks;
+			sums->bytes[l->kind] = sat_add(sums->bytes[l->kind], l->bytes);
+			sums->blocks[l->kind] = sat_add(sums->blocks[l->kind], l->blocks);
 		}
 	}
 }

@@ -165,5 +165,24 @@ cc -O0 -g -o slow slow.c
 rc=0; "$MEMPROF" run --interval 50ms --output "$T/slow.%n.gz" --fail-on none --max-in-use 1K -- ./slow >run.out 2>run.err || rc=$?
 [ "$rc" -eq 0 ] || { cat run.err; fail "run --check with --interval exited $rc"; }
 expect_match 'memprof check: 1 of 1 snapshots passed \([0-9]+ taken while the program ran not checked\)' run.err
+# A program that leaves only snapshots taken while it ran (it execs another, unprofiled):
+# nothing says how the run ended, so the gate does not pass.
+cat >execer.c <<'END'
+#include <stdlib.h>
+#include <unistd.h>
+int main(void)
+{
+	for (int i = 0; i < 30; i++) {
+		free(malloc(64));
+		usleep(10000);
+	}
+	execl("/bin/true", "true", (char *)0);
+	return 1;
+}
+END
+cc -O0 -o execer execer.c
+rc=0; "$MEMPROF" run --check --interval 50ms --output "$T/ex.%n.gz" -- ./execer >run.out 2>run.err || rc=$?
+[ "$rc" -eq 1 ] || { cat run.err; fail "run --check with only running snapshots exited $rc, not 1"; }
+expect_match '^memprof: check: no snapshot taken as the program ended, only while it ran$' run.err
 expect_error "run: --error-exitcode wants a number from 1 to 255, not '0'" "$MEMPROF" run --error-exitcode 0 -- ./prog
 exit 0
