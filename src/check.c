@@ -400,24 +400,10 @@ static void print_text(struct checked *all, size_t n)
 	putchar('\n');
 }
 
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
-
 static void json_part(const mp_check_rules_t *rules, struct checked *c, size_t i)
 {
 	printf("%s\n {\"path\":", i ? "," : "");
-	json_string(c->path);
+	mp_put_json_string(c->path);
 	printf(",\"passed\":%s,\"rules\":[", c->passed ? "true" : "false");
 	for (size_t k = 0; k < c->n_results; k++) {
 		const struct result *res = &c->results[k];
@@ -426,7 +412,7 @@ static void json_part(const mp_check_rules_t *rules, struct checked *c, size_t i
 		       ",\"message\":",
 		       k ? "," : "", rule_names[res->rule], res->passed ? "true" : "false",
 		       res->value, res->limit);
-		json_string(res->message);
+		mp_put_json_string(res->message);
 		if (res->rule == RULE_LEAKS) {
 			bool first = true;
 
@@ -443,7 +429,7 @@ static void json_part(const mp_check_rules_t *rules, struct checked *c, size_t i
 				       first ? "" : ",", mp_leak_kind_keyword(rec->leak->kind),
 				       rec->leak->bytes, rec->leak->blocks, rec->leak->indirect_bytes,
 				       rec->trace->id);
-				json_string(name);
+				mp_put_json_string(name);
 				putchar('}');
 				first = false;
 			}

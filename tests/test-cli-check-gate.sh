@@ -99,6 +99,12 @@ assert rule["rule"] == "leaks" and rule["value"] == 2004096 and rule["limit"] ==
 assert sorted(r["bytes"] for r in rule["loss_records"]) == [4096, 2000000]
 PY
 
+# A file name that is not UTF-8 still gives valid JSON.
+cp full.gz "$(printf 'f\xffll.gz')"
+gate 1 --format json "$(printf 'f\xffll.gz')"
+python3 -c 'import json, sys; json.load(open(sys.argv[1], encoding="utf-8"))' gate.out ||
+	fail "check --format json is not valid JSON for a file name that is not UTF-8"
+
 expect_error 'valid\.gz: no leak scan in this snapshot' "$MEMPROF" check valid.gz
 expect_error "check: --max-peak wants a size in bytes \\(with K, M or G\\), not '12Q'" "$MEMPROF" check --max-peak 12Q full.gz
 expect_error "check: --fail-on wants all, none or a comma list" "$MEMPROF" check --fail-on lost full.gz
