@@ -296,21 +296,10 @@ static int massif_snapshot(struct exporter *e, unsigned *num, uint64_t time_ns, 
 
 static void put_cmdline(const mp_snapshot_t *s)
 {
-	const char *p = s->meta.cmdline;
-	size_t n = s->meta.cmdline_bytes;
-
-	if (!n) {
+	if (s->meta.cmdline_bytes)
+		mp_print_cmdline(&s->meta);
+	else
 		mp_put_sanitized(s->meta.exe, strlen(s->meta.exe));
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char c = p[i];
-
-		if (c == '\0' && i + 1 < n)
-			putchar(' ');
-		else if (c != '\0')
-			putchar((unsigned char)c < 0x20 || c == 0x7f ? '?' : c);
-	}
 }
 
 static int export_massif(struct exporter *e)

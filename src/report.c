@@ -77,7 +77,7 @@ static bool needs_quotes(const char *arg, size_t n)
 }
 
 /* Prints the NUL-separated command line as a shell would need it typed. */
-static void print_cmdline(const mp_snap_meta_t *m)
+void mp_print_cmdline(const mp_snap_meta_t *m)
 {
 	size_t n = m->cmdline_bytes, start = 0;
 
@@ -118,7 +118,7 @@ static void print_header(const char *path, const mp_snapshot_t *s)
 	fputs("\nprogram:  ", stdout);
 	mp_put_sanitized(m->exe, strlen(m->exe));
 	fputs("\ncommand:  ", stdout);
-	print_cmdline(m);
+	mp_print_cmdline(m);
 	printf("\npid:      %" PRIu32, m->pid);
 	if (m->flags & MP_META_FORK_CHILD)
 		printf(" (fork child of %" PRIu32 ")", m->ppid);

@@ -129,6 +129,10 @@ bool mp_write_suppression(mp_report_t *r, const mp_loss_record_t *rec, FILE *out
 void mp_print_loss_records(mp_report_t *r);
 void mp_print_leak_summary(const mp_report_t *r);
 
+/* The program's arguments as a shell would need them (quoted where they must be), with
+ * control characters replaced: the report's "command:" line. */
+void mp_print_cmdline(const mp_snap_meta_t *m);
+
 /* Writes s with control characters replaced by '?', so that a crafted file cannot drive the
  * terminal. */
 void mp_put_sanitized(const char *s, size_t n);
