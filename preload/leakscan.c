@@ -431,14 +431,8 @@ static uint64_t blocked_mask(pid_t tid)
 	size_t k = strlen(path);
 	k += mp_utoa((uint64_t)tid, path + k);
 	memcpy(path + k, "/status", 8);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (mp_read_small(path, buf, sizeof(buf)) < 0)
 		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	const char *s = strstr(buf, "SigBlk:");
 	if (!s)
 		return 0;
@@ -458,46 +452,9 @@ static int blocks_signal(pid_t tid, int sig)
  * unblocked, but the others, this one included, show it blocked) and would receive ours.
  * A thread that blocks every real-time signal is in a passing state (being created) and is
  * left out. */
-static uint64_t signals_in_use(pid_t self)
-{
-	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	uint64_t rt = 0, used = 0;
-	sigset_t mine;
-	pthread_sigmask(SIG_SETMASK, NULL, &mine);
-	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++) {
-		rt |= 1ull << (sig - 1);
-		if (sigismember(&mine, sig))
-			used |= 1ull << (sig - 1);
-	}
-	if (used == rt)
-		used = 0;
-	char buf[8192];
-	long n;
-	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
-		for (long off = 0; off < n;) {
-			unsigned short reclen;
-			memcpy(&reclen, buf + off + 16, 2);
-			const char *name = buf + off + 19;
-			off += reclen;
-			pid_t tid = 0;
-			for (const char *c = name; *c >= '0' && *c <= '9'; c++)
-				tid = tid * 10 + (*c - '0');
-			if (tid <= 0 || tid == self || is_ignored(tid))
-				continue;
-			uint64_t m = blocked_mask(tid) & rt;
-			if (m != rt)
-				used |= m;
-		}
-	}
-	close(fd);
-	return used;
-}
-
-static int too_many;
-
-static long count_threads(void)
+/* Calls fn(tid, arg) for every thread of the process, from /proc/self/task read with
+ * getdents64 (no allocation, no stdio); fn may be NULL. Returns how many, or -1. */
+static long for_each_thread(void (*fn)(pid_t tid, void *arg), void *arg)
 {
 	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -508,19 +465,61 @@ static long count_threads(void)
 		for (long off = 0; off < n;) {
 			unsigned short reclen;
 			memcpy(&reclen, buf + off + 16, 2);
-			count += buf[off + 19] >= '0' && buf[off + 19] <= '9';
+			const char *name = buf + off + 19;
 			off += reclen;
+			pid_t tid = 0;
+			for (const char *c = name; *c >= '0' && *c <= '9'; c++)
+				tid = tid * 10 + (*c - '0');
+			if (tid <= 0)
+				continue; /* "." and ".." */
+			count++;
+			if (fn)
+				fn(tid, arg);
 		}
 	}
 	close(fd);
 	return count;
 }
 
+struct signals_in_use {
+	pid_t self;
+	uint64_t rt, used;
+};
+
+static void note_blocked(pid_t tid, void *arg)
+{
+	struct signals_in_use *u = arg;
+	if (tid == u->self || is_ignored(tid))
+		return;
+	uint64_t m = blocked_mask(tid) & u->rt;
+	if (m != u->rt)
+		u->used |= m;
+}
+
+static uint64_t signals_in_use(pid_t self)
+{
+	struct signals_in_use u = { .self = self };
+	sigset_t mine;
+	pthread_sigmask(SIG_SETMASK, NULL, &mine);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++) {
+		u.rt |= 1ull << (sig - 1);
+		if (sigismember(&mine, sig))
+			u.used |= 1ull << (sig - 1);
+	}
+	if (u.used == u.rt)
+		u.used = 0;
+	if (for_each_thread(note_blocked, &u) < 0)
+		return 0;
+	return u.used;
+}
+
+static int too_many;
+
 /* The table of threads is sized before any signal goes out and never moves while handlers
  * may write to it. (An old table stays mapped: a late handler may still look at it.) */
 static int reserve_threads(void)
 {
-	long n = count_threads();
+	long n = for_each_thread(NULL, NULL);
 	size_t want = (size_t)(n > 0 ? n : 1) * 2 + 64;
 	if (threads_cap >= want)
 		return 0;
@@ -535,53 +534,45 @@ static int reserve_threads(void)
 	return 0;
 }
 
+struct new_threads {
+	pid_t self;
+	size_t added;
+};
+
+/* Adds one thread to the table and signals it, unless it is there already. */
+static void signal_thread(pid_t tid, void *arg)
+{
+	struct new_threads *nt_arg = arg;
+	if (tid == nt_arg->self || is_ignored(tid))
+		return;
+	size_t nt = atomic_load(&n_threads), i;
+	for (i = 0; i < nt && threads[i].tid != tid; i++)
+		;
+	if (i < nt)
+		return;
+	if (nt == threads_cap) {
+		too_many = 1; /* started after the count: not stopped */
+		return;
+	}
+	struct thread_regs *t = &threads[nt];
+	t->tid = tid;
+	t->sp = 0;
+	/* A thread may block the signal for a moment (a new thread does until it is set up)
+	 * or for good: it gets the signal anyway, and a shorter wait. */
+	t->blocked = blocks_signal(tid, stop_sig);
+	atomic_store(&t->state, T_SENT);
+	atomic_store(&n_threads, nt + 1);
+	nt_arg->added++;
+	if (syscall(SYS_tgkill, getpid(), tid, stop_sig) != 0)
+		atomic_store(&t->state, T_SKIPPED); /* gone meanwhile */
+}
+
 /* Adds threads not yet in the table and signals them. Returns how many were new. */
 static size_t signal_new_threads(pid_t self)
 {
-	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	size_t added = 0;
-	char buf[8192];
-	long n;
-	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
-		for (long off = 0; off < n;) {
-			const char *d = buf + off;
-			unsigned short reclen;
-			memcpy(&reclen, d + 16, 2);
-			const char *name = d + 19;
-			off += reclen;
-			if (name[0] < '0' || name[0] > '9')
-				continue;
-			pid_t tid = 0;
-			for (const char *c = name; *c >= '0' && *c <= '9'; c++)
-				tid = tid * 10 + (*c - '0');
-			if (tid == self || is_ignored(tid))
-				continue;
-			size_t nt = atomic_load(&n_threads), i;
-			for (i = 0; i < nt && threads[i].tid != tid; i++)
-				;
-			if (i < nt)
-				continue;
-			if (nt == threads_cap) {
-				too_many = 1; /* started after the count: not stopped */
-				continue;
-			}
-			struct thread_regs *t = &threads[nt];
-			t->tid = tid;
-			t->sp = 0;
-			/* A thread may block the signal for a moment (a new thread does until it is
-			 * set up) or for good: it gets the signal anyway, and a shorter wait. */
-			t->blocked = blocks_signal(tid, stop_sig);
-			atomic_store(&t->state, T_SENT);
-			atomic_store(&n_threads, nt + 1);
-			added++;
-			if (syscall(SYS_tgkill, getpid(), tid, stop_sig) != 0)
-				atomic_store(&t->state, T_SKIPPED); /* gone meanwhile */
-		}
-	}
-	close(fd);
-	return added;
+	struct new_threads arg = { .self = self };
+	for_each_thread(signal_thread, &arg);
+	return arg.added;
 }
 
 static void wait_states(int from, uint64_t deadline_ns, uint64_t blocked_deadline_ns)

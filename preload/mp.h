@@ -54,6 +54,9 @@ void *mp_arena_alloc(size_t size_bytes);
 void mp_log(const char *a, const char *b, const char *c);
 /* Write NUL-free decimal of v into buf (>= 21 bytes); returns the length. */
 size_t mp_utoa(uint64_t v, char *buf);
+/* Reads at most cap - 1 bytes of a small file (/proc/self/...) with one read(2) and ends them
+ * with a NUL: no stdio, no allocation. Returns the bytes read, or -1 if there were none. */
+ssize_t mp_read_small(const char *path, char *buf, size_t cap);
 uint64_t mp_now_ns(void);        /* CLOCK_MONOTONIC */
 uint64_t mp_coarse_now_ns(void); /* CLOCK_MONOTONIC_COARSE: a few ms of resolution, cheap */
 uint64_t mp_realtime_ns(void);   /* CLOCK_REALTIME */

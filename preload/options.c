@@ -4,7 +4,6 @@
 #include "mp.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,11 +28,7 @@ static int env_flag(const char *name)
 
 static void read_cmdline(void)
 {
-	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	ssize_t n = read(fd, mp_opt.cmdline, sizeof(mp_opt.cmdline) - 1);
-	close(fd);
+	ssize_t n = mp_read_small("/proc/self/cmdline", mp_opt.cmdline, sizeof(mp_opt.cmdline));
 	mp_opt.cmdline_len = n > 0 ? (size_t)n : 0;
 	/* Drop the trailing NUL: the format separates arguments, it does not end them. */
 	if (mp_opt.cmdline_len && mp_opt.cmdline[mp_opt.cmdline_len - 1] == '\0')

@@ -10,7 +10,6 @@
  * that an idle program's series goes on. */
 #include "mp.h"
 
-#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -61,14 +60,8 @@ int64_t mp_live_bytes_now(void)
 static uint64_t rss_bytes(void)
 {
 	char buf[128];
-	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (mp_read_small("/proc/self/statm", buf, sizeof(buf)) < 0)
 		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	const char *p = buf;
 	while (*p && *p != ' ')
 		p++;

@@ -4,6 +4,7 @@
 #include "mp.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -174,6 +175,19 @@ void mp_log(const char *a, const char *b, const char *c)
 	ssize_t w = write(STDERR_FILENO, buf, n);
 	(void)w;
 	errno = saved;
+}
+
+ssize_t mp_read_small(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
 }
 
 size_t mp_utoa(uint64_t v, char *buf)
