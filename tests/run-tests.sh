@@ -26,6 +26,8 @@ for t in "${tests[@]}"; do
 	else
 		fail=$((fail + 1)); failed+=("$name")
 		[ $rc -eq 124 ] && echo "FAIL $name (timed out after ${TIMEOUT}s)" || echo "FAIL $name (exit $rc)"
+		# The reason first (a reader of a cut-off log still sees it), then the log's end.
+		grep -m 1 '^FAIL: ' "$logdir/$name.log" | sed 's/^/    reason: /' || true
 		sed 's/^/    | /' "$logdir/$name.log" | tail -n 25
 	fi
 done
