@@ -4,7 +4,7 @@
 # operations, arithmetic, here-strings, printf -v, command substitution and a pipeline
 # (forked subshells, which write their own snapshots), an external program (exec'd, not
 # followed) and a non-zero exit. Output and exit status as bare, every snapshot adds up, and
-# a run without forks agrees with heaptrack's allocation count within 1%.
+# a run without forks agrees with heaptrack (allocation count, bytes in use at exit) within 1%.
 source "$(dirname "$0")/lib.sh"
 source "$TOP/tests/real-program.sh"
 BASH_BIN=/bin/bash
