@@ -501,6 +501,27 @@ static void final_snapshot(unsigned reason)
 	report_verify();
 }
 
+int mp_in_vfork_child(void)
+{
+	return initialized && getpid() != my_pid;
+}
+
+void mp_fatal_snapshot(int sig)
+{
+	if (!initialized || getpid() != my_pid || atomic_exchange(&mp_final_written, 1))
+		return;
+	struct mp_thread *th = mp_thread_get();
+	if (th)
+		mp_thread_flush(th);
+	char label[24] = "SIG";
+	const char *name = sigabbrev_np(sig);
+	if (name && strlen(name) < sizeof(label) - 3)
+		memcpy(label + 3, name, strlen(name) + 1);
+	else
+		mp_utoa((uint64_t)sig, label + 3);
+	mp_snapshot_write(MP_REASON_FATAL_SIGNAL, label);
+}
+
 __attribute__((noreturn)) static void exit_common(void (*fn)(int), int status)
 {
 	/* A vfork child shares this process's memory and this thread's TLS: it must leave both
@@ -588,6 +609,7 @@ static void after_fork_child(void)
 	mp_snapshot_unlock();
 	mp_leakscan_after_fork_child();
 	mp_periodic_after_fork_child();
+	mp_fatal_after_fork_child();
 	mp_is_fork_child = 1;
 	mp_parent_pid = getppid();
 	my_pid = getpid();
@@ -628,6 +650,7 @@ __attribute__((constructor(101))) static void mp_init(void)
 	mp_periodic_init();
 	initialized = 1;
 	atomic_store(&mp_active, 1);
+	mp_fatal_init();
 	mp_guard = 0;
 }
 

@@ -37,6 +37,7 @@ struct mp_options {
 	uint64_t interval_ns;  /* MEMPROF_INTERVAL: a snapshot this often; 0: never */
 	int snapshot_signal;   /* MEMPROF_SIGNAL: a snapshot when it arrives; 0: none */
 	int leak_check;        /* MEMPROF_LEAK_CHECK: scan for leaks at exit (default on) */
+	int fatal_signals;     /* MEMPROF_FATAL_SIGNALS: a snapshot on a fatal signal (default on) */
 };
 extern struct mp_options mp_opt;
 void mp_options_init(void);
@@ -234,6 +235,13 @@ void mp_peak_unlock(void);
 void mp_periodic_init(void);             /* constructor: the signal handler, if configured */
 void mp_periodic_ensure_helper(void);    /* start the helper thread if wanted and not running */
 void mp_periodic_after_fork_child(void); /* the helper did not survive fork: start it again */
+
+/* ---- fatal.c: a snapshot when the program dies of a signal ---- */
+void mp_fatal_init(void);             /* constructor: take the fatal signals left at SIG_DFL */
+void mp_fatal_after_fork_child(void); /* the child may write its own */
+/* hooks.c: the final snapshot of a process dying of sig (no leak scan); guard set. */
+void mp_fatal_snapshot(int sig);
+int mp_in_vfork_child(void); /* a vfork child, running in its parent's memory */
 
 /* ---- modules.c: every module loaded during the run, for symbolizing later ---- */
 struct mp_module {

@@ -26,6 +26,13 @@ static int env_flag(const char *name)
 	return v && *v && strcmp(v, "0") != 0 && strcmp(v, "no") != 0;
 }
 
+/* A setting that is on unless set to 0, no or off. */
+static int env_on_by_default(const char *name)
+{
+	const char *v = getenv(name);
+	return !(v && (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 || strcmp(v, "off") == 0));
+}
+
 static void read_cmdline(void)
 {
 	ssize_t n = mp_read_small("/proc/self/cmdline", mp_opt.cmdline, sizeof(mp_opt.cmdline));
@@ -170,8 +177,8 @@ void mp_options_init(void)
 	mp_opt.verify_traces = env_flag("MEMPROF_VERIFY_TRACES");
 	read_interval();
 	read_signal();
-	v = getenv("MEMPROF_LEAK_CHECK");
-	mp_opt.leak_check = !(v && (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 || strcmp(v, "off") == 0));
+	mp_opt.leak_check = env_on_by_default("MEMPROF_LEAK_CHECK");
+	mp_opt.fatal_signals = env_on_by_default("MEMPROF_FATAL_SIGNALS");
 	if (!getcwd(mp_opt.cwd, sizeof(mp_opt.cwd)))
 		mp_opt.cwd[0] = '\0';
 	ssize_t n = readlink("/proc/self/exe", mp_opt.exe_path, sizeof(mp_opt.exe_path) - 1);

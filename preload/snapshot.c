@@ -499,7 +499,8 @@ static int write_snapshot(unsigned reason, const char *label, const struct mp_le
 	if (atomic_load(&mp_failed))
 		return -ECANCELED; /* mp_fail() said so once: no second warning */
 	mp_snapshot_lock();
-	int intermediate = reason != MP_REASON_EXIT && reason != MP_REASON_UNDERSCORE_EXIT;
+	int intermediate = reason != MP_REASON_EXIT && reason != MP_REASON_UNDERSCORE_EXIT &&
+			   reason != MP_REASON_FATAL_SIGNAL;
 	/* Once the final snapshot is under way, no periodic or requested one may follow it. */
 	if ((reason == MP_REASON_INTERVAL || reason == MP_REASON_SIGNAL || reason == MP_REASON_REQUEST) &&
 	    atomic_load(&mp_final_written)) {

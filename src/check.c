@@ -225,7 +225,8 @@ static int check_one(const mp_check_rules_t *rules, const mp_snapshot_t *base, s
 	}
 	c->passed = true;
 	if (rules->final_only &&
-	    (c->snap.meta.reason == MP_REASON_INTERVAL || c->snap.meta.reason == MP_REASON_REQUEST)) {
+	    (c->snap.meta.reason == MP_REASON_INTERVAL || c->snap.meta.reason == MP_REASON_REQUEST ||
+	     c->snap.meta.reason == MP_REASON_SIGNAL)) {
 		c->skipped = true;
 		return 0;
 	}
@@ -252,9 +253,11 @@ static int check_one(const mp_check_rules_t *rules, const mp_snapshot_t *base, s
 		char kinds[64] = "";
 
 		if (!c->snap.has_leaks) {
-			mp_error("%s: no leak scan in this snapshot (taken while the program ran, or "
-				 "with MEMPROF_LEAK_CHECK=0); use --fail-on none to check sizes only",
-				 c->path);
+			mp_error("%s: no leak scan in this snapshot (%s); use --fail-on none to check "
+				 "sizes only", c->path,
+				 c->snap.meta.reason == MP_REASON_FATAL_SIGNAL
+					 ? "the program died of a signal"
+					 : "taken while the program ran, or with MEMPROF_LEAK_CHECK=0");
 			return -1;
 		}
 		if (mp_leak_records_build(&c->r) < 0) {

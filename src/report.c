@@ -126,12 +126,17 @@ static void print_header(const char *path, const mp_snapshot_t *s)
 		printf(" (parent %" PRIu32 ")", m->ppid);
 	printf("\nrun time: %s\n", mp_fmt_duration(m->run_time_ns, buf, sizeof(buf)));
 	printf("reason:   %s", mp_snap_reason_name(m->reason));
+	if (m->reason == MP_REASON_FATAL_SIGNAL && m->label[0]) {
+		fputs(" (killed by ", stdout);
+		mp_put_sanitized(m->label, strlen(m->label));
+		putchar(')');
+	}
 	if (m->seq)
 		printf(" (snapshot %" PRIu32 " of this process)", m->seq + 1);
 	putchar('\n');
 	if (localtime_r(&when, &tm) && strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %z", &tm))
 		printf("date:     %s\n", buf);
-	if (m->label[0]) {
+	if (m->label[0] && m->reason != MP_REASON_FATAL_SIGNAL) {
 		fputs("label:    ", stdout);
 		mp_put_sanitized(m->label, strlen(m->label));
 		putchar('\n');
@@ -145,7 +150,7 @@ static void print_summary(const mp_report_t *r)
 	char a[MP_FMT_U64_BYTES], b[MP_FMT_U64_BYTES], c[MP_FMT_U64_BYTES];
 	/* Only a snapshot taken as the process ends shows what it leaked "at exit". */
 	bool at_exit = s->meta.reason == MP_REASON_EXIT || s->meta.reason == MP_REASON_UNDERSCORE_EXIT ||
-		       s->meta.reason == MP_REASON_SIGNAL;
+		       s->meta.reason == MP_REASON_FATAL_SIGNAL;
 
 	mp_title(r, "HEAP SUMMARY");
 	printf("    in use at %s: %s bytes in %s blocks\n", at_exit ? "exit" : "snapshot",

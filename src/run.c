@@ -507,8 +507,8 @@ static int check_to_stderr(struct run_options *o, const struct paths *paths)
 			close(saved);
 		return MP_EXIT_USAGE;
 	}
-	/* The rules are about how the run ended: --interval and memprof_snapshot() files are not
-	 * checked (they have no leak scan). */
+	/* The rules are about how the run ended: --interval, --signal and memprof_snapshot()
+	 * files are not checked (they have no leak scan). */
 	o->rules.final_only = true;
 	rc = mp_check_snapshots(&o->rules, paths->v, paths->n, MP_CHECK_TEXT);
 	fflush(stdout);

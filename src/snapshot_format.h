@@ -82,10 +82,11 @@ enum mp_section_type {
 enum mp_snap_reason {
 	MP_REASON_EXIT = 1,   /* exit(), return from main */
 	MP_REASON_UNDERSCORE_EXIT = 2, /* _exit() or _Exit() */
-	MP_REASON_SIGNAL = 3,
+	MP_REASON_SIGNAL = 3, /* MEMPROF_SIGNAL arrived */
 	MP_REASON_INTERVAL = 4,
 	MP_REASON_REQUEST = 5, /* memprof_snapshot() */
 	MP_REASON_LEAK_CHECK = 6, /* memprof_leak_check() */
+	MP_REASON_FATAL_SIGNAL = 7, /* the program died of a signal; the label names it */
 };
 
 enum mp_leak_kind {

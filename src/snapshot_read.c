@@ -736,6 +736,7 @@ const char *mp_snap_reason_name(uint32_t reason)
 	case MP_REASON_INTERVAL: return "interval";
 	case MP_REASON_REQUEST: return "request";
 	case MP_REASON_LEAK_CHECK: return "leak-check";
+	case MP_REASON_FATAL_SIGNAL: return "fatal-signal";
 	default: return "unknown";
 	}
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # A program that calls abort() or dies of SIGSEGV dies the same way under the preload: same
-# signal, same output. The library installs no signal handlers (it would change the program's
-# dispositions), so no snapshot is written at such a death, and no partial file is left.
+# signal, same output; and it leaves a complete snapshot, reason fatal-signal, with the
+# blocks it held. No partial file is left.
 source "$(dirname "$0")/lib.sh"
 source "$TOP/tests/real-program.sh"
 P=$TESTBIN/prog-torture
@@ -16,6 +16,10 @@ for how in abort segv; do
 	segv) [ "$(cat prof.rc)" = 139 ] || fail "segv: exit status $(cat prof.rc), expected 139 (SIGSEGV)" ;;
 	esac
 	expect_match "^about to" prof.out
-	[ ! -e "$how.gz" ] || check_snapshot "$T/$how.gz"
+	[ -e "$how.gz" ] || fail "$how: no snapshot"
+	check_snapshot "$T/$how.gz"
+	"$MEMPROF" report --no-symbols "$T/$how.gz" >$how.txt
+	expect_match "^reason: +fatal-signal \(killed by SIG(ABRT|SEGV)\)$" $how.txt
+	expect_match "in use at exit: 5,120 bytes in 5 blocks" $how.txt # and stdout's buffer
 	[ -z "$(find "$T" -name '*.tmp.*')" ] || fail "$how: temporary file left behind"
 done

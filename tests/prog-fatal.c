@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/* Programs that die of signals, or look at their signal dispositions, for
+ * tests/test-preload-fatal-signal-snapshots.sh:
+ *   show          print what sigaction() and the signal() family say of each signal, around
+ *                 installing and removing handlers
+ *   wait          leak 3 blocks, print "ready", and wait for a signal
+ *   handler-exit  a SIGTERM handler that calls exit(3), then raise(SIGTERM)
+ *   double-free   free a block twice: glibc aborts inside free()
+ *   threads-segv  4 threads allocate and then fault at the same moment
+ *   pipe          write lines until stdout's reader goes away */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Still in the C library, no longer in its headers. */
+extern sighandler_t bsd_signal(int sig, sighandler_t handler);
+
+static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGHUP,
+			    SIGINT,  SIGQUIT, SIGPIPE, SIGTERM, SIGUSR1 };
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+static const char *name(void (*h)(int))
+{
+	return h == SIG_DFL ? "DFL" : h == SIG_IGN ? "IGN" : h == on_signal ? "ours" : "other";
+}
+
+static int show(void)
+{
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction sa;
+		if (sigaction(sigs[i], NULL, &sa) != 0)
+			return 1;
+		printf("%s: %s flags %#x%s\n", sigabbrev_np(sigs[i]), name(sa.sa_handler),
+		       (unsigned)sa.sa_flags, sigismember(&sa.sa_mask, sigs[i]) ? " masked" : "");
+	}
+	printf("signal(TERM, handler) was %s\n", name(signal(SIGTERM, on_signal)));
+	printf("signal(TERM, DFL) was %s\n", name(signal(SIGTERM, SIG_DFL)));
+	printf("signal(TERM, IGN) was %s\n", name(signal(SIGTERM, SIG_IGN)));
+	printf("signal(TERM, DFL) was %s\n", name(signal(SIGTERM, SIG_DFL)));
+	printf("sysv_signal(HUP, handler) was %s\n", name(sysv_signal(SIGHUP, on_signal)));
+	printf("bsd_signal(HUP, DFL) was %s\n", name(bsd_signal(SIGHUP, SIG_DFL)));
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &old);
+	printf("sigaction(SEGV, handler) was %s\n", name(old.sa_handler));
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGSEGV, &sa, &old);
+	printf("sigaction(SEGV, DFL) was %s\n", name(old.sa_handler));
+	sigaction(SIGSEGV, NULL, &old);
+	printf("SEGV now %s\n", name(old.sa_handler));
+	/* A handler that runs: raise() reaches the program's own handler, not ours. */
+	signal(SIGUSR1, on_signal);
+	signal(SIGQUIT, on_signal);
+	raise(SIGQUIT);
+	printf("SIGQUIT went to the program's handler\n");
+	return 0;
+}
+
+static void exit_3(int sig)
+{
+	(void)sig;
+	exit(3);
+}
+
+static pthread_barrier_t barrier;
+/* Where the blocks are kept, so that the compiler cannot leave a malloc() out. */
+static void *volatile kept[8];
+
+static void *fault(void *arg)
+{
+	kept[(long)arg] = malloc(1000 + (size_t)arg);
+	pthread_barrier_wait(&barrier);
+	volatile char *volatile nowhere = NULL;
+	nowhere[0] = 1;
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(what, "show"))
+		return show();
+	if (!strcmp(what, "wait")) {
+		for (int i = 0; i < 3; i++)
+			kept[i] = malloc(700);
+		printf("ready\n");
+		for (;;)
+			pause();
+	}
+	if (!strcmp(what, "handler-exit")) {
+		kept[0] = malloc(300);
+		signal(SIGTERM, exit_3);
+		raise(SIGTERM);
+		return 0;
+	}
+	if (!strcmp(what, "double-free")) {
+		char *volatile p = malloc(40);
+		printf("freeing twice\n");
+		free(p);
+		free(p);
+		return 0;
+	}
+	if (!strcmp(what, "threads-segv")) {
+		pthread_t t[4];
+		pthread_barrier_init(&barrier, NULL, 4);
+		for (long i = 0; i < 4; i++)
+			pthread_create(&t[i], NULL, fault, (void *)i);
+		for (int i = 0; i < 4; i++)
+			pthread_join(t[i], NULL);
+		return 0;
+	}
+	if (!strcmp(what, "pipe")) {
+		for (long i = 0;; i++) {
+			char *line = malloc(64);
+			snprintf(line, 64, "line %ld\n", i);
+			fputs(line, stdout);
+			free(line);
+		}
+	}
+	fprintf(stderr, "usage: prog-fatal show|wait|handler-exit|double-free|threads-segv|pipe\n");
+	return 2;
+}
