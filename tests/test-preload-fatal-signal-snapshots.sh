@@ -73,6 +73,17 @@ for round in 1 2 3; do
 		fail "the faulting threads' blocks are missing"
 done
 
+# memprof run announces and reports it, and dies of the same signal.
+rc=0
+(cd "$T" && "$MEMPROF" run --report -- "$P" threads-segv) >run.out 2>&1 || rc=$?
+[ $rc -eq 139 ] || { cat run.out; fail "memprof run: exit status $rc, expected 139"; }
+expect_match '^memprof: snapshot written to ' run.out
+expect_match '^reason: +fatal-signal \(killed by SIGSEGV\)$' run.out
+expect_match 'killed by signal 11 \(SIGSEGV\)$' run.out
+"$MEMPROF" report --format json "$T/segv.gz" >segv.json
+expect_match '"reason": *"fatal-signal"' segv.json
+expect_match '"label": *"SIGSEGV"' segv.json
+
 # A double free: glibc aborts inside free(), in the middle of the profiler's hook: no
 # snapshot is safe there, and the program dies as bare.
 rm -f "$T"/df.gz*
