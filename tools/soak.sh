@@ -56,8 +56,8 @@ scenarios=(
 	"exit while 3 threads allocate|some|$L busy-exit"
 	"C++ exceptions, new[]/delete[], 4 threads|some|$CPP"
 	"real allocator refusing (injector)|some|INJECT=1 $P nulls injected"
-	"abort()|none|$P abort"
-	"SIGSEGV|none|$P segv"
+	"abort()|some|$P abort"
+	"SIGSEGV|some|$P segv"
 	"file size limit (ulimit -f 1)|none|FSIZE=1 $L deep"
 )
 command -v sqlite3 >/dev/null && scenarios+=("sqlite3 inserts, index, queries|some|sqlite3 :memory: -init $W/work.sql .quit")
