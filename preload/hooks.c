@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
@@ -486,6 +487,10 @@ static void report_verify(void)
 	mp_log("trace cache: ", line, NULL);
 }
 
+/* Set once the final snapshot is written (or failed): a fatal signal in another thread waits
+ * for it. */
+static atomic_int final_done;
+
 /* The final snapshot, once per process; called with the guard set. */
 static void final_snapshot(unsigned reason)
 {
@@ -498,6 +503,7 @@ static void final_snapshot(unsigned reason)
 		mp_leak_check_snapshot(reason, 1);
 	else
 		mp_snapshot_write(reason, NULL);
+	atomic_store(&final_done, 1);
 	report_verify();
 }
 
@@ -508,8 +514,16 @@ int mp_in_vfork_child(void)
 
 void mp_fatal_snapshot(int sig)
 {
-	if (!initialized || getpid() != my_pid || atomic_exchange(&mp_final_written, 1))
+	if (!initialized || getpid() != my_pid)
 		return;
+	if (atomic_exchange(&mp_final_written, 1)) {
+		/* Another thread is writing the final snapshot (the program is in exit()): the
+		 * signal ends the process once it is written, or after 30 s. */
+		struct timespec ms = { 0, 1000 * 1000 };
+		for (int i = 0; i < 30 * 1000 && !atomic_load(&final_done); i++)
+			nanosleep(&ms, NULL);
+		return;
+	}
 	struct mp_thread *th = mp_thread_get();
 	if (th)
 		mp_thread_flush(th);
@@ -614,6 +628,7 @@ static void after_fork_child(void)
 	mp_parent_pid = getppid();
 	my_pid = getpid();
 	atomic_store(&mp_final_written, 0);
+	atomic_store(&final_done, 0);
 	mp_guard = guard_before_fork;
 }
 

@@ -7,13 +7,16 @@
  *   handler-exit  a SIGTERM handler that calls exit(3), then raise(SIGTERM)
  *   double-free   free a block twice: glibc aborts inside free()
  *   threads-segv  4 threads allocate and then fault at the same moment
- *   pipe          write lines until stdout's reader goes away */
+ *   pipe          write lines until stdout's reader goes away
+ *   term-in-exit  hold a million blocks and return from main, while another thread takes a
+ *                 pending SIGTERM 150 ms later: as the final snapshot is being written */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Still in the C library, no longer in its headers. */
@@ -86,6 +89,19 @@ static void *fault(void *arg)
 	return NULL;
 }
 
+static void *take_term_later(void *arg)
+{
+	(void)arg;
+	struct timespec later = { 0, 150 * 1000 * 1000 };
+	nanosleep(&later, NULL);
+	sigset_t term;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+	pause();
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
@@ -121,6 +137,22 @@ int main(int argc, char **argv)
 			pthread_join(t[i], NULL);
 		return 0;
 	}
+	if (!strcmp(what, "term-in-exit")) {
+		enum { N = 1000 * 1000 };
+		void **blocks = malloc(N * sizeof(void *));
+		for (int i = 0; i < N; i++)
+			blocks[i] = malloc(16);
+		kept[0] = blocks;
+		sigset_t term;
+		sigemptyset(&term);
+		sigaddset(&term, SIGTERM);
+		pthread_sigmask(SIG_BLOCK, &term, NULL);
+		pthread_t t;
+		pthread_create(&t, NULL, take_term_later, NULL); /* born with SIGTERM blocked */
+		kill(getpid(), SIGTERM);                        /* pending for the process */
+		printf("exiting\n");
+		return 0;
+	}
 	if (!strcmp(what, "pipe")) {
 		for (long i = 0;; i++) {
 			char *line = malloc(64);
@@ -129,6 +161,6 @@ int main(int argc, char **argv)
 			free(line);
 		}
 	}
-	fprintf(stderr, "usage: prog-fatal show|wait|handler-exit|double-free|threads-segv|pipe\n");
+	fprintf(stderr, "usage: prog-fatal show|wait|handler-exit|double-free|threads-segv|pipe|term-in-exit\n");
 	return 2;
 }

@@ -6,7 +6,8 @@
 # invisible: sigaction() and the signal() family tell the program what they tell it bare. No
 # snapshot where it would not be safe (glibc aborting inside free() on a double free) or
 # when MEMPROF_FATAL_SIGNALS=0; a signal ignored when the program started stays ignored; a
-# program's own handler runs, and its exit() writes the ordinary final snapshot.
+# program's own handler runs, and its exit() writes the ordinary final snapshot; a signal that
+# arrives while the final snapshot is being written waits for it.
 source "$(dirname "$0")/lib.sh"
 source "$TOP/tests/real-program.sh"
 P=$TESTBIN/prog-fatal
@@ -83,6 +84,20 @@ expect_match 'killed by signal 11 \(SIGSEGV\)$' run.out
 "$MEMPROF" report --format json "$T/segv.gz" >segv.json
 expect_match '"reason": *"fatal-signal"' segv.json
 expect_match '"label": *"SIGSEGV"' segv.json
+
+# A SIGTERM taken by another thread while main's exit() writes the final snapshot (a
+# million blocks to scan) waits for it: one complete snapshot, never a lost one. Whether the
+# process ends first or the signal does depends on timing: either way is as bare.
+for round in 1 2; do
+	rm -f "$T"/exit.gz*
+	rc=0
+	MEMPROF_OUTPUT="$T/exit.gz" LD_PRELOAD="$LIBMEMPROF" "$P" term-in-exit >/dev/null 2>&1 || rc=$?
+	[ $rc -eq 0 ] || [ $rc -eq 143 ] || fail "term-in-exit: exit status $rc"
+	[ -f "$T/exit.gz" ] || { ls -la "$T"; fail "term-in-exit: the final snapshot was lost"; }
+	check_snapshot "$T/exit.gz"
+	[ "$SNAP_ALLOCS" -gt 1000000 ] || fail "term-in-exit: only $SNAP_ALLOCS allocations"
+	[ -z "$(find "$T" -name 'exit.gz.tmp.*')" ] || fail "term-in-exit: temporary file left behind"
+done
 
 # A double free: glibc aborts inside free(), in the middle of the profiler's hook: no
 # snapshot is safe there, and the program dies as bare.
