@@ -203,7 +203,7 @@ static uint64_t grown_limit(uint64_t base, double pct)
 	double growth = (double)base * (pct / 100.0);
 	uint64_t g = growth >= 1.8e19 ? UINT64_MAX : (uint64_t)growth;
 
-	return base > UINT64_MAX - g ? UINT64_MAX : base + g;
+	return mp_sat_add(base, g);
 }
 
 /* The loss records that broke the leak rule: unsuppressed, of a --fail-on kind. */
@@ -266,11 +266,8 @@ static int check_one(const mp_check_rules_t *rules, const mp_snapshot_t *base, s
 		}
 		/* Saturating: a sum that wrapped around past 2^64 would pass any limit. */
 		for (size_t i = 0; i < c->r.n_records; i++)
-			if (record_counts(rules, &c->r.records[i])) {
-				uint64_t b = c->r.records[i].leak->bytes;
-
-				leaked = leaked > UINT64_MAX - b ? UINT64_MAX : leaked + b;
-			}
+			if (record_counts(rules, &c->r.records[i]))
+				leaked = mp_sat_add(leaked, c->r.records[i].leak->bytes);
 		for (uint32_t k = MP_LEAK_DEFINITE; k >= MP_LEAK_REACHABLE; k--)
 			if (rules->fail_on & MP_LEAK_KIND_BIT(k)) {
 				snprintf(kinds + strlen(kinds), sizeof(kinds) - strlen(kinds), "%s%s",

@@ -50,13 +50,6 @@ struct exporter {
 	uint64_t *leaked; /* per trace index: definitely + indirectly lost bytes */
 };
 
-/* a + b, or UINT64_MAX when that does not fit: sums of a corrupt snapshot's counters must
- * not wrap around to small numbers. */
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
 /* ---- folded ---- */
 
 struct line {
@@ -166,7 +159,7 @@ static int export_folded(struct exporter *e)
 		uint64_t v = lines[i].value;
 
 		while (i + 1 < n && strcmp(lines[i].stack, lines[i + 1].stack) == 0)
-			v = sat_add(v, lines[++i].value);
+			v = mp_sat_add(v, lines[++i].value);
 		printf("%s %" PRIu64 "\n", lines[i].stack, v);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -227,7 +220,7 @@ static int massif_children(struct exporter *e, const struct site *sites, size_t 
 			continue;
 		if (n_groups && sites[groups[n_groups - 1].first].t->frames[depth] == sites[i].t->frames[depth]) {
 			groups[n_groups - 1].count++;
-			groups[n_groups - 1].bytes = sat_add(groups[n_groups - 1].bytes, sites[i].bytes);
+			groups[n_groups - 1].bytes = mp_sat_add(groups[n_groups - 1].bytes, sites[i].bytes);
 		} else
 			groups[n_groups++] = (struct group){ i, 1, sites[i].bytes };
 	}
@@ -271,7 +264,7 @@ static int massif_snapshot(struct exporter *e, unsigned *num, uint64_t time_ns, 
 	if (!empty) {
 		qsort(sites, n_sites, sizeof(*sites), by_frames);
 		for (size_t i = 0; i < n_sites; i++) {
-			total = sat_add(total, sites[i].bytes);
+			total = mp_sat_add(total, sites[i].bytes);
 			if (sites[i].t->n_frames > 0 &&
 			    (i == 0 || sites[i - 1].t->n_frames == 0 ||
 			     sites[i - 1].t->frames[0] != sites[i].t->frames[0]))
@@ -358,7 +351,7 @@ static int leaked_per_trace(struct exporter *e)
 		const mp_snap_trace_t *t = mp_snapshot_trace(s, l->trace_id);
 
 		if (l->kind == MP_LEAK_DEFINITE || l->kind == MP_LEAK_INDIRECT)
-			e->leaked[t - s->traces] = sat_add(e->leaked[t - s->traces], l->bytes);
+			e->leaked[t - s->traces] = mp_sat_add(e->leaked[t - s->traces], l->bytes);
 	}
 	return 0;
 }

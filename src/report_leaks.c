@@ -122,8 +122,8 @@ int mp_leak_records_build(mp_report_t *r)
 			free(frames);
 			if (rec->suppressed_by) {
 				rec->suppressed_by->n_records++;
-				rec->suppressed_by->bytes += rec->leak->bytes;
-				rec->suppressed_by->blocks += rec->leak->blocks;
+				rec->suppressed_by->bytes = mp_sat_add(rec->suppressed_by->bytes, rec->leak->bytes);
+				rec->suppressed_by->blocks = mp_sat_add(rec->suppressed_by->blocks, rec->leak->blocks);
 			}
 		}
 	}
@@ -138,7 +138,6 @@ void mp_leak_records_free(mp_report_t *r)
 }
 
 /* Sums of a crafted file's records may pass 2^64: they stop there instead of wrapping. */
-static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
 
 void mp_leak_sums(const mp_report_t *r, mp_leak_sums_t *sums)
 {
@@ -147,8 +146,8 @@ void mp_leak_sums(const mp_report_t *r, mp_leak_sums_t *sums)
 	memset(sums, 0, sizeof(*sums));
 	for (size_t i = 0; i < s->n_leaks; i++)
 		if (s->leaks[i].kind == MP_LEAK_INTERNAL) {
-			sums->bytes[MP_LEAK_INTERNAL] += s->leaks[i].bytes;
-			sums->blocks[MP_LEAK_INTERNAL] += s->leaks[i].blocks;
+			sums->bytes[MP_LEAK_INTERNAL] = mp_sat_add(sums->bytes[MP_LEAK_INTERNAL], s->leaks[i].bytes);
+			sums->blocks[MP_LEAK_INTERNAL] = mp_sat_add(sums->blocks[MP_LEAK_INTERNAL], s->leaks[i].blocks);
 		}
 	/* A suppressed record's direct bytes move to "suppressed"; the blocks that hang off it
 	 * stay indirectly lost unless their own records are suppressed too (as in memcheck). */
@@ -156,11 +155,11 @@ void mp_leak_sums(const mp_report_t *r, mp_leak_sums_t *sums)
 		const mp_snap_leak_t *l = r->records[i].leak;
 
 		if (r->records[i].suppressed_by) {
-			sums->suppressed_bytes = sat_add(sums->suppressed_bytes, l->bytes);
-			sums->suppressed_blocks = sat_add(sums->suppressed_blocks, l->blocks);
+			sums->suppressed_bytes = mp_sat_add(sums->suppressed_bytes, l->bytes);
+			sums->suppressed_blocks = mp_sat_add(sums->suppressed_blocks, l->blocks);
 		} else {
-			sums->bytes[l->kind] = sat_add(sums->bytes[l->kind], l->bytes);
-			sums->blocks[l->kind] = sat_add(sums->blocks[l->kind], l->blocks);
+			sums->bytes[l->kind] = mp_sat_add(sums->bytes[l->kind], l->bytes);
+			sums->blocks[l->kind] = mp_sat_add(sums->blocks[l->kind], l->blocks);
 		}
 	}
 }

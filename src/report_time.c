@@ -221,7 +221,7 @@ void mp_print_peak_sites(mp_report_t *r)
 		return;
 	}
 	for (size_t i = 0; i < s->n_peak_sites; i++)
-		blocks += s->peak_sites[i].live_blocks;
+		blocks = mp_sat_add(blocks, s->peak_sites[i].live_blocks);
 	printf("peak captured at %s: %s bytes in %s blocks\n",
 	       mp_fmt_duration(s->peak_time_ns, when, sizeof(when)), mp_fmt_u64(s->peak_bytes, a),
 	       mp_fmt_u64(blocks, b));

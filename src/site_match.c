@@ -161,8 +161,8 @@ static int add_trace(mp_site_set_t *set, const struct module_map *map, size_t sn
 		site->last = snap_index;
 		site->trace = t;
 	}
-	site->live_bytes[snap_index] += mp_trace_live_bytes(t);
-	site->live_blocks[snap_index] += mp_trace_live_blocks(t);
+	site->live_bytes[snap_index] = mp_sat_add(site->live_bytes[snap_index], mp_trace_live_bytes(t));
+	site->live_blocks[snap_index] = mp_sat_add(site->live_blocks[snap_index], mp_trace_live_blocks(t));
 	return 0;
 }
 

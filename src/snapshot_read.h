@@ -98,6 +98,9 @@ void mp_snapshot_free(mp_snapshot_t *snap);
 
 /* Live blocks and bytes of one trace (allocations minus frees; the reader guarantees that
  * frees never exceed allocations). */
+/* a + b, or UINT64_MAX when that does not fit: sums of a corrupt (or enormous) snapshot's
+ * counters must not wrap around to small numbers. */
+static inline uint64_t mp_sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
 static inline uint64_t mp_trace_live_blocks(const mp_snap_trace_t *t) { return t->allocs - t->frees; }
 static inline uint64_t mp_trace_live_bytes(const mp_snap_trace_t *t)
 {

@@ -3,7 +3,8 @@
 # Counters of a snapshot near 2^64 (a corrupt or hostile file the reader accepts) never wrap
 # around in the figures the CLI derives from them: export --format folded saturates the sum of
 # merged stacks, diff's JSON prints a change above 2^63 with its true sign and size, and trend
-# does not call a site that fell by nearly 2^64 bytes steady growth.
+# does not call a site that fell by nearly 2^64 bytes steady growth, and a site that merges
+# traces of one stack saturates.
 source "$(dirname "$0")/lib.sh"
 source "$TOP/tests/cli-lib.sh"
 command -v python3 >/dev/null || skip "python3 is not installed"
@@ -58,4 +59,9 @@ python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["totals
 "$MEMPROF" trend --no-symbols --format json s0.gz s1.gz s2.gz s3.gz >trend.json || fail "trend failed"
 python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["total_suspects"] == 0, d' trend.json ||
 	{ cat trend.json; fail "trend calls a site that fell by almost 2^64 bytes steady growth"; }
+
+# Two traces of one stack are one site in diff: its live bytes saturate, never wrap to 20.
+"$MEMPROF" diff --no-symbols --format json old.gz merged.gz >merged.json || fail "diff failed"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["sites"][0]["live_bytes_change"] == 2**64 - 1 - 10, d["sites"]' \
+	merged.json || { cat merged.json; fail "diff's merged site wrapped around"; }
 exit 0
