@@ -274,8 +274,7 @@ void mp_print_leak_summary(const mp_report_t *r)
 	printf("        suppressed: %s bytes in %s blocks\n", mp_fmt_u64(sums.suppressed_bytes, a),
 	       mp_fmt_u64(sums.suppressed_blocks, b));
 	if (sums.blocks[MP_LEAK_INTERNAL])
-		printf("  not counted: %s bytes in %s blocks of glibc and ld.so (freed at exit "
-		       "under memcheck)\n",
+		printf("  not counted: %s bytes in %s blocks (glibc's and ld.so's own)\n",
 		       mp_fmt_u64(sums.bytes[MP_LEAK_INTERNAL], a), mp_fmt_u64(sums.blocks[MP_LEAK_INTERNAL], b));
 	if (!(s->leaks_flags & MP_LEAKS_THREADS_STOPPED))
 		puts("warning: not every thread could be stopped during the scan; "
