@@ -12,20 +12,28 @@
  *
  * "Where it is safe": no snapshot when the signal arrived while the thread was in the
  * profiler or in the real allocator (mp_guard set: a corrupt heap's abort, say), nor in a
- * vfork child. A fault inside the handler itself kills the process as the original one would
- * have (the signal is blocked there, so the kernel applies the default). There is no leak
- * scan: the other threads are in whatever state the fault left them. The snapshot's reason
- * is "fatal-signal" and its label the signal's name. */
+ * vfork child. The one exception is a signal sent from outside (kill, the terminal) that finds
+ * the thread inside an allocator hook: nothing of the program's runs before the hook ends, so
+ * the signal is blocked until then (leave_hook calls mp_fatal_resume) and taken there. A
+ * thread inside the profiler never waits for another thread's snapshot either: it may hold a
+ * lock the writer needs. The writer runs on a stack of its own, so that a thread with a small
+ * stack dies of its signal, not of an overflow in the writer. A fault inside the handler
+ * itself kills the process as the original one would have (the signal is blocked there, so
+ * the kernel applies the default). There is no leak scan: the other threads are in whatever
+ * state the fault left them. The snapshot's reason is "fatal-signal" and its label the
+ * signal's name. */
 #include "mp.h"
 
 #include "snapshot_format.h"
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
@@ -70,25 +78,87 @@ static void default_action_again(int sig, const siginfo_t *si)
 		syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), sig);
 }
 
-static void on_fatal_signal(int sig, siginfo_t *si, void *uc)
+/* A signal sent from outside this process (kill, timeout, the terminal's ^C and hangup), not
+ * raised by the thread itself: the thread's own code cannot be waiting on its delivery. */
+static int is_from_outside(int sig, const siginfo_t *si)
 {
-	(void)uc;
+	if (sig != SIGHUP && sig != SIGINT && sig != SIGQUIT && sig != SIGPIPE && sig != SIGTERM)
+		return 0;
+	return si && (si->si_code == SI_KERNEL ||
+		      ((si->si_code == SI_USER || si->si_code == SI_QUEUE) && si->si_pid != getpid()));
+}
+
+MP_TLS int mp_fatal_deferred;
+
+/* Called by leave_hook when a signal was put off in the hook, with the guard clear: the
+ * signal, pending since, is taken now. */
+void mp_fatal_resume(void)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, mp_fatal_deferred);
+	int saved = errno;
+	pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+	mp_fatal_deferred = 0;
+	errno = saved;
+}
+
+/* The writer's stack: the thread's own may be small (PTHREAD_STACK_MIN) and already deep in
+ * abort() under the kernel's signal frame, and the writer needs some 16 KiB. One is enough:
+ * one thread writes at a time (state). NULL if it could not be mapped: the thread's own. */
+#define WRITER_STACK_BYTES (256 * 1024)
+static char *writer_stack;
+static ucontext_t writer_context, handler_context;
+static int writer_sig;
+
+static void writer_main(void)
+{
+	mp_fatal_snapshot(writer_sig); /* then back to handler_context, through uc_link */
+}
+
+static void write_snapshot_on_own_stack(int sig)
+{
+	writer_sig = sig;
+	if (writer_stack && getcontext(&writer_context) == 0) {
+		writer_context.uc_stack.ss_sp = writer_stack;
+		writer_context.uc_stack.ss_size = WRITER_STACK_BYTES;
+		writer_context.uc_link = &handler_context;
+		makecontext(&writer_context, writer_main, 0);
+		if (swapcontext(&handler_context, &writer_context) == 0)
+			return;
+	}
+	mp_fatal_snapshot(sig);
+}
+
+static void on_fatal_signal(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
 	int saved = errno;
 	/* A vfork child runs in its parent's memory: it leaves our state alone. */
 	if (!mp_in_vfork_child()) {
+		if (mp_guard == MP_IN_HOOK && !mp_fatal_deferred && is_from_outside(sig, si)) {
+			/* Blocked when the handler returns, pending again, and taken at the end of
+			 * the hook: the allocator's locks and ours released, the guard clear. */
+			mp_fatal_deferred = sig;
+			sigaddset(&uc->uc_sigmask, sig);
+			syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), sig);
+			errno = saved;
+			return;
+		}
 		int expected = 0;
 		if (mp_guard == 0 && atomic_load(&mp_active) &&
 		    atomic_compare_exchange_strong(&state, &expected, 1)) {
 			mp_guard = 1;
-			mp_fatal_snapshot(sig);
+			write_snapshot_on_own_stack(sig);
 			mp_guard = 0;
 			atomic_store(&state, 2);
 		}
 		/* Another thread may be writing (two threads fault at once, or a signal arrives
 		 * while one writes): wait for it, a bounded time, so that the process does not end
-		 * under it. */
+		 * under it. Not from inside the profiler: this thread may hold a lock the writer
+		 * waits for. */
 		struct timespec ms = { 0, 1000 * 1000 };
-		for (int i = 0; i < 30 * 1000 && atomic_load(&state) == 1; i++)
+		for (int i = 0; i < 30 * 1000 && mp_guard == 0 && atomic_load(&state) == 1; i++)
 			nanosleep(&ms, NULL);
 		atomic_store(&owned[sig], 0);
 	}
@@ -129,6 +199,7 @@ void mp_fatal_init(void)
 	if (!mp_opt.fatal_signals)
 		return;
 	enabled = 1;
+	writer_stack = mp_map(WRITER_STACK_BYTES);
 	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++) {
 		int sig = fatal_signals[i];
 		struct sigaction cur;

@@ -227,11 +227,14 @@ static inline void drain_if_needed(struct mp_thread *th)
 		drain_deferred(th);
 }
 
-/* Leave an allocator hook: finish the removals deferred meanwhile, then clear the guard. */
+/* Leave an allocator hook: finish the removals deferred meanwhile, clear the guard, and take
+ * a fatal signal that arrived in the hook (fatal.c). */
 static inline void leave_hook(void)
 {
 	drain_if_needed(mp_thread_self());
 	mp_guard = 0;
+	if (MP_UNLIKELY(mp_fatal_deferred))
+		mp_fatal_resume();
 }
 
 static int recording(void)

@@ -242,6 +242,10 @@ void mp_fatal_after_fork_child(void); /* the child may write its own */
 /* hooks.c: the final snapshot of a process dying of sig (no leak scan); guard set. */
 void mp_fatal_snapshot(int sig);
 int mp_in_vfork_child(void); /* a vfork child, running in its parent's memory */
+/* A signal from outside that arrived inside an allocator hook, blocked until the hook ends;
+ * leave_hook calls mp_fatal_resume() (guard clear) to take it. 0: none. */
+extern MP_TLS int mp_fatal_deferred;
+void mp_fatal_resume(void);
 
 /* ---- modules.c: every module loaded during the run, for symbolizing later ---- */
 struct mp_module {

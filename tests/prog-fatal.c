@@ -9,8 +9,14 @@
  *   threads-segv  4 threads allocate and then fault at the same moment
  *   pipe          write lines until stdout's reader goes away
  *   term-in-exit  hold a million blocks and return from main, while another thread takes a
- *                 pending SIGTERM 150 ms later: as the final snapshot is being written */
+ *                 pending SIGTERM 150 ms later: as the final snapshot is being written
+ *   alloc-loop    print "ready", then allocate and free without end (mostly inside malloc)
+ *   small-stack   abort() in a thread with the smallest stack pthreads allows
+ *   snapshot-loop print "ready", then a second thread calls memprof_snapshot() without end */
 #define _GNU_SOURCE
+#include "../include/memprof.h"
+
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -102,6 +108,21 @@ static void *take_term_later(void *arg)
 	return NULL;
 }
 
+static void *abort_now(void *arg)
+{
+	kept[0] = malloc(100);
+	(void)arg;
+	abort();
+}
+
+static void *snapshot_forever(void *arg)
+{
+	(void)arg;
+	for (;;)
+		memprof_snapshot("loop");
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
@@ -161,6 +182,30 @@ int main(int argc, char **argv)
 			free(line);
 		}
 	}
-	fprintf(stderr, "usage: prog-fatal show|wait|handler-exit|double-free|threads-segv|pipe|term-in-exit\n");
+	if (!strcmp(what, "alloc-loop")) {
+		printf("ready\n");
+		for (unsigned i = 0;; i++) {
+			free(kept[i % 8]);
+			kept[i % 8] = malloc(16 + i % 512);
+		}
+	}
+	if (!strcmp(what, "small-stack")) {
+		pthread_attr_t attr;
+		pthread_t t;
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, PTHREAD_STACK_MIN);
+		pthread_create(&t, &attr, abort_now, NULL);
+		pthread_join(t, NULL);
+		return 0;
+	}
+	if (!strcmp(what, "snapshot-loop")) {
+		pthread_t t;
+		pthread_create(&t, NULL, snapshot_forever, NULL);
+		printf("ready\n");
+		for (;;)
+			pause();
+	}
+	fprintf(stderr, "usage: prog-fatal show|wait|handler-exit|double-free|threads-segv|pipe|"
+			"term-in-exit|alloc-loop|small-stack|snapshot-loop\n");
 	return 2;
 }

@@ -7,7 +7,9 @@
 # snapshot where it would not be safe (glibc aborting inside free() on a double free) or
 # when MEMPROF_FATAL_SIGNALS=0; a signal ignored when the program started stays ignored; a
 # program's own handler runs, and its exit() writes the ordinary final snapshot; a signal that
-# arrives while the final snapshot is being written waits for it.
+# arrives while the final snapshot is being written waits for it. A thread with the smallest
+# stack dies of its abort(); a SIGTERM that lands inside malloc still leaves a snapshot; a
+# second SIGTERM that finds a thread inside the profiler does not hang the program.
 source "$(dirname "$0")/lib.sh"
 source "$TOP/tests/real-program.sh"
 P=$TESTBIN/prog-fatal
@@ -118,6 +120,52 @@ bare_and_profiled "$T/h.gz" "$P" handler-exit
 rm -f "$T/off.gz"
 MEMPROF_FATAL_SIGNALS=0 MEMPROF_OUTPUT="$T/off.gz" LD_PRELOAD="$LIBMEMPROF" "$P" threads-segv 2>/dev/null && fail "threads-segv did not die"
 [ ! -e "$T/off.gz" ] || fail "MEMPROF_FATAL_SIGNALS=0 still wrote a snapshot"
+
+# A thread with the smallest stack aborts: it dies of SIGABRT (the writer has a stack of its
+# own), not of an overflow in the writer.
+rm -f "$T/small.gz"
+run_capture prof env MEMPROF_OUTPUT="$T/small.gz" LD_PRELOAD="$LIBMEMPROF" "$P" small-stack
+[ "$(cat prof.rc)" = 134 ] || fail "small-stack: exit status $(cat prof.rc), expected 134 (SIGABRT)"
+check_snapshot "$T/small.gz"
+[ "$(reason_of "$T/small.gz")" = "fatal-signal (killed by SIGABRT)" ] || fail "reason: $(reason_of "$T/small.gz")"
+
+# Killed from outside while it is inside malloc or free nearly all the time: the signal waits
+# for the end of the hook, and every run leaves its snapshot.
+for round in 1 2 3 4 5; do
+	rm -f "$T/loop.gz" loop.out
+	MEMPROF_OUTPUT="$T/loop.gz" LD_PRELOAD="$LIBMEMPROF" "$P" alloc-loop >loop.out &
+	pid=$!
+	for _ in $(seq 1 100); do grep -q ready loop.out && break; sleep 0.05; done
+	kill -TERM $pid
+	rc=0
+	wait $pid || rc=$?
+	[ $rc -eq 143 ] || fail "alloc-loop killed by SIGTERM: exit status $rc"
+	[ -f "$T/loop.gz" ] || fail "alloc-loop, round $round: no snapshot (SIGTERM arrived inside malloc?)"
+	check_snapshot "$T/loop.gz"
+done
+
+# A second SIGTERM reaches a thread inside the profiler (writing a memprof_snapshot(), stuck
+# opening a FIFO manifest with the snapshot lock held) while the main thread, taken by the
+# first, waits for that lock: the thread must not wait for the main thread in turn (it did,
+# for 30 s); the program dies of SIGTERM at once, as bare.
+mkfifo "$T/manifest.fifo"
+MEMPROF_MANIFEST="$T/manifest.fifo" MEMPROF_OUTPUT="$T/sl.gz" LD_PRELOAD="$LIBMEMPROF" "$P" snapshot-loop >sl.out &
+pid=$!
+for _ in $(seq 1 200); do [ -f "$T/sl.0.gz" ] && break; sleep 0.05; done
+[ -f "$T/sl.0.gz" ] || fail "snapshot-loop wrote no snapshot"
+kill -TERM $pid # to the main thread, the one waiting in pause()
+blocked() { sed -nE 's/^SigBlk:[[:space:]]*//p' "/proc/$pid/task/$pid/status" 2>/dev/null || echo gone; }
+for _ in $(seq 1 200); do [ "$(blocked)" != 0000000000000000 ] && break; sleep 0.05; done
+kill -TERM $pid 2>/dev/null || true # the main thread blocks it in its handler: to the other one
+for _ in $(seq 1 200); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+if kill -0 $pid 2>/dev/null; then
+	kill -KILL $pid
+	fail "snapshot-loop still alive 10 s after its second SIGTERM"
+fi
+rc=0
+wait $pid || rc=$?
+[ $rc -eq 143 ] || fail "snapshot-loop killed by SIGTERM: exit status $rc"
+rm -f "$T"/sl.*
 
 # python3 sees the dispositions it sees bare, and a python3 killed by SIGTERM leaves its heap.
 PY=/usr/bin/python3 # the real interpreter, not a pyenv shim script
