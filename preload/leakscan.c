@@ -384,23 +384,16 @@ static long futex(atomic_int *addr, int op, int val, const struct timespec *ts)
 	return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
 }
 
-/* Async-signal-safe: saves the interrupted registers, then waits to be released. */
-static void on_stop_signal(int sig, siginfo_t *si, void *ucv)
+/* Saves the registers of the context to be scanned, then waits to be released. gen: the
+ * release generation the stop was asked in. */
+static void park(int gen, const ucontext_t *uc)
 {
-	(void)sig;
-	int saved = errno;
-	int gen = atomic_load(&release_gen);
-	if (si->si_pid != getpid() || !(gen & 1)) {
-		errno = saved;
-		return;
-	}
 	pid_t tid = (pid_t)syscall(SYS_gettid);
 	size_t n = atomic_load(&n_threads);
 	for (size_t i = 0; i < n; i++) {
 		struct thread_regs *t = &threads[i];
 		if (t->tid != tid || atomic_load(&t->state) != T_SENT)
 			continue;
-		const ucontext_t *uc = ucv;
 		for (int r = 0; r < 16; r++)
 			t->regs[r] = (uintptr_t)uc->uc_mcontext.gregs[REG_R8 + r];
 		t->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
@@ -412,8 +405,39 @@ static void on_stop_signal(int sig, siginfo_t *si, void *ucv)
 		atomic_store(&t->state, T_DONE);
 		break;
 	}
+}
+
+/* The stop that on_stop_signal deferred, with this point's registers (a scanner that gave up
+ * on this thread meanwhile has moved on: nothing to do). */
+static void stop_after_move(void)
+{
+	int saved = errno, gen = atomic_load(&release_gen);
+	ucontext_t uc;
+	if ((gen & 1) && getcontext(&uc) == 0)
+		park(gen, &uc);
 	errno = saved;
 }
+
+/* Async-signal-safe: stops the thread (park). A thread interrupted while it moves its pending
+ * trace counts (thread.c) finishes the move first and then stops (stop_after_move): the
+ * snapshot written while the world is stopped must not find a move half done. */
+static void on_stop_signal(int sig, siginfo_t *si, void *ucv)
+{
+	(void)sig;
+	int saved = errno;
+	int gen = atomic_load(&release_gen);
+	if (si->si_pid != getpid() || !(gen & 1)) {
+		errno = saved;
+		return;
+	}
+	struct mp_thread *me = mp_thread_self();
+	if (me && atomic_load_explicit(&me->counts_lock, memory_order_relaxed) == 1)
+		mp_after_move = stop_after_move;
+	else
+		park(gen, ucv);
+	errno = saved;
+}
+
 
 static int is_ignored(pid_t tid)
 {

@@ -150,10 +150,17 @@ struct mp_thread {
 	int64_t live_base;            /* mp_heap.live_bytes when this thread last added to it */
 	int tick_countdown;           /* events until this thread next looks at the timeline clock */
 	uint64_t n_frees;             /* frees counted by this thread (allocs: its size_classes) */
-	/* Trace counters not yet added to their records (plain, this thread's own). */
-	struct mp_pending_counts {
-		struct mp_trace *trace;
-		uint64_t allocs, bytes_allocated, frees, bytes_freed;
+	/* Trace counters not yet added to their records (plain, this thread's own; kept in the
+	 * state when the thread exits, and carried on by the next thread to use it). */
+	/* 1 while the owner moves pending counts into the records, 2 while a reader
+	 * (mp_read_trace_counts) holds them still; the owner never waits for a reader. */
+	atomic_int counts_lock;
+	atomic_uint moves;    /* the owner's moves so far (counts_lock taken) */
+	unsigned stuck_move;  /* reader's: the move (moves + 1) it waited for in vain, or 0 */
+	int counts_held;      /* reader's: it holds this state's counts_lock */
+	struct mp_pending_counts { /* atomics for the readers; written by the owner alone */
+		_Atomic(struct mp_trace *) trace;
+		atomic_uint_fast64_t allocs, bytes_allocated, frees, bytes_freed;
 	} pending[MP_PENDING_TRACES];
 	uint64_t size_classes[MP_SIZE_CLASSES];
 	uint64_t cache_hits, cache_misses, cache_mismatches;
@@ -189,6 +196,14 @@ void mp_thread_flush(struct mp_thread *th);
 void mp_count_alloc(struct mp_thread *th, struct mp_trace *tr, uint64_t size);
 void mp_count_free(struct mp_thread *th, struct mp_trace *tr, uint64_t size);
 void mp_flush_trace_counts(struct mp_thread *th);
+/* Every trace's counts now (ids 0 .. n-1 into out): its record's counters plus every thread
+ * state's pending ones, read while no thread moves pending counts into the records (a move
+ * between the two reads would count them twice, or not at all). One reader at a time: the
+ * caller holds the peak lock (peak.c). */
+struct mp_trace_counts {
+	uint64_t allocs, bytes_allocated, frees, bytes_freed;
+};
+void mp_read_trace_counts(struct mp_trace_counts *out, uint32_t n);
 
 /* ---- timeline.c: the heap over time, in a bounded series of points ---- */
 #define MP_TIMELINE_TICK_EVENTS 64 /* a thread looks at the clock every this many events */
@@ -290,6 +305,10 @@ long long mp_leak_check_snapshot(unsigned reason, int at_exit);
 /* A profiler thread that runs with every signal blocked calls this once: leak scans do not
  * wait for it to stop (it holds none of the program's pointers). */
 void mp_leakscan_ignore_this_thread(void);
+/* Set (thread.c's) in a thread whose stop signal came while it was moving its pending counts:
+ * called once the move is done, it stops the thread then, so that the stopped world holds no
+ * half-done move. */
+extern MP_TLS void (*mp_after_move)(void);
 void mp_leakscan_lock(void);   /* fork's prepare handler: before every other lock */
 void mp_leakscan_unlock(void);
 void mp_leakscan_after_fork_child(void);

@@ -8,19 +8,16 @@
  * How close: the last capture C and the true peak P satisfy P < C + max(C / 20, MIN_STEP), so C
  * is within 5% or 64 bytes of P. In a program with several threads, the peak is checked when a
  * thread publishes its share of the live heap (thread.c, every 16 KiB), so P itself may be
- * up to 16 KiB per thread late; and other threads' pending counts are read while they run. */
+ * up to 16 KiB per thread late; and other threads' pending counts are read while they run
+ * (none moved meanwhile: mp_read_trace_counts). */
 #include "mp.h"
 
 #include <string.h>
 
 #define MIN_STEP_BYTES 64
 
-struct live {
-	int64_t bytes, blocks;
-};
-
 static mp_spinlock_t lock;
-static struct live *work; /* by trace id, from mmap, grown */
+static struct mp_trace_counts *work; /* by trace id, from mmap, grown */
 static size_t work_cap;
 static struct mp_peak_site *sites; /* the capture, from mmap, grown */
 static size_t sites_cap, n_sites;
@@ -65,37 +62,24 @@ static void capture(void)
 	if (reserve((void **)&work, &work_cap, n, sizeof(*work)) < 0 ||
 	    reserve((void **)&sites, &sites_cap, n, sizeof(*sites)) < 0)
 		return; /* out of memory: the previous capture stays */
-	for (uint32_t id = 0; id < n; id++) {
-		const struct mp_trace *t = mp_trace_by_id(id);
-		work[id].bytes = (int64_t)(atomic_load_explicit(&t->bytes_allocated, memory_order_relaxed) -
-					   atomic_load_explicit(&t->bytes_freed, memory_order_relaxed));
-		work[id].blocks = (int64_t)(atomic_load_explicit(&t->allocs, memory_order_relaxed) -
-					    atomic_load_explicit(&t->frees, memory_order_relaxed));
-	}
-	for (struct mp_thread *th = mp_thread_list(); th; th = th->next_all) {
-		for (int i = 0; i < MP_PENDING_TRACES; i++) {
-			const volatile struct mp_pending_counts *p = &th->pending[i];
-			struct mp_trace *t = p->trace;
-			if (!t || t->id >= n)
-				continue;
-			work[t->id].bytes += (int64_t)(p->bytes_allocated - p->bytes_freed);
-			work[t->id].blocks += (int64_t)(p->allocs - p->frees);
-		}
-	}
-	/* Negative only for a moment while another thread counts a free before the allocation
-	 * it matches: nothing held. */
+	mp_read_trace_counts(work, n);
+	/* A free counted before the allocation it matches (another thread, mid-hook) leaves a
+	 * site negative for a moment: nothing held. */
 	uint64_t total = 0;
-	for (uint32_t id = 0; id < n; id++)
-		total += work[id].bytes > 0 ? (uint64_t)work[id].bytes : 0;
+	for (uint32_t id = 0; id < n; id++) {
+		if (work[id].bytes_allocated > work[id].bytes_freed)
+			total += work[id].bytes_allocated - work[id].bytes_freed;
+	}
 	if (total <= captured_bytes)
 		return;
 	size_t k = 0;
 	for (uint32_t id = 0; id < n; id++) {
-		if (work[id].bytes <= 0 && work[id].blocks <= 0)
+		const struct mp_trace_counts *c = &work[id];
+		if (c->bytes_allocated <= c->bytes_freed && c->allocs <= c->frees)
 			continue;
 		sites[k].trace_id = id;
-		sites[k].live_bytes = work[id].bytes > 0 ? (uint64_t)work[id].bytes : 0;
-		sites[k].live_blocks = work[id].blocks > 0 ? (uint64_t)work[id].blocks : 0;
+		sites[k].live_bytes = c->bytes_allocated > c->bytes_freed ? c->bytes_allocated - c->bytes_freed : 0;
+		sites[k].live_blocks = c->allocs > c->frees ? c->allocs - c->frees : 0;
 		k++;
 	}
 	n_sites = k;

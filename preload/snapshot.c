@@ -137,50 +137,30 @@ struct counts {
 	uint64_t allocs, frees, bytes, freed;
 };
 
-/* Every trace's counts, read once per snapshot so that the totals and the per-trace figures
- * agree: first what other threads hold in their pending slots (read, never written, so that
- * no thread's state is disturbed), then the records' own counters. From mmap for the length
- * of one snapshot. */
-static struct counts *extra;
-static size_t extra_bytes;
+/* Every trace's counts, read once per snapshot (mp_read_trace_counts) so that the totals and
+ * the per-trace figures agree. From mmap for the length of one snapshot; NULL when none could
+ * be had (the records' own counters then). */
+static struct mp_trace_counts *counts;
+static size_t counts_bytes;
 
-static void gather_pending(uint32_t n_traces)
+static struct mp_trace_counts counts_of(uint32_t id)
 {
-	extra_bytes = (size_t)n_traces * sizeof(*extra);
-	extra = mp_map(extra_bytes);
-	if (!extra)
-		return;
-	for (struct mp_thread *th = mp_thread_list(); th; th = th->next_all) {
-		for (int i = 0; i < MP_PENDING_TRACES; i++) {
-			const volatile struct mp_pending_counts *p = &th->pending[i];
-			struct mp_trace *t = p->trace;
-			if (!t || t->id >= n_traces)
-				continue;
-			extra[t->id].allocs += p->allocs;
-			extra[t->id].bytes += p->bytes_allocated;
-			extra[t->id].frees += p->frees;
-			extra[t->id].freed += p->bytes_freed;
-		}
-	}
-}
-
-static void read_counts(const struct mp_trace *t, struct counts *c)
-{
-	c->allocs = atomic_load_explicit(&t->allocs, memory_order_relaxed);
-	c->bytes = atomic_load_explicit(&t->bytes_allocated, memory_order_relaxed);
-	c->frees = atomic_load_explicit(&t->frees, memory_order_relaxed);
-	c->freed = atomic_load_explicit(&t->bytes_freed, memory_order_relaxed);
-	if (extra) {
-		c->allocs += extra[t->id].allocs;
-		c->bytes += extra[t->id].bytes;
-		c->frees += extra[t->id].frees;
-		c->freed += extra[t->id].freed;
+	struct mp_trace_counts c;
+	if (counts) {
+		c = counts[id];
+	} else {
+		const struct mp_trace *t = mp_trace_by_id(id);
+		c.allocs = atomic_load_explicit(&t->allocs, memory_order_relaxed);
+		c.bytes_allocated = atomic_load_explicit(&t->bytes_allocated, memory_order_relaxed);
+		c.frees = atomic_load_explicit(&t->frees, memory_order_relaxed);
+		c.bytes_freed = atomic_load_explicit(&t->bytes_freed, memory_order_relaxed);
 	}
 	/* A free counted before its allocation was (another thread, mid-hook): keep it sane. */
-	if (c->frees > c->allocs)
-		c->frees = c->allocs;
-	if (c->freed > c->bytes)
-		c->freed = c->bytes;
+	if (c.frees > c.allocs)
+		c.frees = c.allocs;
+	if (c.bytes_freed > c.bytes_allocated)
+		c.bytes_freed = c.bytes_allocated;
+	return c;
 }
 
 /* The TIMELINE and PEAK sections (timeline.c, peak.c); called with the peak held since
@@ -254,30 +234,32 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 	mp_peak_hold(); /* before the totals, so that their peak is at least the capture's */
 	/* Traces first into the totals, then out. */
 	uint32_t n_traces = mp_trace_count();
-	gather_pending(n_traces);
-	struct counts sum = { 0, 0, 0, 0 };
+	counts_bytes = (size_t)n_traces * sizeof(*counts);
+	counts = n_traces ? mp_map(counts_bytes) : NULL;
+	if (counts)
+		mp_read_trace_counts(counts, n_traces);
+	struct mp_trace_counts sum = { 0, 0, 0, 0 };
 	uint64_t traces_bytes = 4;
 	for (uint32_t id = 0; id < n_traces; id++) {
 		const struct mp_trace *t = mp_trace_by_id(id);
-		struct counts c;
-		read_counts(t, &c);
-		if (extra)
-			extra[id] = c; /* from here on, extra holds the final figures */
+		struct mp_trace_counts c = counts_of(id);
+		if (counts)
+			counts[id] = c; /* from here on, the figures written */
 		sum.allocs += c.allocs;
 		sum.frees += c.frees;
-		sum.bytes += c.bytes;
-		sum.freed += c.freed;
+		sum.bytes_allocated += c.bytes_allocated;
+		sum.bytes_freed += c.bytes_freed;
 		traces_bytes += 4 + 4 + 4 * 8 + 8ull * t->n_frames;
 	}
 	uint64_t peak = atomic_load(&mp_heap.peak_bytes);
-	uint64_t live = sum.bytes - sum.freed;
+	uint64_t live = sum.bytes_allocated - sum.bytes_freed;
 	if (peak < live)
 		peak = live;
 	section(o, MP_SEC_TOTALS, 10 * 8);
 	put_u64(o, sum.allocs);
 	put_u64(o, sum.frees);
-	put_u64(o, sum.bytes);
-	put_u64(o, sum.freed);
+	put_u64(o, sum.bytes_allocated);
+	put_u64(o, sum.bytes_freed);
 	put_u64(o, live);
 	put_u64(o, sum.allocs - sum.frees);
 	put_u64(o, peak);
@@ -308,17 +290,13 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 	put_u32(o, n_traces);
 	for (uint32_t id = 0; id < n_traces; id++) {
 		const struct mp_trace *t = mp_trace_by_id(id);
-		struct counts c;
-		if (extra)
-			c = extra[id];
-		else
-			read_counts(t, &c);
+		struct mp_trace_counts c = counts ? counts[id] : counts_of(id);
 		put_u32(o, t->id);
 		put_u32(o, t->n_frames);
 		put_u64(o, c.allocs);
 		put_u64(o, c.frees);
-		put_u64(o, c.bytes);
-		put_u64(o, c.freed);
+		put_u64(o, c.bytes_allocated);
+		put_u64(o, c.bytes_freed);
 		put(o, t->frames, 8ull * t->n_frames);
 	}
 
@@ -339,8 +317,9 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 		write_leaks(o, leaks);
 
 	section(o, MP_SEC_END, 0);
-	mp_unmap(extra, extra_bytes);
-	extra = NULL;
+	if (counts)
+		mp_unmap(counts, counts_bytes);
+	counts = NULL;
 }
 
 /* Expand %p, %e, %n and %% of the output pattern; relative paths resolve against the

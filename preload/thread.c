@@ -5,8 +5,11 @@
 #include "mp.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
 
 struct mp_heap mp_heap;
 
@@ -35,20 +38,29 @@ void mp_threads_unlock(void)
 void mp_threads_after_fork_child(void)
 {
 	atomic_store(&mp_heap.n_threads, self ? 1 : 0);
+	/* A thread that was moving its pending counts when the parent forked is not here to
+	 * finish (the parent's readers held the peak lock, which fork takes: none was reading). */
+	for (struct mp_thread *th = atomic_load(&all); th; th = th->next_all)
+		atomic_store(&th->counts_lock, 0);
 	mp_spin_unlock(&free_lock);
 }
 
 /* A thread adds its share of the live heap to the total at least this often. */
 #define PUBLISH_BYTES (16 * 1024)
 
-void mp_thread_flush(struct mp_thread *th)
+static void publish_live(struct mp_thread *th)
 {
-	mp_flush_trace_counts(th);
 	if (th->pending_live_bytes) {
 		int64_t p = th->pending_live_bytes;
 		th->pending_live_bytes = 0;
 		th->live_base = atomic_fetch_add_explicit(&mp_heap.live_bytes, p, memory_order_relaxed) + p;
 	}
+}
+
+void mp_thread_flush(struct mp_thread *th)
+{
+	mp_flush_trace_counts(th);
+	publish_live(th);
 }
 
 /* The live heap and its peak. While this is the only thread, base + pending is the exact live
@@ -110,51 +122,179 @@ static void add_to_trace(struct mp_trace *tr, uint64_t allocs, uint64_t bytes_al
 	}
 }
 
+/* The pending counters have one writer, their thread: plain loads and stores (relaxed). */
+static inline uint64_t get(atomic_uint_fast64_t *v)
+{
+	return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+static inline void set(atomic_uint_fast64_t *v, uint64_t x)
+{
+	atomic_store_explicit(v, x, memory_order_relaxed);
+}
+
+static inline struct mp_trace *trace_of(struct mp_pending_counts *c)
+{
+	return atomic_load_explicit(&c->trace, memory_order_relaxed);
+}
+
 static void flush_one(struct mp_pending_counts *c)
 {
-	add_to_trace(c->trace, c->allocs, c->bytes_allocated, c->frees, c->bytes_freed);
-	c->allocs = c->bytes_allocated = c->frees = c->bytes_freed = 0;
+	add_to_trace(trace_of(c), get(&c->allocs), get(&c->bytes_allocated), get(&c->frees),
+		     get(&c->bytes_freed));
+	set(&c->allocs, 0);
+	set(&c->bytes_allocated, 0);
+	set(&c->frees, 0);
+	set(&c->bytes_freed, 0);
 }
 
+/* The owner's side of counts_lock: 1 when it may move its pending counts now, 0 when a
+ * reader holds them (or this thread interrupted its own move: a signal handler's snapshot). */
+static int counts_trylock(struct mp_thread *th)
+{
+	int expected = 0;
+	/* Before the lock: a reader that sees it taken sees which move holds it. */
+	atomic_store_explicit(&th->moves, atomic_load_explicit(&th->moves, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	return atomic_compare_exchange_strong_explicit(&th->counts_lock, &expected, 1, memory_order_seq_cst,
+						       memory_order_relaxed);
+}
+
+MP_TLS void (*mp_after_move)(void);
+
+static void counts_unlock(struct mp_thread *th)
+{
+	atomic_store_explicit(&th->counts_lock, 0, memory_order_release);
+	void (*after)(void) = mp_after_move;
+	if (MP_UNLIKELY(after != NULL)) {
+		mp_after_move = NULL;
+		after();
+	}
+}
+
+/* Makes the records hold this thread's counts, unless a reader is reading them (it sees
+ * them where they are). */
 void mp_flush_trace_counts(struct mp_thread *th)
 {
+	if (!counts_trylock(th))
+		return;
 	for (int i = 0; i < MP_PENDING_TRACES; i++) {
-		if (th->pending[i].trace)
+		if (trace_of(&th->pending[i]))
 			flush_one(&th->pending[i]);
 	}
+	counts_unlock(th);
 }
 
-static struct mp_pending_counts *pending_for(struct mp_thread *th, struct mp_trace *tr)
+/* The pending counters for tr, or NULL when they belong to another trace that cannot be moved
+ * out now (a reader holds them): the caller then counts straight into the record. */
+static __attribute__((noinline)) struct mp_pending_counts *
+switch_pending(struct mp_thread *th, struct mp_pending_counts *c, struct mp_trace *tr)
+{
+	if (!trace_of(c)) {
+		atomic_store_explicit(&c->trace, tr, memory_order_relaxed); /* nothing to move */
+		return c;
+	}
+	if (!counts_trylock(th))
+		return NULL;
+	flush_one(c);
+	atomic_store_explicit(&c->trace, tr, memory_order_relaxed);
+	counts_unlock(th);
+	return c;
+}
+
+static inline struct mp_pending_counts *pending_for(struct mp_thread *th, struct mp_trace *tr)
 {
 	struct mp_pending_counts *c = &th->pending[tr->id & (MP_PENDING_TRACES - 1)];
-	if (MP_UNLIKELY(c->trace != tr)) {
-		if (c->trace)
-			flush_one(c);
-		c->trace = tr;
-	}
-	return c;
+	if (MP_LIKELY(trace_of(c) == tr))
+		return c;
+	return switch_pending(th, c, tr);
 }
 
 void mp_count_alloc(struct mp_thread *th, struct mp_trace *tr, uint64_t size)
 {
-	if (MP_UNLIKELY(!th)) {
+	struct mp_pending_counts *c = th ? pending_for(th, tr) : NULL;
+	if (MP_UNLIKELY(!c)) {
 		add_to_trace(tr, 1, size, 0, 0);
 		return;
 	}
-	struct mp_pending_counts *c = pending_for(th, tr);
-	c->allocs++;
-	c->bytes_allocated += size;
+	set(&c->allocs, get(&c->allocs) + 1);
+	set(&c->bytes_allocated, get(&c->bytes_allocated) + size);
 }
 
 void mp_count_free(struct mp_thread *th, struct mp_trace *tr, uint64_t size)
 {
-	if (MP_UNLIKELY(!th)) {
+	struct mp_pending_counts *c = th ? pending_for(th, tr) : NULL;
+	if (MP_UNLIKELY(!c)) {
 		add_to_trace(tr, 0, 0, 1, size);
 		return;
 	}
-	struct mp_pending_counts *c = pending_for(th, tr);
-	c->frees++;
-	c->bytes_freed += size;
+	set(&c->frees, get(&c->frees) + 1);
+	set(&c->bytes_freed, get(&c->bytes_freed) + size);
+}
+
+/* Takes th's counts_lock for the reader. A move is a few additions, but its thread may have
+ * been preempted in the middle: it is waited for, up to 200 ms. An owner that takes longer was
+ * interrupted for good (a signal handler that never returned, or this thread itself: a
+ * snapshot from a signal handler): its counts are read as they are, and that same move is not
+ * waited for again. */
+static void counts_hold(struct mp_thread *th, struct mp_thread *me)
+{
+	th->counts_held = 0;
+	if (th == me)
+		return;
+	for (int tries = 0;; tries++) {
+		int expected = 0;
+		if (atomic_compare_exchange_strong_explicit(&th->counts_lock, &expected, 2, memory_order_acquire,
+							    memory_order_relaxed)) {
+			th->counts_held = 1;
+			th->stuck_move = 0;
+			return;
+		}
+		unsigned move = atomic_load_explicit(&th->moves, memory_order_relaxed);
+		if (th->stuck_move == move + 1)
+			return;
+		if (tries < 100) {
+			sched_yield();
+		} else if (tries < 100 + 2000) {
+			struct timespec ts = { 0, 100 * 1000 };
+			nanosleep(&ts, NULL);
+		} else {
+			th->stuck_move = move + 1;
+			return;
+		}
+	}
+}
+
+void mp_read_trace_counts(struct mp_trace_counts *out, uint32_t n)
+{
+	/* The states there are now, held; one that comes later (a new thread's) is left out:
+	 * unheld, its moves could be seen half done, and it has counted nothing before now. */
+	struct mp_thread *me = self, *first = atomic_load(&all);
+	for (struct mp_thread *th = first; th; th = th->next_all)
+		counts_hold(th, me);
+	for (uint32_t id = 0; id < n; id++) {
+		const struct mp_trace *t = mp_trace_by_id(id);
+		out[id].allocs = atomic_load_explicit(&t->allocs, memory_order_relaxed);
+		out[id].bytes_allocated = atomic_load_explicit(&t->bytes_allocated, memory_order_relaxed);
+		out[id].frees = atomic_load_explicit(&t->frees, memory_order_relaxed);
+		out[id].bytes_freed = atomic_load_explicit(&t->bytes_freed, memory_order_relaxed);
+	}
+	for (struct mp_thread *th = first; th; th = th->next_all) {
+		for (int i = 0; i < MP_PENDING_TRACES; i++) {
+			struct mp_pending_counts *p = &th->pending[i];
+			struct mp_trace *t = trace_of(p);
+			if (!t || t->id >= n)
+				continue;
+			out[t->id].allocs += get(&p->allocs);
+			out[t->id].bytes_allocated += get(&p->bytes_allocated);
+			out[t->id].frees += get(&p->frees);
+			out[t->id].bytes_freed += get(&p->bytes_freed);
+		}
+		if (th->counts_held) {
+			th->counts_held = 0;
+			atomic_store_explicit(&th->counts_lock, 0, memory_order_release);
+		}
+	}
 }
 
 /* Called with the hook guard set, when a thread ends (possibly more than once). */
@@ -165,15 +305,10 @@ static void thread_exit(void *arg)
 		return;
 	int saved_guard = mp_guard;
 	mp_guard = 1;
-	mp_thread_flush(th);
+	/* The live share is published; the trace counters, size histogram and free count stay
+	 * in the state (every reader sums all states): moving them now could meet a reader. */
+	publish_live(th);
 	mp_live_thread_exit();
-	memset(th->pending, 0, sizeof(th->pending));
-	atomic_fetch_add_explicit(&mp_heap.frees_without_state, th->n_frees, memory_order_relaxed);
-	th->n_frees = 0;
-	for (int i = 0; i < MP_SIZE_CLASSES; i++) {
-		atomic_fetch_add_explicit(&mp_heap.size_classes[i], th->size_classes[i], memory_order_relaxed);
-		th->size_classes[i] = 0;
-	}
 	self = NULL;
 	exited = 1;
 	atomic_fetch_sub(&mp_heap.n_threads, 1);
@@ -202,15 +337,18 @@ struct mp_thread *mp_thread_get(void)
 		free_list = th->next_free;
 	mp_spin_unlock(&free_lock);
 	if (th) {
-		/* Give the old cache's pages back rather than clearing them one by one; the list
-		 * link and the cache counters (summed over every state) stay. */
-		struct mp_thread *next_all = th->next_all;
-		uint64_t hits = th->cache_hits, misses = th->cache_misses, mismatches = th->cache_mismatches;
-		madvise(th, sizeof(*th) + mp_thread_cache_bytes(), MADV_DONTNEED);
-		th->next_all = next_all;
-		th->cache_hits = hits;
-		th->cache_misses = misses;
-		th->cache_mismatches = mismatches;
+		/* The counters (summed over every state) carry on; the old cache's pages go back
+		 * rather than being cleared one by one (zero pages are an empty cache). */
+		uintptr_t cache = (uintptr_t)th->cache, end = cache + mp_thread_cache_bytes();
+		uintptr_t page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
+		uintptr_t page = (cache + page_size - 1) & ~(page_size - 1);
+		if (page > end)
+			page = end;
+		memset(th->cache, 0, page - cache);
+		if (end > page)
+			madvise((void *)page, end - page, MADV_DONTNEED);
+		th->tick_countdown = 0;
+		th->n_deferred = 0;
 		mp_thread_cache_reset(th);
 	} else {
 		th = mp_map(sizeof(*th) + mp_thread_cache_bytes());

@@ -17,7 +17,11 @@
  *   rmdir DIR     allocates, then removes DIR (where the snapshot was to go) before exit
  *   grow N        keeps N blocks of 16 bytes live (an address-space limit may refuse some)
  *   abort         leaks, prints, then abort()s
- *   segv          leaks, prints, then dereferences NULL */
+ *   segv          leaks, prints, then dereferences NULL
+ *   counts        keeps 1000 blocks of 64 bytes; 8 waves of 4 threads allocate and free
+ *                 from 1200 distinct stacks (more than a thread's 1024 pending counters,
+ *                 so they keep being moved to the shared ones) and exit, while another
+ *                 thread writes snapshots without pause, until and through exit() */
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
@@ -32,6 +36,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "../include/memprof.h"
 
 extern char **environ;
 static void *volatile sink;
@@ -229,6 +235,66 @@ static int do_chain(const char *self, int level, const char *how)
 	return wait_ok(pid) ? 0 : 1;
 }
 
+/* ---- counters read while threads move them ---- */
+#define COUNT_SITES 24
+#define COUNT_DEPTHS 50
+
+static __attribute__((noinline)) void *count_alloc(unsigned site, int depth)
+{
+	if (depth > 0) {
+		void *p = count_alloc(site, depth - 1);
+		sink = p; /* not a tail call: each depth is a stack of its own */
+		return p;
+	}
+	switch (site) {
+#define SITE(n) case n: return malloc(16 + n)
+	SITE(0); SITE(1); SITE(2); SITE(3); SITE(4); SITE(5); SITE(6); SITE(7);
+	SITE(8); SITE(9); SITE(10); SITE(11); SITE(12); SITE(13); SITE(14); SITE(15);
+	SITE(16); SITE(17); SITE(18); SITE(19); SITE(20); SITE(21); SITE(22);
+#undef SITE
+	default: return malloc(16 + COUNT_SITES - 1);
+	}
+}
+
+static void *count_worker(void *arg)
+{
+	unsigned seed = (unsigned)(uintptr_t)arg;
+	for (int i = 0; i < 6000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		free(count_alloc((seed >> 8) % COUNT_SITES, (int)((seed >> 16) % COUNT_DEPTHS)));
+	}
+	return NULL;
+}
+
+static void *count_snapshotter(void *arg)
+{
+	(void)arg;
+	for (;;) /* until the process ends: one of these runs while exit() writes its own */
+		memprof_snapshot("counts");
+	return NULL;
+}
+
+static int do_counts(void)
+{
+	static void *keep[1000];
+	for (int i = 0; i < 1000; i++)
+		keep[i] = malloc(64);
+	pthread_t snap, t[4];
+	pthread_create(&snap, NULL, count_snapshotter, NULL);
+	unsigned long n = 0;
+	for (int wave = 0; wave < 8; wave++) {
+		for (int i = 0; i < 4; i++)
+			pthread_create(&t[i], NULL, count_worker, (void *)(uintptr_t)(wave * 4 + i + 1));
+		for (int i = 0; i < 4; i++) {
+			pthread_join(t[i], NULL);
+			n += 6000;
+		}
+	}
+	printf("counts: %lu blocks allocated and freed by 32 threads, 1000 kept\n", n);
+	fflush(stdout);
+	exit(keep[999] ? 0 : 1);
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
@@ -320,6 +386,8 @@ int main(int argc, char **argv)
 		printf("about to abort\n");
 		abort();
 	}
+	if (!strcmp(what, "counts"))
+		return do_counts();
 	if (!strcmp(what, "segv")) {
 		leak(4, 256);
 		printf("about to fault\n");
@@ -328,6 +396,6 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: prog-torture spawn|chain N exec|fork|leaf|dlloop LIB N|deepbind LIB|"
-			"longjmp|storm|nulls [injected]|rmdir DIR|grow N|abort|segv\n");
+			"longjmp|storm|nulls [injected]|rmdir DIR|grow N|abort|segv|counts\n");
 	return 2;
 }
