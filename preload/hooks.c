@@ -593,6 +593,7 @@ static void before_fork(void)
 	mp_snapshot_lock();
 	mp_timeline_lock();
 	mp_peak_lock();
+	mp_counts_hold_for_fork();
 	mp_modules_lock();
 	mp_traces_lock();
 	mp_arena_lock();
@@ -607,6 +608,7 @@ static void after_fork_parent(void)
 	mp_arena_unlock();
 	mp_traces_unlock();
 	mp_modules_unlock();
+	mp_counts_release_after_fork();
 	mp_peak_unlock();
 	mp_timeline_unlock();
 	mp_snapshot_unlock();

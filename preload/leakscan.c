@@ -413,6 +413,7 @@ static void stop_after_move(void)
 {
 	int saved = errno, gen = atomic_load(&release_gen);
 	ucontext_t uc;
+	memset(&uc, 0, sizeof(uc)); /* getcontext leaves the scratch registers as they were */
 	if ((gen & 1) && getcontext(&uc) == 0)
 		park(gen, &uc);
 	errno = saved;
@@ -430,8 +431,11 @@ static void on_stop_signal(int sig, siginfo_t *si, void *ucv)
 		errno = saved;
 		return;
 	}
+	/* Only the move itself, not a handler of the program's that interrupted it, waits. */
 	struct mp_thread *me = mp_thread_self();
-	if (me && atomic_load_explicit(&me->counts_lock, memory_order_relaxed) == 1)
+	const ucontext_t *uc = ucv;
+	if (me && atomic_load_explicit(&me->counts_lock, memory_order_relaxed) == 1 &&
+	    mp_in_counts_move((uintptr_t)uc->uc_mcontext.gregs[REG_RIP]))
 		mp_after_move = stop_after_move;
 	else
 		park(gen, ucv);

@@ -308,7 +308,12 @@ void mp_leakscan_ignore_this_thread(void);
 /* Set (thread.c's) in a thread whose stop signal came while it was moving its pending counts:
  * called once the move is done, it stops the thread then, so that the stopped world holds no
  * half-done move. */
-extern MP_TLS void (*mp_after_move)(void);
+extern MP_TLS void (*volatile mp_after_move)(void);
+int mp_in_counts_move(uintptr_t pc); /* pc is in the code that moves pending counts */
+/* fork's handlers: every state's counts_lock held across fork (hooks.c), so that the child
+ * finds no move half done. */
+void mp_counts_hold_for_fork(void);
+void mp_counts_release_after_fork(void);
 void mp_leakscan_lock(void);   /* fork's prepare handler: before every other lock */
 void mp_leakscan_unlock(void);
 void mp_leakscan_after_fork_child(void);

@@ -22,6 +22,7 @@ static _Atomic(struct mp_thread *) all;
 static struct mp_thread *free_list;
 static mp_spinlock_t free_lock;
 static pthread_key_t exit_key;
+static struct mp_thread *held_first; /* the reader's: the first state it holds (hold_all) */
 
 void mp_threads_lock(void)
 {
@@ -38,10 +39,13 @@ void mp_threads_unlock(void)
 void mp_threads_after_fork_child(void)
 {
 	atomic_store(&mp_heap.n_threads, self ? 1 : 0);
-	/* A thread that was moving its pending counts when the parent forked is not here to
-	 * finish (the parent's readers held the peak lock, which fork takes: none was reading). */
-	for (struct mp_thread *th = atomic_load(&all); th; th = th->next_all)
+	/* The states fork's prepare handler held (mp_counts_hold_for_fork), and any whose thread
+	 * was stuck in a move: free again, for this process's only thread and reader. */
+	for (struct mp_thread *th = atomic_load(&all); th; th = th->next_all) {
 		atomic_store(&th->counts_lock, 0);
+		th->counts_held = 0;
+	}
+	held_first = NULL;
 	mp_spin_unlock(&free_lock);
 }
 
@@ -108,9 +112,12 @@ void mp_heap_add(struct mp_thread *th, int64_t delta_bytes)
 	}
 }
 
+/* Inlined even without optimization: the moves below must hold all their code. */
+#define INLINE static inline __attribute__((always_inline))
+
 /* Add counts to a trace's shared counters. */
-static void add_to_trace(struct mp_trace *tr, uint64_t allocs, uint64_t bytes_allocated,
-			 uint64_t frees, uint64_t bytes_freed)
+INLINE void add_to_trace(struct mp_trace *tr, uint64_t allocs, uint64_t bytes_allocated, uint64_t frees,
+			 uint64_t bytes_freed)
 {
 	if (allocs) {
 		atomic_fetch_add_explicit(&tr->allocs, allocs, memory_order_relaxed);
@@ -123,22 +130,34 @@ static void add_to_trace(struct mp_trace *tr, uint64_t allocs, uint64_t bytes_al
 }
 
 /* The pending counters have one writer, their thread: plain loads and stores (relaxed). */
-static inline uint64_t get(atomic_uint_fast64_t *v)
+INLINE uint64_t get(atomic_uint_fast64_t *v)
 {
 	return atomic_load_explicit(v, memory_order_relaxed);
 }
 
-static inline void set(atomic_uint_fast64_t *v, uint64_t x)
+INLINE void set(atomic_uint_fast64_t *v, uint64_t x)
 {
 	atomic_store_explicit(v, x, memory_order_relaxed);
 }
 
-static inline struct mp_trace *trace_of(struct mp_pending_counts *c)
+INLINE struct mp_trace *trace_of(struct mp_pending_counts *c)
 {
 	return atomic_load_explicit(&c->trace, memory_order_relaxed);
 }
 
-static void flush_one(struct mp_pending_counts *c)
+/* Moves of pending counts into the records: the code that runs with counts_lock at 1, in a
+ * section of its own so that the leak scan's stop signal can tell that it interrupted one
+ * (mp_in_counts_move). Everything it calls is inlined into it. */
+#define MOVE_CODE __attribute__((section("mp_counts_move"), noinline))
+extern const char __start_mp_counts_move[] __attribute__((visibility("hidden")));
+extern const char __stop_mp_counts_move[] __attribute__((visibility("hidden")));
+
+int mp_in_counts_move(uintptr_t pc)
+{
+	return pc >= (uintptr_t)__start_mp_counts_move && pc < (uintptr_t)__stop_mp_counts_move;
+}
+
+INLINE void flush_one(struct mp_pending_counts *c)
 {
 	add_to_trace(trace_of(c), get(&c->allocs), get(&c->bytes_allocated), get(&c->frees),
 		     get(&c->bytes_freed));
@@ -150,21 +169,25 @@ static void flush_one(struct mp_pending_counts *c)
 
 /* The owner's side of counts_lock: 1 when it may move its pending counts now, 0 when a
  * reader holds them (or this thread interrupted its own move: a signal handler's snapshot). */
-static int counts_trylock(struct mp_thread *th)
+INLINE int counts_trylock(struct mp_thread *th)
 {
-	int expected = 0;
+	if (atomic_load_explicit(&th->counts_lock, memory_order_relaxed) != 0)
+		return 0;
 	/* Before the lock: a reader that sees it taken sees which move holds it. */
 	atomic_store_explicit(&th->moves, atomic_load_explicit(&th->moves, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
+	int expected = 0;
 	return atomic_compare_exchange_strong_explicit(&th->counts_lock, &expected, 1, memory_order_seq_cst,
 						       memory_order_relaxed);
 }
 
-MP_TLS void (*mp_after_move)(void);
+MP_TLS void (*volatile mp_after_move)(void);
 
-static void counts_unlock(struct mp_thread *th)
+INLINE void counts_unlock(struct mp_thread *th)
 {
 	atomic_store_explicit(&th->counts_lock, 0, memory_order_release);
+	/* A signal handler sets mp_after_move while the lock is 1: read it only after. */
+	atomic_signal_fence(memory_order_seq_cst);
 	void (*after)(void) = mp_after_move;
 	if (MP_UNLIKELY(after != NULL)) {
 		mp_after_move = NULL;
@@ -174,7 +197,7 @@ static void counts_unlock(struct mp_thread *th)
 
 /* Makes the records hold this thread's counts, unless a reader is reading them (it sees
  * them where they are). */
-void mp_flush_trace_counts(struct mp_thread *th)
+MOVE_CODE void mp_flush_trace_counts(struct mp_thread *th)
 {
 	if (!counts_trylock(th))
 		return;
@@ -187,8 +210,8 @@ void mp_flush_trace_counts(struct mp_thread *th)
 
 /* The pending counters for tr, or NULL when they belong to another trace that cannot be moved
  * out now (a reader holds them): the caller then counts straight into the record. */
-static __attribute__((noinline)) struct mp_pending_counts *
-switch_pending(struct mp_thread *th, struct mp_pending_counts *c, struct mp_trace *tr)
+static MOVE_CODE struct mp_pending_counts *switch_pending(struct mp_thread *th, struct mp_pending_counts *c,
+							 struct mp_trace *tr)
 {
 	if (!trace_of(c)) {
 		atomic_store_explicit(&c->trace, tr, memory_order_relaxed); /* nothing to move */
@@ -202,7 +225,7 @@ switch_pending(struct mp_thread *th, struct mp_pending_counts *c, struct mp_trac
 	return c;
 }
 
-static inline struct mp_pending_counts *pending_for(struct mp_thread *th, struct mp_trace *tr)
+INLINE struct mp_pending_counts *pending_for(struct mp_thread *th, struct mp_trace *tr)
 {
 	struct mp_pending_counts *c = &th->pending[tr->id & (MP_PENDING_TRACES - 1)];
 	if (MP_LIKELY(trace_of(c) == tr))
@@ -235,13 +258,16 @@ void mp_count_free(struct mp_thread *th, struct mp_trace *tr, uint64_t size)
 /* Takes th's counts_lock for the reader. A move is a few additions, but its thread may have
  * been preempted in the middle: it is waited for, up to 200 ms. An owner that takes longer was
  * interrupted for good (a signal handler that never returned, or this thread itself: a
- * snapshot from a signal handler): its counts are read as they are, and that same move is not
- * waited for again. */
+ * snapshot from a signal handler): its counts are read as they are, one trace's possibly
+ * twice, and that same move is not waited for again. */
+#define READER_WAIT_NS (200 * 1000 * 1000ull)
+
 static void counts_hold(struct mp_thread *th, struct mp_thread *me)
 {
 	th->counts_held = 0;
 	if (th == me)
 		return;
+	uint64_t deadline = 0;
 	for (int tries = 0;; tries++) {
 		int expected = 0;
 		if (atomic_compare_exchange_strong_explicit(&th->counts_lock, &expected, 2, memory_order_acquire,
@@ -255,23 +281,44 @@ static void counts_hold(struct mp_thread *th, struct mp_thread *me)
 			return;
 		if (tries < 100) {
 			sched_yield();
-		} else if (tries < 100 + 2000) {
-			struct timespec ts = { 0, 100 * 1000 };
-			nanosleep(&ts, NULL);
-		} else {
+			continue;
+		}
+		uint64_t now = mp_now_ns();
+		if (!deadline)
+			deadline = now + READER_WAIT_NS;
+		if (now >= deadline) {
 			th->stuck_move = move + 1;
 			return;
 		}
+		struct timespec ts = { 0, 100 * 1000 };
+		nanosleep(&ts, NULL);
 	}
+}
+
+/* Every state there is now, held (one made later, a new thread's, is left out: unheld, its
+ * moves could be seen half done, and it has counted nothing before now). One holder at a
+ * time: the callers hold the peak lock. */
+static void hold_all(void)
+{
+	held_first = atomic_load(&all);
+	for (struct mp_thread *th = held_first; th; th = th->next_all)
+		counts_hold(th, self);
+}
+
+static void release_all(void)
+{
+	for (struct mp_thread *th = held_first; th; th = th->next_all) {
+		if (th->counts_held) {
+			th->counts_held = 0;
+			atomic_store_explicit(&th->counts_lock, 0, memory_order_release);
+		}
+	}
+	held_first = NULL;
 }
 
 void mp_read_trace_counts(struct mp_trace_counts *out, uint32_t n)
 {
-	/* The states there are now, held; one that comes later (a new thread's) is left out:
-	 * unheld, its moves could be seen half done, and it has counted nothing before now. */
-	struct mp_thread *me = self, *first = atomic_load(&all);
-	for (struct mp_thread *th = first; th; th = th->next_all)
-		counts_hold(th, me);
+	hold_all();
 	for (uint32_t id = 0; id < n; id++) {
 		const struct mp_trace *t = mp_trace_by_id(id);
 		out[id].allocs = atomic_load_explicit(&t->allocs, memory_order_relaxed);
@@ -279,7 +326,7 @@ void mp_read_trace_counts(struct mp_trace_counts *out, uint32_t n)
 		out[id].frees = atomic_load_explicit(&t->frees, memory_order_relaxed);
 		out[id].bytes_freed = atomic_load_explicit(&t->bytes_freed, memory_order_relaxed);
 	}
-	for (struct mp_thread *th = first; th; th = th->next_all) {
+	for (struct mp_thread *th = held_first; th; th = th->next_all) {
 		for (int i = 0; i < MP_PENDING_TRACES; i++) {
 			struct mp_pending_counts *p = &th->pending[i];
 			struct mp_trace *t = trace_of(p);
@@ -290,11 +337,19 @@ void mp_read_trace_counts(struct mp_trace_counts *out, uint32_t n)
 			out[t->id].frees += get(&p->frees);
 			out[t->id].bytes_freed += get(&p->bytes_freed);
 		}
-		if (th->counts_held) {
-			th->counts_held = 0;
-			atomic_store_explicit(&th->counts_lock, 0, memory_order_release);
-		}
 	}
+	release_all();
+}
+
+/* fork: no move half done in another thread (which the child would keep for good). */
+void mp_counts_hold_for_fork(void)
+{
+	hold_all();
+}
+
+void mp_counts_release_after_fork(void)
+{
+	release_all();
 }
 
 /* Called with the hook guard set, when a thread ends (possibly more than once). */
@@ -349,6 +404,10 @@ struct mp_thread *mp_thread_get(void)
 			madvise((void *)page, end - page, MADV_DONTNEED);
 		th->tick_countdown = 0;
 		th->n_deferred = 0;
+		/* A 1 left by the thread that had it (it never finished a move: a signal handler
+		 * that did not return) is nobody's now; a reader's 2 stays. */
+		int one = 1;
+		atomic_compare_exchange_strong(&th->counts_lock, &one, 0);
 		mp_thread_cache_reset(th);
 	} else {
 		th = mp_map(sizeof(*th) + mp_thread_cache_bytes());
