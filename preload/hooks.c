@@ -544,8 +544,16 @@ __attribute__((noreturn)) static void exit_common(void (*fn)(int), int status)
 	/* A vfork child shares this process's memory and this thread's TLS: it must leave both
 	 * as they are (getpid differs there), or the parent would resume with its guard set. */
 	if (initialized && getpid() == my_pid) {
+		/* From a signal handler that interrupted the library while it held one of its
+		 * locks, the snapshot would wait for this thread forever: the process ends
+		 * without it rather than hang. */
+		int held = mp_guard && mp_locks_held > 0;
 		mp_guard = 1;
-		final_snapshot(MP_REASON_UNDERSCORE_EXIT);
+		if (!held)
+			final_snapshot(MP_REASON_UNDERSCORE_EXIT);
+		else if (!atomic_exchange(&mp_final_written, 1))
+			mp_log("_exit() from a signal handler that interrupted the profiler holding a "
+			       "lock: no final snapshot", NULL, NULL);
 	}
 	if (fn)
 		fn(status);

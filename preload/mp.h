@@ -66,6 +66,10 @@ typedef struct { atomic_int locked; } mp_spinlock_t;
 void mp_spin_lock(mp_spinlock_t *l);
 void mp_spin_unlock(mp_spinlock_t *l);
 int mp_spin_trylock(mp_spinlock_t *l); /* 1 when taken */
+/* How many of our locks this thread holds (taken minus released by it): a thread that must
+ * write a snapshot from a signal handler that interrupted the library knows whether it would
+ * wait for itself. */
+extern MP_TLS int mp_locks_held;
 
 /* Every lock of ours, for fork's handlers; taken in the order hooks.c lists them. */
 void mp_arena_lock(void);

@@ -96,13 +96,17 @@ int mp_maps_overflowed(void)
 	return atomic_load(&maps_full);
 }
 
+MP_TLS int mp_locks_held;
+
 void mp_spin_lock(mp_spinlock_t *l)
 {
 	for (unsigned spins = 0;; spins++) {
 		int expected = 0;
 		if (atomic_compare_exchange_weak_explicit(&l->locked, &expected, 1,
-							  memory_order_acquire, memory_order_relaxed))
+							  memory_order_acquire, memory_order_relaxed)) {
+			mp_locks_held++;
 			return;
+		}
 		if (spins > 64)
 			sched_yield();
 		else
@@ -115,13 +119,17 @@ int mp_spin_trylock(mp_spinlock_t *l)
 	int expected = 0;
 	if (atomic_load_explicit(&l->locked, memory_order_relaxed))
 		return 0;
-	return atomic_compare_exchange_strong_explicit(&l->locked, &expected, 1, memory_order_acquire,
-						       memory_order_relaxed);
+	if (!atomic_compare_exchange_strong_explicit(&l->locked, &expected, 1, memory_order_acquire,
+						     memory_order_relaxed))
+		return 0;
+	mp_locks_held++;
+	return 1;
 }
 
 void mp_spin_unlock(mp_spinlock_t *l)
 {
 	atomic_store_explicit(&l->locked, 0, memory_order_release);
+	mp_locks_held--;
 }
 
 #define ARENA_CHUNK (4u << 20)

@@ -12,7 +12,9 @@
  *                 pending SIGTERM 150 ms later: as the final snapshot is being written
  *   alloc-loop    print "ready", then allocate and free without end (mostly inside malloc)
  *   small-stack   abort() in a thread with the smallest stack pthreads allows
- *   snapshot-loop print "ready", then a second thread calls memprof_snapshot() without end */
+ *   snapshot-loop print "ready", then a second thread calls memprof_snapshot() without end
+ *   exit-in-snapshot  calls memprof_snapshot() without end; a SIGALRM handler calls _exit(3)
+ *                 200 ms in (nearly always while a snapshot is being written) */
 #define _GNU_SOURCE
 #include "../include/memprof.h"
 
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -123,6 +126,12 @@ static void *snapshot_forever(void *arg)
 	return NULL;
 }
 
+static void underscore_exit_3(int sig)
+{
+	(void)sig;
+	_exit(3);
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
@@ -205,7 +214,16 @@ int main(int argc, char **argv)
 		for (;;)
 			pause();
 	}
+	if (!strcmp(what, "exit-in-snapshot")) {
+		for (int i = 0; i < 20000; i++)
+			kept[i % 8] = malloc(16 + (size_t)i % 64); /* something to write */
+		signal(SIGALRM, underscore_exit_3);
+		struct itimerval soon = { { 0, 0 }, { 0, 200 * 1000 } };
+		setitimer(ITIMER_REAL, &soon, NULL);
+		for (;;)
+			memprof_snapshot("loop");
+	}
 	fprintf(stderr, "usage: prog-fatal show|wait|handler-exit|double-free|threads-segv|pipe|"
-			"term-in-exit|alloc-loop|small-stack|snapshot-loop\n");
+			"term-in-exit|alloc-loop|small-stack|snapshot-loop|exit-in-snapshot\n");
 	return 2;
 }
