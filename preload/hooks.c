@@ -510,6 +510,22 @@ static void final_snapshot(unsigned reason)
 	report_verify();
 }
 
+/* The final snapshot from exit or _exit, `inside` when this thread was inside the library
+ * (a signal handler interrupted it and ends the process): if the library held one of its
+ * locks there, the snapshot would wait for this thread forever, and the process ends without
+ * it rather than hang. */
+static void final_snapshot_from(int inside, unsigned reason)
+{
+	if (!inside || mp_locks_held <= 0) {
+		final_snapshot(reason);
+		return;
+	}
+	if (initialized && getpid() == my_pid && !atomic_exchange(&mp_final_written, 1))
+		mp_log(reason == MP_REASON_EXIT ? "exit()" : "_exit()",
+		       " from a signal handler that interrupted the profiler holding a lock: "
+		       "no final snapshot", NULL);
+}
+
 int mp_in_vfork_child(void)
 {
 	return initialized && getpid() != my_pid;
@@ -544,16 +560,9 @@ __attribute__((noreturn)) static void exit_common(void (*fn)(int), int status)
 	/* A vfork child shares this process's memory and this thread's TLS: it must leave both
 	 * as they are (getpid differs there), or the parent would resume with its guard set. */
 	if (initialized && getpid() == my_pid) {
-		/* From a signal handler that interrupted the library while it held one of its
-		 * locks, the snapshot would wait for this thread forever: the process ends
-		 * without it rather than hang. */
-		int held = mp_guard && mp_locks_held > 0;
+		int inside = mp_guard;
 		mp_guard = 1;
-		if (!held)
-			final_snapshot(MP_REASON_UNDERSCORE_EXIT);
-		else if (!atomic_exchange(&mp_final_written, 1))
-			mp_log("_exit() from a signal handler that interrupted the profiler holding a "
-			       "lock: no final snapshot", NULL, NULL);
+		final_snapshot_from(inside, MP_REASON_UNDERSCORE_EXIT);
 	}
 	if (fn)
 		fn(status);
@@ -688,6 +697,6 @@ __attribute__((destructor(101))) static void mp_fini(void)
 {
 	int saved = mp_guard;
 	mp_guard = 1;
-	final_snapshot(MP_REASON_EXIT);
+	final_snapshot_from(saved, MP_REASON_EXIT);
 	mp_guard = saved;
 }

@@ -13,8 +13,9 @@
  *   alloc-loop    print "ready", then allocate and free without end (mostly inside malloc)
  *   small-stack   abort() in a thread with the smallest stack pthreads allows
  *   snapshot-loop print "ready", then a second thread calls memprof_snapshot() without end
- *   exit-in-snapshot  calls memprof_snapshot() without end; a SIGALRM handler calls _exit(3)
- *                 200 ms in (nearly always while a snapshot is being written) */
+ *   exit-in-snapshot [exit]  calls memprof_snapshot() without end; a SIGALRM handler calls
+ *                 _exit(3) (or exit(3)) 200 ms in, nearly always while a snapshot is being
+ *                 written */
 #define _GNU_SOURCE
 #include "../include/memprof.h"
 
@@ -217,13 +218,13 @@ int main(int argc, char **argv)
 	if (!strcmp(what, "exit-in-snapshot")) {
 		for (int i = 0; i < 20000; i++)
 			kept[i % 8] = malloc(16 + (size_t)i % 64); /* something to write */
-		signal(SIGALRM, underscore_exit_3);
+		signal(SIGALRM, argc > 2 && !strcmp(argv[2], "exit") ? exit_3 : underscore_exit_3);
 		struct itimerval soon = { { 0, 0 }, { 0, 200 * 1000 } };
 		setitimer(ITIMER_REAL, &soon, NULL);
 		for (;;)
 			memprof_snapshot("loop");
 	}
 	fprintf(stderr, "usage: prog-fatal show|wait|handler-exit|double-free|threads-segv|pipe|"
-			"term-in-exit|alloc-loop|small-stack|snapshot-loop|exit-in-snapshot\n");
+			"term-in-exit|alloc-loop|small-stack|snapshot-loop|exit-in-snapshot [exit]\n");
 	return 2;
 }
