@@ -146,7 +146,7 @@ asan:
 		$(BUILD)-asan/memprof $(BUILD)-asan/tests/mksnap $(SAN_UNITS:%=$(BUILD)-asan/tests/%)
 	BUILD=$(BUILD)-asan tests/run-tests.sh $(SAN_UNITS:%=$(BUILD)-asan/tests/%) \
 		$$(grep -L -e LIBMEMPROF -e 'profile ' -e libmemprof -e fuzz -e '" run' tests/test-cli-*.sh tests/test-report-*.sh)
-# The table unit tests under ThreadSanitizer (clang): the tables are lock-free C11 atomics.
+# The unit tests under ThreadSanitizer (clang): the tables and counters are lock-free C11 atomics.
 TSAN_CC ?= clang
 tsan:
 	$(MAKE) CC=$(TSAN_CC) WERROR=0 OPT="-O1 -g -fsanitize=thread" BUILD=$(BUILD)-tsan \
