@@ -442,7 +442,6 @@ static void on_stop_signal(int sig, siginfo_t *si, void *ucv)
 	errno = saved;
 }
 
-
 static int is_ignored(pid_t tid)
 {
 	for (int i = 0; i < 8; i++) {

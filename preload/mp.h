@@ -154,15 +154,16 @@ struct mp_thread {
 	int64_t live_base;            /* mp_heap.live_bytes when this thread last added to it */
 	int tick_countdown;           /* events until this thread next looks at the timeline clock */
 	uint64_t n_frees;             /* frees counted by this thread (allocs: its size_classes) */
-	/* Trace counters not yet added to their records (plain, this thread's own; kept in the
-	 * state when the thread exits, and carried on by the next thread to use it). */
 	/* 1 while the owner moves pending counts into the records, 2 while a reader
 	 * (mp_read_trace_counts) holds them still; the owner never waits for a reader. */
 	atomic_int counts_lock;
 	atomic_uint moves;    /* the owner's moves so far (counts_lock taken) */
 	unsigned stuck_move;  /* reader's: the move (moves + 1) it waited for in vain, or 0 */
 	int counts_held;      /* reader's: it holds this state's counts_lock */
-	struct mp_pending_counts { /* atomics for the readers; written by the owner alone */
+	/* Trace counters not yet added to their records (written by this thread alone, atomics
+	 * for the readers; kept in the state when the thread exits, and carried on by the next
+	 * thread to use it). */
+	struct mp_pending_counts {
 		_Atomic(struct mp_trace *) trace;
 		atomic_uint_fast64_t allocs, bytes_allocated, frees, bytes_freed;
 	} pending[MP_PENDING_TRACES];
@@ -208,6 +209,12 @@ struct mp_trace_counts {
 	uint64_t allocs, bytes_allocated, frees, bytes_freed;
 };
 void mp_read_trace_counts(struct mp_trace_counts *out, uint32_t n);
+/* A record's own counters alone (what mp_read_trace_counts starts from). */
+void mp_trace_record_counts(const struct mp_trace *t, struct mp_trace_counts *out);
+/* fork's handlers: every state's counts_lock held across fork (hooks.c), so that the child
+ * finds no move half done. */
+void mp_counts_hold_for_fork(void);
+void mp_counts_release_after_fork(void);
 
 /* ---- timeline.c: the heap over time, in a bounded series of points ---- */
 #define MP_TIMELINE_TICK_EVENTS 64 /* a thread looks at the clock every this many events */
@@ -314,10 +321,6 @@ void mp_leakscan_ignore_this_thread(void);
  * half-done move. */
 extern MP_TLS void (*volatile mp_after_move)(void);
 int mp_in_counts_move(uintptr_t pc); /* pc is in the code that moves pending counts */
-/* fork's handlers: every state's counts_lock held across fork (hooks.c), so that the child
- * finds no move half done. */
-void mp_counts_hold_for_fork(void);
-void mp_counts_release_after_fork(void);
 void mp_leakscan_lock(void);   /* fork's prepare handler: before every other lock */
 void mp_leakscan_unlock(void);
 void mp_leakscan_after_fork_child(void);

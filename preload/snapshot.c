@@ -132,11 +132,6 @@ static void section(struct out *o, uint32_t type, uint64_t length)
 	put_u64(o, length);
 }
 
-/* Counters of one trace, read once so that every figure in the file agrees. */
-struct counts {
-	uint64_t allocs, frees, bytes, freed;
-};
-
 /* Every trace's counts, read once per snapshot (mp_read_trace_counts) so that the totals and
  * the per-trace figures agree. From mmap for the length of one snapshot; NULL when none could
  * be had (the records' own counters then). */
@@ -146,15 +141,10 @@ static size_t counts_bytes;
 static struct mp_trace_counts counts_of(uint32_t id)
 {
 	struct mp_trace_counts c;
-	if (counts) {
+	if (counts)
 		c = counts[id];
-	} else {
-		const struct mp_trace *t = mp_trace_by_id(id);
-		c.allocs = atomic_load_explicit(&t->allocs, memory_order_relaxed);
-		c.bytes_allocated = atomic_load_explicit(&t->bytes_allocated, memory_order_relaxed);
-		c.frees = atomic_load_explicit(&t->frees, memory_order_relaxed);
-		c.bytes_freed = atomic_load_explicit(&t->bytes_freed, memory_order_relaxed);
-	}
+	else
+		mp_trace_record_counts(mp_trace_by_id(id), &c);
 	/* A free counted before its allocation was (another thread, mid-hook): keep it sane. */
 	if (c.frees > c.allocs)
 		c.frees = c.allocs;
@@ -290,7 +280,7 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 	put_u32(o, n_traces);
 	for (uint32_t id = 0; id < n_traces; id++) {
 		const struct mp_trace *t = mp_trace_by_id(id);
-		struct mp_trace_counts c = counts ? counts[id] : counts_of(id);
+		struct mp_trace_counts c = counts_of(id);
 		put_u32(o, t->id);
 		put_u32(o, t->n_frames);
 		put_u64(o, c.allocs);

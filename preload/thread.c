@@ -316,16 +316,19 @@ static void release_all(void)
 	held_first = NULL;
 }
 
+void mp_trace_record_counts(const struct mp_trace *t, struct mp_trace_counts *out)
+{
+	out->allocs = atomic_load_explicit(&t->allocs, memory_order_relaxed);
+	out->bytes_allocated = atomic_load_explicit(&t->bytes_allocated, memory_order_relaxed);
+	out->frees = atomic_load_explicit(&t->frees, memory_order_relaxed);
+	out->bytes_freed = atomic_load_explicit(&t->bytes_freed, memory_order_relaxed);
+}
+
 void mp_read_trace_counts(struct mp_trace_counts *out, uint32_t n)
 {
 	hold_all();
-	for (uint32_t id = 0; id < n; id++) {
-		const struct mp_trace *t = mp_trace_by_id(id);
-		out[id].allocs = atomic_load_explicit(&t->allocs, memory_order_relaxed);
-		out[id].bytes_allocated = atomic_load_explicit(&t->bytes_allocated, memory_order_relaxed);
-		out[id].frees = atomic_load_explicit(&t->frees, memory_order_relaxed);
-		out[id].bytes_freed = atomic_load_explicit(&t->bytes_freed, memory_order_relaxed);
-	}
+	for (uint32_t id = 0; id < n; id++)
+		mp_trace_record_counts(mp_trace_by_id(id), &out[id]);
 	for (struct mp_thread *th = held_first; th; th = th->next_all) {
 		for (int i = 0; i < MP_PENDING_TRACES; i++) {
 			struct mp_pending_counts *p = &th->pending[i];
