@@ -7,16 +7,16 @@
 # instead of the final snapshot (or with the final snapshot, when the signal happened to land
 # outside the library). It hung forever before.
 source "$(dirname "$0")/lib.sh"
+source "$TOP/tests/real-program.sh"
 P=$TESTBIN/prog-fatal
 [ -x "$P" ] || fail "$P is missing (make check builds it)"
 for run in _exit _exit exit exit; do
 	how=$([ $run = exit ] && echo exit || true)
-	rc=0
-	timeout 30 "$P" exit-in-snapshot $how >bare.out 2>bare.err || rc=$?
-	[ "$rc" = 3 ] || fail "bare run: status $rc, expected 3"
+	run_capture bare timeout 30 "$P" exit-in-snapshot $how
+	[ "$(cat bare.rc)" = 3 ] || fail "bare run: status $(cat bare.rc), expected 3"
 	rm -f "$T"/e.*.gz "$T"/e.gz
-	rc=0
-	timeout 30 env MEMPROF_OUTPUT="$T/e.gz" LD_PRELOAD="$LIBMEMPROF" "$P" exit-in-snapshot $how >prof.out 2>prof.err || rc=$?
+	run_capture prof timeout 30 env MEMPROF_OUTPUT="$T/e.gz" LD_PRELOAD="$LIBMEMPROF" "$P" exit-in-snapshot $how
+	rc=$(cat prof.rc)
 	[ "$rc" != 124 ] || fail "run $run: the program hung (killed by timeout after 30 s)"
 	[ "$rc" = 3 ] || { cat prof.err; fail "run $run: status $rc, expected 3 as bare"; }
 	cmp -s bare.out prof.out || fail "run $run: stdout differs from the bare run"
