@@ -227,14 +227,26 @@ static inline void drain_if_needed(struct mp_thread *th)
 		drain_deferred(th);
 }
 
-/* Leave an allocator hook: finish the removals deferred meanwhile, clear the guard, and take
- * a fatal signal that arrived in the hook (fatal.c). */
+/* Enter an allocator hook. The fence keeps the compiler from moving the guard's store past
+ * the table updates that follow (a leak scan's stop signal reads it: leakscan.c). */
+static inline void enter_hook(void)
+{
+	mp_guard = MP_IN_HOOK;
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+/* Leave an allocator hook: finish the removals deferred meanwhile, clear the guard, take a
+ * fatal signal that arrived in the hook (fatal.c), and stop for a leak scan that asked this
+ * thread to stop while it was in the hook (leakscan.c). */
 static inline void leave_hook(void)
 {
 	drain_if_needed(mp_thread_self());
+	atomic_signal_fence(memory_order_seq_cst);
 	mp_guard = 0;
 	if (MP_UNLIKELY(mp_fatal_deferred))
 		mp_fatal_resume();
+	if (MP_UNLIKELY(mp_stop_deferred))
+		mp_leakscan_deferred_stop();
 }
 
 static int recording(void)
@@ -250,7 +262,7 @@ static inline __attribute__((always_inline)) void *do_malloc(size_t size, uintpt
 		return boot_alloc(size, 16);
 	if (!recording())
 		return real.malloc(size);
-	mp_guard = MP_IN_HOOK;
+	enter_hook();
 	void *p = real.malloc(size);
 	if (p) {
 		int e = errno;
@@ -279,7 +291,7 @@ EXPORT void free(void *p)
 		return;
 	}
 	int e = errno;
-	mp_guard = MP_IN_HOOK;
+	enter_hook();
 	record_free(p);
 	real.free(p);
 	leave_hook();
@@ -296,7 +308,7 @@ EXPORT void *calloc(size_t n, size_t size)
 		return boot_alloc(n * size, 16); /* static, so already zero */
 	if (!recording())
 		return real.calloc(n, size);
-	mp_guard = MP_IN_HOOK;
+	enter_hook();
 	void *p = real.calloc(n, size);
 	if (p) {
 		int e = errno;
@@ -325,7 +337,7 @@ static inline __attribute__((always_inline)) void *do_realloc(void *p, size_t si
 		return NULL;
 	if (!recording())
 		return real.realloc(p, size);
-	mp_guard = MP_IN_HOOK;
+	enter_hook();
 	uint64_t meta;
 	int tracked = mp_live_remove((uintptr_t)p, &meta);
 	void *q = real.realloc(p, size);
@@ -365,7 +377,7 @@ EXPORT void *reallocarray(void *p, size_t n, size_t size)
 #define ALIGNED_HOOK(call, size_expr)                                   \
 	if (!recording())                                               \
 		return call;                                            \
-	mp_guard = MP_IN_HOOK;                                          \
+	enter_hook();                                                   \
 	void *p = call;                                                 \
 	if (p) {                                                        \
 		int e = errno;                                          \
@@ -391,7 +403,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
 	if (!recording())
 		return real.posix_memalign(out, align, size);
 	int e = errno;
-	mp_guard = MP_IN_HOOK;
+	enter_hook();
 	int r = real.posix_memalign(out, align, size);
 	if (r == 0)
 		record_alloc(*out, size, CALLER_CFA, CALLER_RA);

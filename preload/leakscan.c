@@ -314,6 +314,26 @@ static int add_system_tls(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
+/* glibc's thread descriptor (struct pthread), as libc describes it to debuggers (nptl_db's
+ * _thread_db_* symbols: bits, count, offset): its size, and where the thread's tid is.
+ * 0: unknown (then no stack is taken for a dead thread's). */
+static uint32_t tcb_bytes, tcb_tid_offset;
+
+static void find_tcb_layout(void)
+{
+	const uint32_t *size = dlsym(RTLD_DEFAULT, "_thread_db_sizeof_pthread");
+	const uint32_t *tid = dlsym(RTLD_DEFAULT, "_thread_db_pthread_tid");
+	if (!size || !tid || tid[0] != 32 || *size < 64 || *size > 65536 || tid[2] + 4 > *size)
+		return;
+	/* Checked on this thread: its descriptor holds its own tid there. */
+	pid_t me;
+	memcpy(&me, (const char *)pthread_self() + tid[2], sizeof(me));
+	if (me != (pid_t)syscall(SYS_gettid))
+		return;
+	tcb_bytes = *size;
+	tcb_tid_offset = tid[2];
+}
+
 /* Called with the other threads running: dl_iterate_phdr and dlsym take the loader lock. */
 static void find_modules(void)
 {
@@ -346,6 +366,7 @@ static void find_modules(void)
 		function_range("_IO_default_doallocate", &stdio_alloc[1]);
 		function_range("_IO_wdefault_doallocate", &stdio_alloc[2]);
 		environ_var = dlsym(RTLD_DEFAULT, "environ");
+		find_tcb_layout();
 		looked = 1;
 	}
 }
@@ -419,15 +440,34 @@ static void stop_after_move(void)
 	errno = saved;
 }
 
-/* Async-signal-safe: stops the thread (park). A thread interrupted while it moves its pending
- * trace counts (thread.c) finishes the move first and then stops (stop_after_move): the
- * snapshot written while the world is stopped must not find a move half done. */
+MP_TLS volatile int mp_stop_deferred;
+
+/* The stop that on_stop_signal deferred to the end of an allocator hook (hooks.c's
+ * leave_hook, with the guard already clear). */
+void mp_leakscan_deferred_stop(void)
+{
+	mp_stop_deferred = 0;
+	stop_after_move();
+}
+
+/* Async-signal-safe: stops the thread (park). A thread interrupted inside an allocator hook
+ * finishes the hook first and stops as it leaves (mp_leakscan_deferred_stop): between
+ * realloc's removal of the old block and its insertion of the new one, or between a table
+ * update and its counts, the tables do not describe the heap. A thread interrupted while it
+ * moves its pending trace counts (thread.c) outside a hook finishes the move first and then
+ * stops (stop_after_move): the snapshot written while the world is stopped must not find a
+ * move half done. */
 static void on_stop_signal(int sig, siginfo_t *si, void *ucv)
 {
 	(void)sig;
 	int saved = errno;
 	int gen = atomic_load(&release_gen);
 	if (si->si_pid != getpid() || !(gen & 1)) {
+		errno = saved;
+		return;
+	}
+	if (mp_guard == MP_IN_HOOK) {
+		mp_stop_deferred = 1;
 		errno = saved;
 		return;
 	}
@@ -1144,6 +1184,63 @@ static void check_blocks(void)
 	}
 }
 
+/* ---- the stacks of threads that have ended ---- */
+
+/* 1 when a thread descriptor of an ended thread is at pd: its tcb and self words point at
+ * itself (x86-64's tcbhead_t), and its tid is 0 or less: the kernel clears it when the thread
+ * ends (CLONE_CHILD_CLEARTID, what pthread_join waits for), and pthread_join sets it to -1. */
+static int is_dead_thread_at(uintptr_t pd)
+{
+	uintptr_t head[3];
+	int32_t tid;
+	return copy_in(head, pd, sizeof(head)) == 0 && head[0] == pd && head[2] == pd &&
+	       copy_in(&tid, pd + tcb_tid_offset, sizeof(tid)) == 0 && tid <= 0;
+}
+
+/* The end of a dead thread's stack when one ends at page boundary top, or 0. glibc puts the
+ * descriptor at the top of the stack it mapped, aligned down to the static TLS alignment. */
+static uintptr_t dead_stack_ending_at(uintptr_t top, uintptr_t lo)
+{
+	uintptr_t last = 0;
+	for (uintptr_t align = 64; align <= PAGE; align *= 2) {
+		uintptr_t pd = (top - tcb_bytes) & ~(align - 1);
+		if (pd < lo || pd == last)
+			continue;
+		last = pd;
+		if (is_dead_thread_at(pd))
+			return top;
+	}
+	return 0;
+}
+
+/* glibc keeps the stacks of ended threads mapped (its stack cache, and joinable threads not
+ * yet joined), holding the dead threads' last words and their TLS. memcheck scans none of
+ * that: a stack is a root only from a live thread's stack pointer up. Such a stack is a
+ * readable, writable mapping right above its PROT_NONE guard page, with the descriptor at
+ * its top; the mapping may have merged with a neighbour above it, so every resident page
+ * boundary is a candidate top, from the mapping's end down. */
+static void exclude_dead_stacks(void)
+{
+	if (!tcb_bytes)
+		return;
+	for (size_t k = 1; k < n_vmas; k++) {
+		const struct vma *v = &vmas[k], *guard = &vmas[k - 1];
+		if (!v->r || !v->w || v->file || v->heap || guard->hi != v->lo || guard->r || guard->w ||
+		    guard->x || guard->file || v->hi - v->lo < 2 * PAGE)
+			continue;
+		for (uintptr_t top = v->hi; top >= v->lo + 2 * PAGE; top -= PAGE) {
+			/* The descriptor lies in the one or two pages below top: resident once written. */
+			unsigned char in[2];
+			if (mincore((void *)(top - 2 * PAGE), 2 * PAGE, in) != 0 || !((in[0] | in[1]) & 1))
+				continue;
+			if (dead_stack_ending_at(top, v->lo)) {
+				exclude(v->lo, top);
+				break;
+			}
+		}
+	}
+}
+
 /* Scan [lo, hi) as a root, skipping the live blocks inside it. */
 static void scan_root(uintptr_t lo, uintptr_t hi, int safe)
 {
@@ -1319,6 +1416,7 @@ static int classify(const uintptr_t *entry_regs, uintptr_t entry_sp)
 	const struct vma *sv = vma_at(entry_sp);
 	if (sv)
 		exclude(sv->lo, entry_sp);
+	exclude_dead_stacks();
 	size_t nt = atomic_load(&n_threads);
 	for (size_t k = 0; k < nt; k++) {
 		if (atomic_load(&threads[k].state) != T_STOPPED)

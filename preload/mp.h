@@ -321,6 +321,10 @@ void mp_leakscan_ignore_this_thread(void);
  * half-done move. */
 extern MP_TLS void (*volatile mp_after_move)(void);
 int mp_in_counts_move(uintptr_t pc); /* pc is in the code that moves pending counts */
+/* Set by the stop signal in a thread that was inside an allocator hook: the hook, as it
+ * leaves (guard clear), calls mp_leakscan_deferred_stop(), which stops the thread there. */
+extern MP_TLS volatile int mp_stop_deferred;
+void mp_leakscan_deferred_stop(void);
 void mp_leakscan_lock(void);   /* fork's prepare handler: before every other lock */
 void mp_leakscan_unlock(void);
 void mp_leakscan_after_fork_child(void);

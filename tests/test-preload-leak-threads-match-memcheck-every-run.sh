@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Threaded leak cases (tests/prog-leak-threads.c): ended threads' leaks, arguments, return
+# values and TLS are lost; pointers held only by live threads' registers, stacks, TLS and
+# pthread_setspecific slots are roots; a stale pointer below a live thread's stack pointer is
+# not. memprof's four LEAK SUMMARY figures equal valgrind --leak-check=full's on the same
+# binary, on every one of REPEAT runs (20; make soak runs more). The race cases (a thread
+# inside realloc, calloc and free while the exit scan or memprof_leak_check() runs) must
+# find nothing lost; what is still reachable there depends on timing in memcheck too (the
+# calloc'd block may be live), so only its block count is bounded.
+source "$(dirname "$0")/lib.sh"
+source "$TOP/tests/leak-lib.sh"
+REPEAT=${REPEAT:-20}
+prog=$TESTBIN/prog-leak-threads
+lost_only() { cut -d" " -f1-9 "$1"; } # definite, indirect, possible
+for mode in joined detached cancelled arg retval dead-tls live-stack live-specific live-tls \
+	live-register stale-frame pool realloc-race check-race; do
+	vg_figures vg.txt "$prog" "$mode"
+	case $mode in *-race) lost_only vg.txt >want.txt ;; *) cp vg.txt want.txt ;; esac
+	for i in $(seq "$REPEAT"); do
+		mp_figures mp.txt "$prog" "$mode"
+		case $mode in
+		*-race)
+			lost_only mp.txt >got.txt
+			reachable=$(cut -d' ' -f12 mp.txt)
+			[ "$reachable" = 4097 ] || [ "$reachable" = 4098 ] ||
+				fail "$mode run $i: $reachable blocks still reachable, not the array's 4,097 (+1 in flight)" ;;
+		*) cp mp.txt got.txt ;;
+		esac
+		if ! diff want.txt got.txt >/dev/null; then
+			echo "valgrind: $(cat vg.txt)"
+			echo "memprof:  $(cat mp.txt)"
+			cat report.txt
+			fail "$mode, run $i of $REPEAT: LEAK SUMMARY differs from memcheck's"
+		fi
+	done
+	echo "ok: $mode x$REPEAT -> $(cat mp.txt)"
+done
+# memprof_leak_check() while the thread reallocates: nothing lost, every time.
+MEMPROF_OUTPUT=$PWD/c.gz LD_PRELOAD=$LIBMEMPROF "$prog" check-race >checks.txt
+[ "$(grep -c '^memprof_leak_check: 0$' checks.txt)" = 20 ] || { cat checks.txt; fail "memprof_leak_check() found lost bytes while a thread reallocated"; }
+echo "ok: 20 leak checks during realloc found 0 lost"
