@@ -1388,6 +1388,8 @@ static void mark_environment(void)
 	}
 }
 
+/* entry_regs NULL: the scanning thread is the profiler's own (MEMPROF_LEAK_SIGNAL's helper),
+ * whose registers and stack (up to entry_sp, its top) hold none of the program's pointers. */
 static int classify(const uintptr_t *entry_regs, uintptr_t entry_sp)
 {
 	root_bytes = 0;
@@ -1413,7 +1415,7 @@ static int classify(const uintptr_t *entry_regs, uintptr_t entry_sp)
 	for (size_t k = 0; k < n_ours; k++)
 		exclude(ours[k][0], ours[k][1]);
 	exclude(self_mod.lo, self_mod.hi);
-	const struct vma *sv = vma_at(entry_sp);
+	const struct vma *sv = vma_at(entry_regs ? entry_sp : entry_sp - 1);
 	if (sv)
 		exclude(sv->lo, entry_sp);
 	exclude_dead_stacks();
@@ -1431,8 +1433,10 @@ static int classify(const uintptr_t *entry_regs, uintptr_t entry_sp)
 	/* Pass 1 (memcheck's): the program's roots and registers, then those of the system
 	 * libraries; a block keeps the state it reached from the program's. */
 	scan_roots(0);
-	root_bytes += 6 * 8;
-	visit_words(entry_regs, 6, MARK_DEFINITE, 0);
+	if (entry_regs) {
+		root_bytes += 6 * 8;
+		visit_words(entry_regs, 6, MARK_DEFINITE, 0);
+	}
 	for (size_t k = 0; k < nt; k++) {
 		if (atomic_load(&threads[k].state) == T_STOPPED) {
 			visit_words(threads[k].regs, 16, MARK_DEFINITE, 0);
@@ -1564,7 +1568,8 @@ __attribute__((noinline)) static long long run(unsigned reason, int at_exit, con
 	 * from there up is a root, with its callee-saved registers; everything below is ours or
 	 * glibc's. Unwound before the threads stop (libunwind takes the loader's lock). */
 	uintptr_t caller_regs[6], caller_sp;
-	if (mp_unwind_find_caller(is_machinery, &caller_sp, caller_regs) == 0 && caller_sp > entry_sp) {
+	if (entry_regs && mp_unwind_find_caller(is_machinery, &caller_sp, caller_regs) == 0 &&
+	    caller_sp > entry_sp) {
 		entry_sp = caller_sp;
 		entry_regs = caller_regs;
 	}
@@ -1582,14 +1587,24 @@ __attribute__((noinline)) static long long run(unsigned reason, int at_exit, con
 	read_safely = !all;
 	struct mp_leak_result res;
 	memset(&res, 0, sizeof(res));
-	int err = classify(entry_regs, entry_sp);
-	if (!err)
-		err = make_records(&res);
+	/* A mapping of ours that is not in the registry (it overflowed) would be scanned as a
+	 * root: the live table's among them would make every block reachable. No verdict then. */
+	int undecided = mp_maps_overflowed(), err = 0;
+	if (!undecided) {
+		err = classify(entry_regs, entry_sp);
+		if (!err)
+			err = make_records(&res);
+	}
 	resume_threads();
-	res.flags = (all ? MP_LEAKS_THREADS_STOPPED : 0) | (at_exit ? MP_LEAKS_AT_EXIT : 0);
+	res.flags = (all ? MP_LEAKS_THREADS_STOPPED : 0) | (at_exit ? MP_LEAKS_AT_EXIT : 0) |
+		    (undecided ? MP_LEAKS_UNDECIDED : 0);
+	static int said_undecided;
+	if (undecided && !said_undecided++)
+		mp_log("leak scan: more mappings of the profiler than its registry holds; "
+		       "no leak verdict (the snapshot says so)", NULL, NULL);
 	res.scan_time_ns = mp_now_ns() - t0;
 	res.root_bytes = root_bytes;
-	long long ret = err ? -1 : (long long)res.lost_bytes;
+	long long ret = err || undecided ? -1 : (long long)res.lost_bytes;
 	if (err)
 		mp_log("leak scan failed (out of memory); snapshot written without it", NULL, NULL);
 	mp_snapshot_write_leaks(reason, NULL, err ? NULL : &res);
@@ -1616,6 +1631,23 @@ __attribute__((noinline)) static long long enter(unsigned reason, int at_exit)
 			 : "r"(regs)
 			 : "memory");
 	return run(reason, at_exit, regs, sp);
+}
+
+long long mp_leak_check_snapshot_from_helper(void)
+{
+	if (atomic_load(&mp_failed) || !atomic_load(&mp_active))
+		return -1;
+	/* This thread's whole stack is left out: up to its top. */
+	uintptr_t top = (uintptr_t)__builtin_frame_address(0);
+	pthread_attr_t attr;
+	void *lo;
+	size_t size;
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		if (pthread_attr_getstack(&attr, &lo, &size) == 0)
+			top = (uintptr_t)lo + size;
+		pthread_attr_destroy(&attr);
+	}
+	return run(MP_REASON_LEAK_CHECK, 0, NULL, top);
 }
 
 long long mp_leak_check_snapshot(unsigned reason, int at_exit)

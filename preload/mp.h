@@ -36,6 +36,7 @@ struct mp_options {
 	int verify_traces;     /* MEMPROF_VERIFY_TRACES: check every trace-cache hit */
 	uint64_t interval_ns;  /* MEMPROF_INTERVAL: a snapshot this often; 0: never */
 	int snapshot_signal;   /* MEMPROF_SIGNAL: a snapshot when it arrives; 0: none */
+	int leak_signal;       /* MEMPROF_LEAK_SIGNAL: a leak check when it arrives; 0: none */
 	int leak_check;        /* MEMPROF_LEAK_CHECK: scan for leaks at exit (default on) */
 	int fatal_signals;     /* MEMPROF_FATAL_SIGNALS: a snapshot on a fatal signal (default on) */
 };
@@ -50,6 +51,8 @@ void mp_unmap(void *p, size_t size_bytes);
 int mp_maps_in_flight(void);
 size_t mp_maps_list(uintptr_t (*out)[2], size_t cap);
 int mp_maps_overflowed(void); /* some mapping could not be registered */
+/* MEMPROF_TEST_MAPS_MAX (tests only): a smaller registry, so that a test can fill it. */
+void mp_maps_limit_for_test(size_t n);
 /* Bump allocation from an append-only mmap'ed arena; never freed. NULL when out of memory. */
 void *mp_arena_alloc(size_t size_bytes);
 void mp_log(const char *a, const char *b, const char *c);
@@ -313,6 +316,9 @@ struct mp_leak_result {
  * final one. Returns the bytes definitely and indirectly lost, or -1 when no scan could be
  * made. Called with the guard set. */
 long long mp_leak_check_snapshot(unsigned reason, int at_exit);
+/* The same from the profiler's helper thread (MEMPROF_LEAK_SIGNAL): the scanning thread holds
+ * none of the program's pointers, so its stack and registers are no roots. */
+long long mp_leak_check_snapshot_from_helper(void);
 /* A profiler thread that runs with every signal blocked calls this once: leak scans do not
  * wait for it to stop (it holds none of the program's pointers). */
 void mp_leakscan_ignore_this_thread(void);

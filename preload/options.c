@@ -92,13 +92,13 @@ static void read_interval(void)
 	       v, NULL);
 }
 
-/* MEMPROF_SIGNAL: a signal name (USR2, SIGUSR2, RTMIN+3) or number; "0" or empty: off.
- * Signals that cannot be caught or that report faults are refused. */
-static void read_signal(void)
+/* MEMPROF_SIGNAL and MEMPROF_LEAK_SIGNAL: a signal name (USR2, SIGUSR2, RTMIN+3) or number;
+ * "0" or empty: off (0). Signals that cannot be caught or that report faults are refused. */
+static int read_signal(const char *var)
 {
-	const char *v = getenv("MEMPROF_SIGNAL");
+	const char *v = getenv(var);
 	if (!v || !*v || strcmp(v, "0") == 0)
-		return;
+		return 0;
 	const char *name = strncmp(v, "SIG", 3) == 0 ? v + 3 : v;
 	int sig = 0;
 	char *end;
@@ -128,15 +128,14 @@ static void read_signal(void)
 	}
 	switch (sig) {
 	case 0:
-		mp_log("MEMPROF_SIGNAL wants a signal name such as USR2 or a number; none used, not ", v, NULL);
-		return;
+		mp_log(var, " wants a signal name such as USR2 or a number; none used, not ", v);
+		return 0;
 	case SIGKILL: case SIGSTOP: case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP:
 	case SIGABRT: case SIGSYS:
-		mp_log("MEMPROF_SIGNAL cannot be a signal that stops, kills or reports a fault; none used, not ",
-		       v, NULL);
-		return;
+		mp_log(var, " cannot be a signal that stops, kills or reports a fault; none used, not ", v);
+		return 0;
 	default:
-		mp_opt.snapshot_signal = sig;
+		return sig;
 	}
 }
 
@@ -176,7 +175,16 @@ void mp_options_init(void)
 	mp_opt.follow_children = env_flag("MEMPROF_FOLLOW_CHILDREN");
 	mp_opt.verify_traces = env_flag("MEMPROF_VERIFY_TRACES");
 	read_interval();
-	read_signal();
+	mp_opt.snapshot_signal = read_signal("MEMPROF_SIGNAL");
+	mp_opt.leak_signal = read_signal("MEMPROF_LEAK_SIGNAL");
+	if (mp_opt.leak_signal && mp_opt.leak_signal == mp_opt.snapshot_signal) {
+		mp_log("MEMPROF_LEAK_SIGNAL and MEMPROF_SIGNAL name the same signal; it writes plain snapshots",
+		       NULL, NULL);
+		mp_opt.leak_signal = 0;
+	}
+	v = getenv("MEMPROF_TEST_MAPS_MAX");
+	if (v && *v)
+		mp_maps_limit_for_test(strtoul(v, NULL, 10));
 	mp_opt.leak_check = env_on_by_default("MEMPROF_LEAK_CHECK");
 	mp_opt.fatal_signals = env_on_by_default("MEMPROF_FATAL_SIGNALS");
 	if (!getcwd(mp_opt.cwd, sizeof(mp_opt.cwd)))

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Snapshots while the program runs: every MEMPROF_INTERVAL, when MEMPROF_SIGNAL arrives, and
- * when the program calls memprof_snapshot() (include/memprof.h), which reaches
- * memprof_api_snapshot() here.
+/* Snapshots while the program runs: every MEMPROF_INTERVAL, when MEMPROF_SIGNAL arrives, a
+ * leak check when MEMPROF_LEAK_SIGNAL arrives, and when the program calls memprof_snapshot()
+ * (include/memprof.h), which reaches memprof_api_snapshot() here.
  *
- * The first two are written by a helper thread, started at the first allocation or free after
+ * The first three are written by a helper thread, started at the first allocation or free after
  * the constructor (and again in a fork child) only when one of them is configured. It blocks
  * every signal, sleeps on a semaphore that the signal handler posts (the handler does nothing
  * else: sem_post is async-signal-safe), takes timeline points while the program is idle, and
@@ -35,19 +35,31 @@ static atomic_int signal_pending;
 /* glibc's count of the process's threads (GLIBC_PRIVATE, looked up once; NULL if absent). */
 static const volatile unsigned int *glibc_nthreads;
 
+static atomic_int leak_check_pending;
+
 static int is_wanted(void)
 {
-	return mp_opt.interval_ns || mp_opt.snapshot_signal;
+	return mp_opt.interval_ns || mp_opt.snapshot_signal || mp_opt.leak_signal;
 }
 
 /* Async-signal-safe: one store and sem_post, errno kept. */
 static void on_snapshot_signal(int sig)
 {
-	(void)sig;
 	int saved = errno;
-	atomic_store(&signal_pending, 1);
+	atomic_store(sig == mp_opt.leak_signal ? &leak_check_pending : &signal_pending, 1);
 	sem_post(&wake);
 	errno = saved;
+}
+
+static void take_signal(int sig, const char *var)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_snapshot_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(sig, &sa, NULL) != 0)
+		mp_log("cannot install the handler of ", var, "; nothing happens on that signal");
 }
 
 void mp_periodic_init(void)
@@ -55,15 +67,10 @@ void mp_periodic_init(void)
 	if (!is_wanted())
 		return;
 	sem_init(&wake, 0, 0);
-	if (mp_opt.snapshot_signal) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_snapshot_signal;
-		sa.sa_flags = SA_RESTART;
-		sigemptyset(&sa.sa_mask);
-		if (sigaction(mp_opt.snapshot_signal, &sa, NULL) != 0)
-			mp_log("cannot install the MEMPROF_SIGNAL handler; no snapshots on that signal", NULL, NULL);
-	}
+	if (mp_opt.snapshot_signal)
+		take_signal(mp_opt.snapshot_signal, "MEMPROF_SIGNAL");
+	if (mp_opt.leak_signal)
+		take_signal(mp_opt.leak_signal, "MEMPROF_LEAK_SIGNAL");
 }
 
 static int is_last_thread(void)
@@ -106,6 +113,8 @@ static void *helper_main(void *arg)
 		}
 		if (atomic_exchange(&signal_pending, 0))
 			write_snapshot(MP_REASON_SIGNAL);
+		if (atomic_exchange(&leak_check_pending, 0))
+			mp_leak_check_snapshot_from_helper();
 		now = mp_now_ns();
 		if (now >= next_snapshot) {
 			write_snapshot(MP_REASON_INTERVAL);
@@ -144,7 +153,7 @@ void mp_periodic_ensure_helper(void)
 	}
 	if (err) {
 		atomic_store(&helper_state, HELPER_FAILED);
-		mp_log("cannot start the helper thread; no snapshots on MEMPROF_INTERVAL or MEMPROF_SIGNAL",
+		mp_log("cannot start the helper thread; no snapshots on MEMPROF_INTERVAL, MEMPROF_SIGNAL or MEMPROF_LEAK_SIGNAL",
 		       NULL, NULL);
 		return;
 	}

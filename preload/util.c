@@ -24,9 +24,17 @@ static atomic_size_t maps_high;
 static atomic_int in_flight;
 static atomic_int maps_full;
 
+static size_t maps_cap = MAPS_MAX;
+
+void mp_maps_limit_for_test(size_t n)
+{
+	if (n > 0 && n < MAPS_MAX)
+		maps_cap = n;
+}
+
 static void maps_add(uintptr_t lo, uintptr_t hi)
 {
-	for (size_t i = 0; i < MAPS_MAX; i++) {
+	for (size_t i = 0; i < maps_cap; i++) {
 		uintptr_t v = 0;
 		if (atomic_load_explicit(&maps[i].lo, memory_order_relaxed) == 0 &&
 		    atomic_compare_exchange_strong(&maps[i].lo, &v, 1)) {

@@ -252,6 +252,11 @@ static int check_one(const mp_check_rules_t *rules, const mp_snapshot_t *base, s
 		uint64_t leaked = 0;
 		char kinds[64] = "";
 
+		if (!c->snap.has_leaks && (c->snap.leaks_flags & MP_LEAKS_UNDECIDED)) {
+			mp_error("%s: the leak scan gave no verdict (it could not tell all of the "
+				 "profiler's memory from the program's)", c->path);
+			return -1;
+		}
 		if (!c->snap.has_leaks) {
 			mp_error("%s: no leak scan in this snapshot (%s); use --fail-on none to check "
 				 "sizes only", c->path,

@@ -46,6 +46,9 @@ const char mp_report_help[] =
 	"  --suppressions FILE  leave out the loss records that FILE's suppressions\n"
 	"                     match (memcheck's or LeakSanitizer's format); repeatable\n"
 	"  --gen-suppressions print a memcheck suppression after each loss record\n"
+	"  --since OLD        OLD is an earlier leak check of the same process: list only\n"
+	"                     the loss records that are new or grew since, with their\n"
+	"                     growth, as memcheck's leak_check increased\n"
 	"  -h, --help         show this help and exit\n"
 	"\n"
 	"Exit status: 0, 1 if the output could not be written, 2 on a usage error or an\n"
@@ -376,9 +379,30 @@ out:
 	return rc;
 }
 
-static int report(mp_report_t *r, bool json, bool symbols)
+/* --since OLD: a leak check of the same process (same pid and start time) taken before. */
+static int check_since(const char *old_path, const mp_snapshot_t *old, const char *path,
+		       const mp_snapshot_t *now)
 {
-	mp_snapshot_t snap;
+	if (!old->has_leaks || !now->has_leaks) {
+		mp_error("report: --since compares two leak checks, and %s has no leak scan",
+			 !old->has_leaks ? old_path : path);
+		return -1;
+	}
+	if (old->meta.pid != now->meta.pid || old->meta.start_realtime_ns != now->meta.start_realtime_ns) {
+		mp_error("report: --since wants an earlier snapshot of the same process: %s is of pid %u, "
+			 "%s of pid %u started at another time", old_path, old->meta.pid, path, now->meta.pid);
+		return -1;
+	}
+	if (old->meta.run_time_ns > now->meta.run_time_ns) {
+		mp_error("report: --since wants the earlier snapshot first: %s was taken after %s", old_path, path);
+		return -1;
+	}
+	return 0;
+}
+
+static int report(mp_report_t *r, bool json, bool symbols, const char *since_path)
+{
+	mp_snapshot_t snap, old = { 0 };
 	char err[512];
 	int rc = mp_snapshot_read(r->path, &snap, err, sizeof(err));
 
@@ -386,7 +410,22 @@ static int report(mp_report_t *r, bool json, bool symbols)
 		mp_error("%s", err);
 		return MP_EXIT_USAGE;
 	}
+	if (since_path) {
+		if (mp_snapshot_read(since_path, &old, err, sizeof(err)) < 0) {
+			mp_error("%s", err);
+			mp_snapshot_free(&snap);
+			return MP_EXIT_USAGE;
+		}
+		if (check_since(since_path, &old, r->path, &snap) < 0) {
+			mp_snapshot_free(&old);
+			mp_snapshot_free(&snap);
+			return MP_EXIT_USAGE;
+		}
+		r->since = &old;
+	}
 	rc = mp_report_snapshot(r, &snap, json, symbols);
+	r->since = NULL;
+	mp_snapshot_free(&old);
 	mp_snapshot_free(&snap);
 	return rc;
 }
@@ -402,14 +441,14 @@ int mp_report_file(const char *path, bool color)
 		.show_leak_kinds = MP_LEAK_KINDS_DEFAULT,
 	};
 
-	return report(&r, false, true);
+	return report(&r, false, true, NULL);
 }
 
 int mp_cmd_report(int argc, char **argv)
 {
 	enum {
 		OPT_TOP = 256, OPT_FRAMES, OPT_SORT, OPT_FILTER, OPT_NO_SYMBOLS, OPT_NO_COLOR, OPT_FORMAT,
-		OPT_SHOW_LEAK_KINDS, OPT_SUPPRESSIONS, OPT_GEN_SUPPRESSIONS,
+		OPT_SHOW_LEAK_KINDS, OPT_SUPPRESSIONS, OPT_GEN_SUPPRESSIONS, OPT_SINCE,
 	};
 	static const struct option longopts[] = {
 		{ "top", required_argument, NULL, OPT_TOP },
@@ -422,9 +461,11 @@ int mp_cmd_report(int argc, char **argv)
 		{ "show-leak-kinds", required_argument, NULL, OPT_SHOW_LEAK_KINDS },
 		{ "suppressions", required_argument, NULL, OPT_SUPPRESSIONS },
 		{ "gen-suppressions", no_argument, NULL, OPT_GEN_SUPPRESSIONS },
+		{ "since", required_argument, NULL, OPT_SINCE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *since_path = NULL;
 	mp_report_t r = {
 		.top = DEFAULT_TOP,
 		.frames = DEFAULT_FRAMES,
@@ -501,6 +542,9 @@ int mp_cmd_report(int argc, char **argv)
 		case OPT_GEN_SUPPRESSIONS:
 			r.gen_suppressions = true;
 			break;
+		case OPT_SINCE:
+			since_path = optarg;
+			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
 				mp_error("report: --format wants text or json, not '%s'", optarg);
@@ -534,7 +578,12 @@ int mp_cmd_report(int argc, char **argv)
 			goto done;
 		}
 	r.supps = &supps;
-	rc = report(&r, json, symbols);
+	if (since_path && json) {
+		mp_error("report: --since prints text only (its deltas are memcheck's)");
+		rc = MP_EXIT_USAGE;
+		goto done;
+	}
+	rc = report(&r, json, symbols, since_path);
 done:
 	mp_supp_free(&supps);
 	free(supp_paths);

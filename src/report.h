@@ -34,6 +34,7 @@ typedef struct mp_loss_record {
 	size_t number;            /* 1..n_records, in memcheck's order (by total bytes) */
 	mp_supp_t *suppressed_by; /* the first suppression that matches it, or NULL */
 	bool listed;              /* its kind is shown (--show-leak-kinds), its site kept (--filter) */
+	const mp_snap_leak_t *old; /* with --since: the same trace and kind in the earlier check */
 } mp_loss_record_t;
 
 typedef struct mp_report {
@@ -47,6 +48,9 @@ typedef struct mp_report {
 	uint32_t show_leak_kinds; /* MP_LEAK_KIND_BIT()s: the kinds whose loss records are listed */
 	bool gen_suppressions;    /* a memcheck suppression after each loss record listed */
 	mp_supp_set_t *supps;     /* --suppressions; NULL: none */
+	/* --since: an earlier leak check of the same process. Only the loss records that are new
+	 * or grew since are listed, with memcheck's "(+N)" deltas (its leak_check increased). */
+	const mp_snapshot_t *since;
 	/* The loss records but MP_LEAK_INTERNAL ones, in memcheck's order. */
 	mp_loss_record_t *records;
 	size_t n_records;

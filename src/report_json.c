@@ -221,7 +221,7 @@ static void put_leaks(mp_report_t *r)
 
 	printf("\"leaks\":");
 	if (!s->has_leaks) {
-		fputs("null", stdout);
+		fputs(s->leaks_flags & MP_LEAKS_UNDECIDED ? "{\"undecided\":true}" : "null", stdout);
 		return;
 	}
 	mp_leak_sums(r, &sums);

@@ -85,6 +85,30 @@ static mp_supp_frame_t *supp_frames(mp_report_t *r, const mp_snap_trace_t *t, si
 	return frames;
 }
 
+static int by_trace_and_kind(const void *pa, const void *pb)
+{
+	const mp_snap_leak_t *a = pa, *b = pb;
+
+	if (a->trace_id != b->trace_id)
+		return a->trace_id < b->trace_id ? -1 : 1;
+	return (a->kind > b->kind) - (a->kind < b->kind);
+}
+
+/* The record of `snap` with this trace and kind (the reader sorts them so), or NULL. */
+static const mp_snap_leak_t *find_leak(const mp_snapshot_t *snap, uint32_t trace_id, uint32_t kind)
+{
+	mp_snap_leak_t key = { .trace_id = trace_id, .kind = kind };
+
+	return bsearch(&key, snap->leaks, snap->n_leaks, sizeof(*snap->leaks), by_trace_and_kind);
+}
+
+/* With --since: a record is shown when it is new or holds more than it did. */
+static bool grew(const mp_loss_record_t *rec)
+{
+	return !rec->old || total_bytes(rec->leak) > total_bytes(rec->old) ||
+	       rec->leak->blocks > rec->old->blocks;
+}
+
 int mp_leak_records_build(mp_report_t *r)
 {
 	const mp_snapshot_t *s = r->snap;
@@ -112,6 +136,10 @@ int mp_leak_records_build(mp_report_t *r)
 		rec->number = i + 1;
 		rec->listed = kept && rec->leak->kind < 32 &&
 			      (r->show_leak_kinds & MP_LEAK_KIND_BIT(rec->leak->kind));
+		if (r->since) {
+			rec->old = find_leak(r->since, rec->leak->trace_id, rec->leak->kind);
+			rec->listed = rec->listed && grew(rec);
+		}
 		if (r->supps && r->supps->n_supps) {
 			size_t n_frames;
 			mp_supp_frame_t *frames = supp_frames(r, t, &n_frames);
@@ -210,21 +238,38 @@ bool mp_write_suppression(mp_report_t *r, const mp_loss_record_t *rec, FILE *out
 	return true;
 }
 
+/* " (+N)" or " (-N)": how far now is from before, as memcheck's leak_check increased prints
+ * it; "" without --since. */
+#define DELTA_BYTES (MP_FMT_U64_BYTES + 8)
+static const char *delta(const mp_report_t *r, uint64_t now, uint64_t before, char *buf)
+{
+	char n[MP_FMT_U64_BYTES];
+
+	if (!r->since)
+		return "";
+	snprintf(buf, DELTA_BYTES, " (%c%s)", now >= before ? '+' : '-',
+		 mp_fmt_u64(now >= before ? now - before : before - now, n));
+	return buf;
+}
+
 static void print_record(mp_report_t *r, const mp_loss_record_t *rec)
 {
-	const mp_snap_leak_t *l = rec->leak;
+	const mp_snap_leak_t *l = rec->leak, zero = { 0 }, *o = rec->old ? rec->old : &zero;
 	char a[MP_FMT_U64_BYTES], b[MP_FMT_U64_BYTES], c[MP_FMT_U64_BYTES], d[MP_FMT_U64_BYTES];
 	char x[MP_FMT_U64_BYTES], y[MP_FMT_U64_BYTES];
+	char da[DELTA_BYTES], db[DELTA_BYTES], dc[DELTA_BYTES], dd[DELTA_BYTES];
 
 	if (l->indirect_bytes)
-		printf("%s (%s direct, %s indirect) bytes in %s blocks are %s in loss record %s of %s\n",
-		       mp_fmt_u64(total_bytes(l), a), mp_fmt_u64(l->bytes, b), mp_fmt_u64(l->indirect_bytes, c),
-		       mp_fmt_u64(l->blocks, d), mp_leak_kind_name(l->kind), mp_fmt_u64(rec->number, x),
-		       mp_fmt_u64(r->n_records, y));
+		printf("%s%s (%s%s direct, %s%s indirect) bytes in %s%s blocks are %s in loss record %s of %s\n",
+		       mp_fmt_u64(total_bytes(l), a), delta(r, total_bytes(l), total_bytes(o), da),
+		       mp_fmt_u64(l->bytes, b), delta(r, l->bytes, o->bytes, db),
+		       mp_fmt_u64(l->indirect_bytes, c), delta(r, l->indirect_bytes, o->indirect_bytes, dc),
+		       mp_fmt_u64(l->blocks, d), delta(r, l->blocks, o->blocks, dd), mp_leak_kind_name(l->kind),
+		       mp_fmt_u64(rec->number, x), mp_fmt_u64(r->n_records, y));
 	else
-		printf("%s bytes in %s blocks are %s in loss record %s of %s\n", mp_fmt_u64(l->bytes, a),
-		       mp_fmt_u64(l->blocks, b), mp_leak_kind_name(l->kind), mp_fmt_u64(rec->number, x),
-		       mp_fmt_u64(r->n_records, y));
+		printf("%s%s bytes in %s%s blocks are %s in loss record %s of %s\n", mp_fmt_u64(l->bytes, a),
+		       delta(r, l->bytes, o->bytes, da), mp_fmt_u64(l->blocks, b), delta(r, l->blocks, o->blocks, db),
+		       mp_leak_kind_name(l->kind), mp_fmt_u64(rec->number, x), mp_fmt_u64(r->n_records, y));
 	mp_print_frames(r, rec->trace);
 	if (r->gen_suppressions)
 		mp_write_suppression(r, rec, stdout);
@@ -248,6 +293,35 @@ void mp_print_loss_records(mp_report_t *r)
 	}
 }
 
+/* The earlier check's sums: a record of it counts as suppressed when the same trace and kind
+ * is suppressed now (trace ids are the process's own, the same in both snapshots). */
+static void since_sums(const mp_report_t *r, mp_leak_sums_t *sums)
+{
+	const mp_snapshot_t *s = r->snap;
+	bool *suppressed_now = calloc(s->n_leaks ? s->n_leaks : 1, sizeof(*suppressed_now));
+
+	memset(sums, 0, sizeof(*sums));
+	for (size_t j = 0; suppressed_now && j < r->n_records; j++)
+		suppressed_now[r->records[j].leak - s->leaks] = r->records[j].suppressed_by != NULL;
+	for (size_t i = 0; i < r->since->n_leaks; i++) {
+		const mp_snap_leak_t *l = &r->since->leaks[i], *now;
+		bool suppressed;
+
+		if (l->kind == MP_LEAK_INTERNAL)
+			continue;
+		now = find_leak(s, l->trace_id, l->kind);
+		suppressed = now && suppressed_now && suppressed_now[now - s->leaks];
+		if (suppressed) {
+			sums->suppressed_bytes = mp_sat_add(sums->suppressed_bytes, l->bytes);
+			sums->suppressed_blocks = mp_sat_add(sums->suppressed_blocks, l->blocks);
+		} else {
+			sums->bytes[l->kind] = mp_sat_add(sums->bytes[l->kind], l->bytes);
+			sums->blocks[l->kind] = mp_sat_add(sums->blocks[l->kind], l->blocks);
+		}
+	}
+	free(suppressed_now);
+}
+
 void mp_print_leak_summary(const mp_report_t *r)
 {
 	static const struct {
@@ -264,15 +338,31 @@ void mp_print_leak_summary(const mp_report_t *r)
 	char a[MP_FMT_U64_BYTES], b[MP_FMT_U64_BYTES];
 	bool reachable_hidden = false;
 
-	if (!s->has_leaks)
+	mp_leak_sums_t before = { 0 };
+	char da[DELTA_BYTES], db[DELTA_BYTES];
+
+	if (!s->has_leaks) {
+		if (s->leaks_flags & MP_LEAKS_UNDECIDED) {
+			mp_title(r, "LEAK SUMMARY");
+			puts("   no verdict: the leak scan could not tell all of the profiler's memory from "
+			     "the program's");
+		}
 		return;
+	}
 	mp_leak_sums(r, &sums);
-	mp_title(r, "LEAK SUMMARY");
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		printf("%s: %s bytes in %s blocks\n", rows[i].label, mp_fmt_u64(sums.bytes[rows[i].kind], a),
-		       mp_fmt_u64(sums.blocks[rows[i].kind], b));
-	printf("        suppressed: %s bytes in %s blocks\n", mp_fmt_u64(sums.suppressed_bytes, a),
-	       mp_fmt_u64(sums.suppressed_blocks, b));
+	if (r->since)
+		since_sums(r, &before);
+	mp_title(r, r->since ? "LEAK SUMMARY (change since the earlier leak check)" : "LEAK SUMMARY");
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int k = rows[i].kind;
+
+		printf("%s: %s%s bytes in %s%s blocks\n", rows[i].label, mp_fmt_u64(sums.bytes[k], a),
+		       delta(r, sums.bytes[k], before.bytes[k], da), mp_fmt_u64(sums.blocks[k], b),
+		       delta(r, sums.blocks[k], before.blocks[k], db));
+	}
+	printf("        suppressed: %s%s bytes in %s%s blocks\n", mp_fmt_u64(sums.suppressed_bytes, a),
+	       delta(r, sums.suppressed_bytes, before.suppressed_bytes, da), mp_fmt_u64(sums.suppressed_blocks, b),
+	       delta(r, sums.suppressed_blocks, before.suppressed_blocks, db));
 	if (sums.blocks[MP_LEAK_INTERNAL])
 		printf("  not counted: %s bytes in %s blocks (glibc's and ld.so's own)\n",
 		       mp_fmt_u64(sums.bytes[MP_LEAK_INTERNAL], a), mp_fmt_u64(sums.blocks[MP_LEAK_INTERNAL], b));

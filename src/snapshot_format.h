@@ -101,6 +101,9 @@ enum mp_leak_kind {
 
 #define MP_LEAKS_THREADS_STOPPED 0x1u /* every other thread was stopped during the scan */
 #define MP_LEAKS_AT_EXIT 0x2u         /* the scan ran at process exit */
+/* No verdict: the scan could not tell every mapping of the profiler from the program's (its
+ * registry was full); no loss records follow. */
+#define MP_LEAKS_UNDECIDED 0x4u
 
 #define MP_META_FORK_CHILD 0x1u /* the process is a fork child of `ppid`, with its heap */
 

@@ -413,7 +413,9 @@ static int parse_leaks(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 		if (compare_leak(&s->leaks[i - 1], &s->leaks[i]) == 0)
 			return corrupt(r, "two loss records for trace %u and kind %u", s->leaks[i].trace_id,
 				       s->leaks[i].kind);
-	s->has_leaks = true;
+	if ((s->leaks_flags & MP_LEAKS_UNDECIDED) && count)
+		return corrupt(r, "a leak scan without a verdict has %u loss records", count);
+	s->has_leaks = !(s->leaks_flags & MP_LEAKS_UNDECIDED);
 	return 0;
 }
 

@@ -75,8 +75,8 @@ typedef struct mp_snapshot {
 	uint64_t peak_bytes, peak_time_ns;
 	mp_snap_peak_site_t *peak_sites;
 	size_t n_peak_sites;
-	bool has_leaks;            /* a LEAKS section was present: a reachability scan ran */
-	uint32_t leaks_flags;      /* MP_LEAKS_* */
+	bool has_leaks;            /* a LEAKS section with a verdict: a reachability scan ran */
+	uint32_t leaks_flags;      /* MP_LEAKS_*; MP_LEAKS_UNDECIDED: a scan gave no verdict */
 	uint64_t leaks_scan_time_ns, leaks_root_bytes;
 	mp_snap_leak_t *leaks;
 	size_t n_leaks;
