@@ -112,10 +112,14 @@ fuzz-suppressions: $(BUILD)/fuzz/fuzz-suppressions
 		$(BUILD)/fuzz/corpus-suppressions tests/fuzz-corpus-suppressions
 
 # The torture scenarios under the preload, over and over for SOAK_SECONDS, each run compared
-# with its bare run and its snapshots checked; prints a table of runs and failures.
+# with its bare run and its snapshots checked; prints a table of runs and failures. Then the
+# threaded leak cases, each SOAK_LEAK_REPEAT times against memcheck's figures.
 SOAK_SECONDS ?= 600
+SOAK_LEAK_REPEAT ?= 200
 soak: all samples $(TEST_BINS)
 	SOAK_SECONDS=$(SOAK_SECONDS) BUILD=$(BUILD) tools/soak.sh
+	REPEAT=$(SOAK_LEAK_REPEAT) TEST_TIMEOUT=7200 BUILD=$(BUILD) tests/run-tests.sh \
+		tests/test-preload-leak-threads-match-memcheck-every-run.sh
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES) $(TEST_PACKAGES); do \
