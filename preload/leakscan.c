@@ -1595,6 +1595,18 @@ __attribute__((noinline)) static long long run(unsigned reason, int at_exit, con
 		if (!err)
 			err = make_records(&res);
 	}
+	/* The counts too, while no thread can change them: the snapshot's heap is then the one
+	 * classified. Not when a stopped thread may be reading them (it holds the peak lock, in
+	 * memprof_snapshot()'s writer) or when some thread runs on. */
+	if (!err && !undecided && all && mp_peak_trylock()) {
+		uint32_t n = mp_trace_count();
+		res.counts = n ? ws_alloc((size_t)n * sizeof(*res.counts)) : NULL;
+		if (res.counts) {
+			mp_read_trace_counts(res.counts, n);
+			res.n_counts = n;
+		}
+		mp_peak_unlock();
+	}
 	resume_threads();
 	res.flags = (all ? MP_LEAKS_THREADS_STOPPED : 0) | (at_exit ? MP_LEAKS_AT_EXIT : 0) |
 		    (undecided ? MP_LEAKS_UNDECIDED : 0);

@@ -259,6 +259,7 @@ struct mp_peak_site {
 size_t mp_peak_sites(const struct mp_peak_site **sites, uint64_t *peak_bytes, uint64_t *peak_time_ns);
 void mp_peak_lock(void);
 void mp_peak_unlock(void);
+int mp_peak_trylock(void); /* 1 when taken */
 
 /* ---- periodic.c: snapshots while the program runs (interval, signal, memprof_snapshot) */
 void mp_periodic_init(void);             /* constructor: the signal handler, if configured */
@@ -311,6 +312,11 @@ struct mp_leak_result {
 	uint64_t scan_time_ns, root_bytes;
 	uint64_t lost_bytes; /* definitely + indirectly lost */
 	struct mp_leak_record *records;
+	/* Every trace's counts (ids 0 .. n_counts - 1) as they were while the threads were
+	 * stopped for the scan, so that the snapshot's totals are the heap the scan classified;
+	 * NULL when they could not be read then (the writer reads them itself). */
+	struct mp_trace_counts *counts;
+	uint32_t n_counts;
 };
 /* Scan now and write a snapshot for `reason` holding the result. at_exit: the scan is the
  * final one. Returns the bytes definitely and indirectly lost, or -1 when no scan could be

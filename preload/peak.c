@@ -33,6 +33,11 @@ void mp_peak_unlock(void)
 	mp_spin_unlock(&lock);
 }
 
+int mp_peak_trylock(void)
+{
+	return mp_spin_trylock(&lock);
+}
+
 /* Room for n entries in *buf, each `size` bytes; 0 or -1 when out of memory. */
 static int reserve(void **buf, size_t *cap, size_t n, size_t size)
 {

@@ -12,12 +12,22 @@ source "$TOP/tests/leak-lib.sh"
 REPEAT=${REPEAT:-20}
 prog=$TESTBIN/prog-leak-threads
 lost_only() { cut -d" " -f1-9 "$1"; } # definite, indirect, possible
+# The heap the snapshot reports is the heap the scan classified: the blocks in use at exit
+# are the four kinds' and the not-counted ones, even while another thread allocates.
+adds_up() {
+	awk 'function num(s) { gsub(/,/, "", s); return s + 0 }
+	/in use at exit:/ { use = num($8) }
+	/^ *(definitely|indirectly|possibly) lost:|^ *still reachable:/ { sum += num($6) }
+	/^ *not counted:/ { sum += num($6) }
+	END { exit !(use == sum) }' report.txt || { cat report.txt; fail "$1: the blocks in use at exit are not those the scan classified"; }
+}
 for mode in joined detached cancelled arg retval dead-tls live-stack live-specific live-tls \
 	live-register stale-frame pool realloc-race check-race; do
 	vg_figures vg.txt "$prog" "$mode"
 	case $mode in *-race) lost_only vg.txt >want.txt ;; *) cp vg.txt want.txt ;; esac
 	for i in $(seq "$REPEAT"); do
 		mp_figures mp.txt "$prog" "$mode"
+		adds_up "$mode run $i"
 		case $mode in
 		*-race)
 			lost_only mp.txt >got.txt
