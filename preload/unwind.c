@@ -85,12 +85,15 @@ static MP_TLS int unwinding_now;
 /* The lowest address of this thread's stack that libunwind may be sent to read directly
  * during the current unwind (a little below the frame that began it); 0 outside. */
 static MP_TLS uintptr_t stack_floor;
+static MP_TLS uintptr_t own_lo, own_hi; /* the profiler's own stack (ownstack.c), read directly too */
 static pid_t my_pid;
 
 /* Called on the stack whose frames are to be unwound, with the bounds found. */
 #define UNWIND_BEGIN() unwind_begin((uintptr_t)__builtin_frame_address(0) - 512)
 static void unwind_begin(uintptr_t floor)
 {
+	struct mp_thread *th = mp_thread_self();
+	mp_own_stack_bounds(th, &own_lo, &own_hi);
 	memset(good_pages, 0, sizeof(good_pages));
 	good_next = 0;
 	/* Only when that frame is on the thread's stack (not a coroutine's, say): the main
@@ -103,6 +106,7 @@ static void unwind_end(void)
 {
 	unwinding_now = 0;
 	stack_floor = 0;
+	own_lo = own_hi = 0;
 }
 
 /* Reads [addr, addr + 8) into *val and returns 1 if it can be read: directly inside this
@@ -111,7 +115,7 @@ static void unwind_end(void)
  * descriptor). */
 static int readable(uintptr_t addr, uintptr_t *val)
 {
-	if (stack_floor && addr >= stack_floor && addr < stack.hi - 8) {
+	if ((stack_floor && addr >= stack_floor && addr < stack.hi - 8) || (addr >= own_lo && addr < own_hi - 8)) {
 		*val = *(const uintptr_t *)addr;
 		return 1;
 	}
@@ -419,6 +423,37 @@ static int still_valid(const struct entry *e, uintptr_t cfa)
 	return 1;
 }
 
+/* The deep part of a capture, run on the thread's own stack (ownstack.c): libunwind's cursor
+ * and context and full_unwind's buffer are several KiB. */
+struct miss {
+	uintptr_t cfa, ra;
+	struct entry *victim; /* NULL: verify a hit only */
+	struct mp_trace *tr;
+	uintptr_t floor; /* for unwind_begin: a little below the frame that switched stacks */
+};
+
+static void miss_path(void *arg)
+{
+	struct miss *m = arg;
+	/* Here too because pthread_getattr_np reads /proc/self/maps with stdio for the main
+	 * thread: over 3 KiB of stack. */
+	if (MP_UNLIKELY(!stack.hi))
+		find_stack_bounds();
+	unwind_begin(m->floor);
+	m->tr = full_unwind(m->ra);
+	if (m->victim && m->tr && m->cfa >= stack.lo && m->cfa < stack.hi)
+		build_entry(m->victim, m->cfa, m->ra, m->tr);
+	unwind_end();
+}
+
+/* Called on the program's stack: the frames above this one are read directly. */
+static __attribute__((noinline)) struct mp_trace *unwind_on_own_stack(struct mp_thread *th, struct miss *m)
+{
+	m->floor = (uintptr_t)__builtin_frame_address(0) - 512;
+	mp_call_on_own_stack(th, miss_path, m);
+	return m->tr;
+}
+
 struct mp_trace *mp_capture(struct mp_thread *th, uintptr_t cfa, uintptr_t ra)
 {
 	size_t set = (size_t)(((cfa ^ (ra * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull) >> 56) & (CACHE_SETS - 1);
@@ -435,29 +470,18 @@ struct mp_trace *mp_capture(struct mp_thread *th, uintptr_t cfa, uintptr_t ra)
 			continue;
 		th->cache_hits++;
 		if (MP_UNLIKELY(mp_opt.verify_traces)) {
-			UNWIND_BEGIN();
-			if (full_unwind(ra) != e->trace)
+			struct miss m = { cfa, ra, NULL, NULL, 0 };
+			if (unwind_on_own_stack(th, &m) != e->trace)
 				th->cache_mismatches++;
-			unwind_end();
 		}
 		return e->trace;
 	}
 	th->cache_misses++;
-	if (MP_UNLIKELY(!stack.hi))
-		find_stack_bounds();
-	UNWIND_BEGIN();
-	struct mp_trace *tr = full_unwind(ra);
-	if (!tr) {
-		unwind_end();
-		return NULL;
-	}
 	if (!victim) /* every way taken: replace one, in turn */
 		victim = (struct entry *)(base + (th->cache_misses % CACHE_WAYS) * entry_stride);
 	victim->trace = NULL;
-	if (cfa >= stack.lo && cfa < stack.hi)
-		build_entry(victim, cfa, ra, tr);
-	unwind_end();
-	return tr;
+	struct miss m = { cfa, ra, victim, NULL, 0 };
+	return unwind_on_own_stack(th, &m);
 }
 
 void mp_unwind_stats(struct mp_unwind_stats *out)
