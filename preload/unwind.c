@@ -86,7 +86,6 @@ static MP_TLS int unwinding_now;
  * during the current unwind (a little below the frame that began it); 0 outside. */
 static MP_TLS uintptr_t stack_floor;
 static MP_TLS uintptr_t own_lo, own_hi; /* the profiler's own stack (ownstack.c), read directly too */
-static pid_t my_pid;
 
 /* Called on the stack whose frames are to be unwound, with the bounds found. */
 #define UNWIND_BEGIN() unwind_begin((uintptr_t)__builtin_frame_address(0) - 512)
@@ -115,7 +114,7 @@ static void unwind_end(void)
  * descriptor). */
 static int readable(uintptr_t addr, uintptr_t *val)
 {
-	if ((stack_floor && addr >= stack_floor && addr < stack.hi - 8) || (addr >= own_lo && addr < own_hi - 8)) {
+	if ((stack_floor && addr >= stack_floor && addr <= stack.hi - 8) || (own_hi && addr >= own_lo && addr <= own_hi - 8)) {
 		*val = *(const uintptr_t *)addr;
 		return 1;
 	}
@@ -129,10 +128,9 @@ static int readable(uintptr_t addr, uintptr_t *val)
 		}
 	}
 	struct iovec local = { val, sizeof(*val) }, remote = { (void *)addr, sizeof(*val) };
-	pid_t pid = my_pid;
-	if (MP_UNLIKELY(pid == 0 || pid != getpid())) /* set lazily; a fork child is another pid */
-		pid = my_pid = getpid();
-	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(*val))
+	/* getpid() each time (a system call, on this slow path only): a child forked without
+	 * glibc's fork handlers (a raw clone) would otherwise read its parent's memory. */
+	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)sizeof(*val))
 		return 0;
 	if (unwinding_now && page == last && page) {
 		good_pages[good_next] = page;

@@ -2,7 +2,8 @@
 /* A daemon's descriptor habits under the profiler: it closes every inherited descriptor
  * (closefrom, close_range or a close loop, by argv[1]), opens pipes and a socketpair on the
  * freed numbers, puts data in them, allocates from many call stacks (some through a frame
- * with no unwind information, which sends libunwind to its checked fallback) and in new
+ * with no unwind information, which sends libunwind to its checked fallback, one of them
+ * with its frame pointer at unmapped memory) and in new
  * threads, then reads the data back and prints it with the list of its open descriptors
  * (also listed before the close: a descriptor of the profiler's own would show there).
  * `prog-fd-reuse count` instead opens /dev/null until it cannot and prints how many opened.
@@ -29,6 +30,13 @@ static void *volatile sink;
 static const unsigned char no_cfi_code[] = { 0x55, 0x48, 0x89, 0xe5, 0x48, 0x89, 0xf8, 0x48,
 					     0x89, 0xf7, 0xff, 0xd0, 0x5d, 0xc3 };
 static void (*through_no_cfi)(void (*fn)(long), long arg);
+/* The same with %rbp pointing at unmapped memory (0x10000, below mmap_min_addr) during the
+ * call: push %rbp; movabs $0x10000,%rbp; mov %rdi,%rax; mov %rsi,%rdi; call *%rax;
+ * pop %rbp; ret. The unwinder's frame-pointer walk must check before it reads there. */
+static const unsigned char bad_rbp_code[] = { 0x55, 0x48, 0xbd, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+					      0x00, 0x00, 0x48, 0x89, 0xf8, 0x48, 0x89, 0xf7, 0xff,
+					      0xd0, 0x5d, 0xc3 };
+static void (*through_bad_rbp)(void (*fn)(long), long arg);
 
 static __attribute__((noinline)) void alloc_leaf(long n)
 {
@@ -44,7 +52,9 @@ static __attribute__((noinline)) void alloc_leaf(long n)
 static __attribute__((noinline)) void deep(int d, long n)
 {
 	if (d == 0) {
-		if (through_no_cfi && (n & 1))
+		if (through_bad_rbp && n % 5 == 0)
+			through_bad_rbp(alloc_leaf, n);
+		else if (through_no_cfi && (n & 1))
 			through_no_cfi(alloc_leaf, n);
 		else
 			alloc_leaf(n);
@@ -164,8 +174,11 @@ int main(int argc, char **argv)
 	void *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (code != MAP_FAILED) {
 		memcpy(code, no_cfi_code, sizeof(no_cfi_code));
-		if (mprotect(code, 4096, PROT_READ | PROT_EXEC) == 0)
+		memcpy((char *)code + 64, bad_rbp_code, sizeof(bad_rbp_code));
+		if (mprotect(code, 4096, PROT_READ | PROT_EXEC) == 0) {
 			through_no_cfi = (void (*)(void (*)(long), long))code;
+			through_bad_rbp = (void (*)(void (*)(long), long))((char *)code + 64);
+		}
 	}
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	if (strcmp(argv[1], "count") == 0)
