@@ -22,7 +22,10 @@
  * when it initialises and kept open; a program that closes its inherited descriptors
  * (closefrom, close_range) and opens new ones would have libunwind read from and write into
  * those. Its memory accessor is replaced here by one that needs no descriptor (read_word),
- * and the pipe it made is closed before the program runs (close_validate_pipe). */
+ * and the pipe it made is closed before the program runs (take_over_memory_reads).
+ *
+ * A miss, which unwinds, runs on the thread's own stack (ownstack.c), so that the hooks take
+ * little of the program's: libunwind's cursor and context alone are some 2 KiB. */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
