@@ -91,8 +91,9 @@ static int is_from_outside(int sig, const siginfo_t *si)
 MP_TLS int mp_fatal_deferred;
 
 /* Called by leave_hook when a signal was put off in the hook, with the guard clear: the
- * signal, pending since, is taken now. */
-void mp_fatal_resume(void)
+ * signal, pending since, is taken now. Never inlined: its sigset_t would sit in every hook's
+ * frame, under the real allocator too (128 bytes of the program's stack). */
+__attribute__((noinline)) void mp_fatal_resume(void)
 {
 	sigset_t s;
 	sigemptyset(&s);

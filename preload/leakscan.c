@@ -1618,7 +1618,7 @@ __attribute__((noinline)) static long long run(unsigned reason, int at_exit, con
 	res.root_bytes = root_bytes;
 	long long ret = err || undecided ? -1 : (long long)res.lost_bytes;
 	if (err)
-		mp_log("leak scan failed (out of memory); snapshot written without it", NULL, NULL);
+		mp_log("leak scan failed: ", strerrordesc_np(-err), "; snapshot written without it");
 	mp_snapshot_write_leaks(reason, NULL, err ? NULL : &res);
 	ws_free_all();
 	blk = NULL;

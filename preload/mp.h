@@ -146,6 +146,13 @@ struct mp_unwind_stats { uint64_t hits, misses, mismatches, learned; };
 void mp_unwind_stats(struct mp_unwind_stats *out);
 int mp_unwind_find_caller(int (*skip)(uintptr_t ip), uintptr_t *sp_out, uintptr_t regs[6]);
 
+/* ---- ownstack.c: a stack of the profiler's own per thread, for the deep part of a hook ---- */
+/* fn(arg) on th's own stack (made on first use), or on this one when there is none or this is
+ * it. An unwinder started there walks on into the caller's stack. */
+void mp_call_on_own_stack(struct mp_thread *th, void (*fn)(void *), void *arg);
+/* Its usable range (made on first use); 0, 0 when there is none. */
+void mp_own_stack_bounds(struct mp_thread *th, uintptr_t *lo, uintptr_t *hi);
+
 /* ---- thread.c: per-thread state (from mmap, recycled when threads exit) ---- */
 #define MP_SIZE_CLASSES 64
 #define MP_PENDING_TRACES 1024
@@ -176,6 +183,7 @@ struct mp_thread {
 	 * done by the hook when it leaves, so that the block leaves the live table first. */
 	void *deferred[MP_DEFERRED_FREES];
 	int n_deferred;
+	void *own_stack;              /* ownstack.c's mapping (guard page first), or NULL */
 	unsigned char cache[];        /* unwind.c's per-thread trace cache */
 };
 struct mp_thread *mp_thread_get(void); /* NULL when no state can be had */

@@ -136,12 +136,20 @@ void mp_timeline_sample_at(uint64_t now_ns)
 	mp_spin_unlock(&lock);
 }
 
-void mp_timeline_poll(struct mp_thread *th)
+static void poll(void *arg)
 {
-	th->tick_countdown = MP_TIMELINE_TICK_EVENTS - 1;
+	(void)arg;
 	mp_periodic_ensure_helper();
 	if (mp_coarse_now_ns() >= atomic_load_explicit(&next_due_ns, memory_order_relaxed))
 		mp_timeline_sample_at(mp_now_ns());
+}
+
+void mp_timeline_poll(struct mp_thread *th)
+{
+	th->tick_countdown = MP_TIMELINE_TICK_EVENTS - 1;
+	/* On the profiler's own stack: starting the helper thread (pthread_create) and taking a
+	 * point need more stack than a hook may take from the program's. */
+	mp_call_on_own_stack(th, poll, NULL);
 }
 
 void mp_timeline_sample_if_due(void)

@@ -16,7 +16,16 @@
  * every hit and counts disagreements (tests require zero).
  *
  * libunwind is opened with RTLD_LOCAL so that its backtrace/_Unwind_* symbols never bind for
- * the profiled program. No lock of ours is held while unwinding. */
+ * the profiled program. No lock of ours is held while unwinding.
+ *
+ * libunwind 1.6 checks memory it is unsure of by writing it into a pipe of its own, made
+ * when it initialises and kept open; a program that closes its inherited descriptors
+ * (closefrom, close_range) and opens new ones would have libunwind read from and write into
+ * those. Its memory accessor is replaced here by one that needs no descriptor (read_word),
+ * and the pipe it made is closed before the program runs (take_over_memory_reads).
+ *
+ * A miss, which unwinds, runs on the thread's own stack (ownstack.c), so that the hooks take
+ * little of the program's: libunwind's cursor and context alone are some 2 KiB. */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
@@ -24,8 +33,13 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <link.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #define CACHE_SETS 256u
 #define CACHE_WAYS 8u /* one call site, reached through several stacks */
@@ -61,6 +75,177 @@ struct bounds {
 };
 static MP_TLS struct bounds stack;
 
+/* ---- memory reads for libunwind, without a file descriptor ---- */
+
+/* Pages read successfully during the current unwind of ours: reading .eh_frame touches the
+ * same few again and again. Forgotten when the unwind ends (unwinding_now 0), so a page
+ * unmapped later is never trusted on an old check; outside our unwinds (the program's own
+ * use of libunwind) every read is checked. */
+#define GOOD_PAGES 4
+static MP_TLS uintptr_t good_pages[GOOD_PAGES];
+static MP_TLS unsigned good_next;
+static MP_TLS int unwinding_now;
+/* The lowest address of this thread's stack that libunwind may be sent to read directly
+ * during the current unwind (a little below the frame that began it); 0 outside. */
+static MP_TLS uintptr_t stack_floor;
+static MP_TLS uintptr_t own_lo, own_hi; /* the profiler's own stack (ownstack.c), read directly too */
+
+/* Called on the stack whose frames are to be unwound, with the bounds found. */
+#define UNWIND_BEGIN() unwind_begin((uintptr_t)__builtin_frame_address(0) - 512)
+static void unwind_begin(uintptr_t floor)
+{
+	struct mp_thread *th = mp_thread_self();
+	mp_own_stack_bounds(th, &own_lo, &own_hi);
+	memset(good_pages, 0, sizeof(good_pages));
+	good_next = 0;
+	/* Only when that frame is on the thread's stack (not a coroutine's, say): the main
+	 * thread's bounds reach below its mapped stack. */
+	stack_floor = floor > stack.lo && floor + 8 < stack.hi ? floor : 0;
+	unwinding_now = 1;
+}
+
+static void unwind_end(void)
+{
+	unwinding_now = 0;
+	stack_floor = 0;
+	own_lo = own_hi = 0;
+}
+
+/* Reads [addr, addr + 8) into *val and returns 1 if it can be read: directly inside this
+ * thread's stack above the frame that began the unwind, or else as process_vm_readv finds
+ * it (it fails cleanly, with EFAULT, on unmapped and PROT_NONE memory, and needs no
+ * descriptor). */
+static int readable(uintptr_t addr, uintptr_t *val)
+{
+	if ((stack_floor && addr >= stack_floor && addr <= stack.hi - 8) || (own_hi && addr >= own_lo && addr <= own_hi - 8)) {
+		*val = *(const uintptr_t *)addr;
+		return 1;
+	}
+	uintptr_t page = addr & ~(uintptr_t)4095, last = (addr + 7) & ~(uintptr_t)4095;
+	if (unwinding_now && page == last) {
+		for (unsigned i = 0; i < GOOD_PAGES; i++) {
+			if (good_pages[i] == page && page) {
+				*val = *(const uintptr_t *)addr;
+				return 1;
+			}
+		}
+	}
+	struct iovec local = { val, sizeof(*val) }, remote = { (void *)addr, sizeof(*val) };
+	/* getpid() each time (a system call, on this slow path only): a child forked without
+	 * glibc's fork handlers (a raw clone) would otherwise read its parent's memory. */
+	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)sizeof(*val))
+		return 0;
+	if (unwinding_now && page == last && page) {
+		good_pages[good_next] = page;
+		good_next = (good_next + 1) % GOOD_PAGES;
+	}
+	return 1;
+}
+
+/* libunwind's access_mem for the local address space, in place of its own (which checks
+ * through its pipe when its cursor asks for validation). Every read is checked: the cursor's
+ * flag is not part of libunwind's interface. Writes are libunwind's (unw_set_reg, resume). */
+static int read_word(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write, void *arg)
+{
+	(void)as;
+	(void)arg;
+	if (MP_UNLIKELY(write)) {
+		*(unw_word_t *)addr = *val;
+		return 0;
+	}
+	uintptr_t v;
+	if (!readable((uintptr_t)addr, &v))
+		return -UNW_EINVAL;
+	*val = v;
+	return 0;
+}
+
+/* The writable segments of libunwind.so, to find its validation pipe's two numbers. */
+struct seg_find {
+	uintptr_t base;
+	struct { uintptr_t lo, hi; } segs[4];
+	int n;
+};
+
+static int find_segs(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	struct seg_find *f = arg;
+	if (info->dlpi_addr != f->base)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum && f->n < 4; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W)) {
+			f->segs[f->n].lo = (info->dlpi_addr + ph->p_vaddr + 7) & ~(uintptr_t)7;
+			f->segs[f->n].hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(uintptr_t)7;
+			f->n++;
+		}
+	}
+	return 1;
+}
+
+/* Marks, in was_unopened, every pair of ints in the segments that holds {-1, -1} (an
+ * unopened pipe); with check, closes the pipe found in one of those since. */
+#define SEG_WORDS_MAX (64 * 1024)
+static unsigned char *was_unopened;
+
+static void mark_unopened(const struct seg_find *f, int check)
+{
+	size_t k = 0;
+	for (int s = 0; s < f->n; s++) {
+		for (uintptr_t a = f->segs[s].lo; a + 8 <= f->segs[s].hi && k < SEG_WORDS_MAX; a += 4, k++) {
+			const int *fd = (const int *)a;
+			if (!check) {
+				was_unopened[k] = fd[0] == -1 && fd[1] == -1;
+				continue;
+			}
+			if (!was_unopened[k] || fd[0] < 0 || fd[1] < 0 || fd[0] == fd[1])
+				continue;
+			/* Two ends of one pipe, made by libunwind's initialisation just now: its
+			 * own, and never to be used, since read_word replaced their only user. */
+			struct stat r, w;
+			if (fstat(fd[0], &r) != 0 || fstat(fd[1], &w) != 0 || !S_ISFIFO(r.st_mode) ||
+			    r.st_ino != w.st_ino || r.st_dev != w.st_dev ||
+			    (fcntl(fd[0], F_GETFL) & O_ACCMODE) != O_RDONLY ||
+			    (fcntl(fd[1], F_GETFL) & O_ACCMODE) != O_WRONLY)
+				continue;
+			close(fd[0]);
+			close(fd[1]);
+			((int *)a)[0] = -1;
+			((int *)a)[1] = -1;
+		}
+	}
+}
+
+/* Initialises libunwind's local address space (through get_accessors) and puts read_word in
+ * place of its memory accessor; libunwind initialises once, so nothing overwrites it later.
+ * The validation pipe it opened meanwhile is found by comparing its writable data before and
+ * after, and closed. */
+static int take_over_memory_reads(void *h)
+{
+	unw_accessors_t *(*get_accessors)(unw_addr_space_t) =
+		(unw_accessors_t * (*)(unw_addr_space_t)) dlsym(h, "_Ux86_64_get_accessors");
+	unw_addr_space_t *local = (unw_addr_space_t *)dlsym(h, "_ULx86_64_local_addr_space");
+	struct link_map *lm = NULL;
+	if (!get_accessors || !local || dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0 || !lm)
+		return -ENOENT;
+	struct seg_find f = { .base = lm->l_addr };
+	dl_iterate_phdr(find_segs, &f);
+	was_unopened = f.n ? mp_map(SEG_WORDS_MAX) : NULL;
+	if (was_unopened)
+		mark_unopened(&f, 0);
+	unw_accessors_t *acc = get_accessors(*local);
+	if (!acc)
+		return -ENOENT;
+	acc->access_mem = read_word;
+	if (was_unopened) {
+		mark_unopened(&f, 1);
+		mp_unmap(was_unopened, SEG_WORDS_MAX);
+		was_unopened = NULL;
+	}
+	return 0;
+}
+
 int mp_unwind_init(void)
 {
 	void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
@@ -73,6 +258,9 @@ int mp_unwind_init(void)
 	p_get_reg = (int (*)(unw_cursor_t *, unw_regnum_t, unw_word_t *))dlsym(h, "_ULx86_64_get_reg");
 	if (!p_backtrace || !p_getcontext || !p_init_local || !p_step || !p_get_reg)
 		return -ENOENT;
+	int err = take_over_memory_reads(h);
+	if (err)
+		return err;
 	sizes = mp_map(SIZES_CAP * sizeof(*sizes));
 	if (!sizes)
 		return -ENOMEM;
@@ -236,6 +424,37 @@ static int still_valid(const struct entry *e, uintptr_t cfa)
 	return 1;
 }
 
+/* The deep part of a capture, run on the thread's own stack (ownstack.c): libunwind's cursor
+ * and context and full_unwind's buffer are several KiB. */
+struct miss {
+	uintptr_t cfa, ra;
+	struct entry *victim; /* NULL: verify a hit only */
+	struct mp_trace *tr;
+	uintptr_t floor; /* for unwind_begin: a little below the frame that switched stacks */
+};
+
+static void miss_path(void *arg)
+{
+	struct miss *m = arg;
+	/* Here too because pthread_getattr_np reads /proc/self/maps with stdio for the main
+	 * thread: over 3 KiB of stack. */
+	if (MP_UNLIKELY(!stack.hi))
+		find_stack_bounds();
+	unwind_begin(m->floor);
+	m->tr = full_unwind(m->ra);
+	if (m->victim && m->tr && m->cfa >= stack.lo && m->cfa < stack.hi)
+		build_entry(m->victim, m->cfa, m->ra, m->tr);
+	unwind_end();
+}
+
+/* Called on the program's stack: the frames above this one are read directly. */
+static __attribute__((noinline)) struct mp_trace *unwind_on_own_stack(struct mp_thread *th, struct miss *m)
+{
+	m->floor = (uintptr_t)__builtin_frame_address(0) - 512;
+	mp_call_on_own_stack(th, miss_path, m);
+	return m->tr;
+}
+
 struct mp_trace *mp_capture(struct mp_thread *th, uintptr_t cfa, uintptr_t ra)
 {
 	size_t set = (size_t)(((cfa ^ (ra * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull) >> 56) & (CACHE_SETS - 1);
@@ -251,22 +470,19 @@ struct mp_trace *mp_capture(struct mp_thread *th, uintptr_t cfa, uintptr_t ra)
 		if (e->cfa != cfa || e->ra != ra || !still_valid(e, cfa))
 			continue;
 		th->cache_hits++;
-		if (MP_UNLIKELY(mp_opt.verify_traces) && full_unwind(ra) != e->trace)
-			th->cache_mismatches++;
+		if (MP_UNLIKELY(mp_opt.verify_traces)) {
+			struct miss m = { cfa, ra, NULL, NULL, 0 };
+			if (unwind_on_own_stack(th, &m) != e->trace)
+				th->cache_mismatches++;
+		}
 		return e->trace;
 	}
 	th->cache_misses++;
-	struct mp_trace *tr = full_unwind(ra);
-	if (!tr)
-		return NULL;
-	if (MP_UNLIKELY(!stack.hi))
-		find_stack_bounds();
 	if (!victim) /* every way taken: replace one, in turn */
 		victim = (struct entry *)(base + (th->cache_misses % CACHE_WAYS) * entry_stride);
 	victim->trace = NULL;
-	if (cfa >= stack.lo && cfa < stack.hi)
-		build_entry(victim, cfa, ra, tr);
-	return tr;
+	struct miss m = { cfa, ra, victim, NULL, 0 };
+	return unwind_on_own_stack(th, &m);
 }
 
 void mp_unwind_stats(struct mp_unwind_stats *out)
@@ -283,7 +499,7 @@ void mp_unwind_stats(struct mp_unwind_stats *out)
 /* The first frame up from here whose code `skip` does not claim (the leak scan's caller in
  * the program): its stack pointer and its callee-saved registers (rbx, rbp, r12-r15), as
  * they were when it made the call. Returns 0, or -1 when the stack cannot be walked. */
-int mp_unwind_find_caller(int (*skip)(uintptr_t ip), uintptr_t *sp_out, uintptr_t regs[6])
+static __attribute__((noinline)) int find_caller(int (*skip)(uintptr_t ip), uintptr_t *sp_out, uintptr_t regs[6])
 {
 	static const unw_regnum_t saved[6] = { UNW_X86_64_RBX, UNW_X86_64_RBP, UNW_X86_64_R12,
 					       UNW_X86_64_R13, UNW_X86_64_R14, UNW_X86_64_R15 };
@@ -307,4 +523,14 @@ int mp_unwind_find_caller(int (*skip)(uintptr_t ip), uintptr_t *sp_out, uintptr_
 			return -1;
 	}
 	return -1;
+}
+
+int mp_unwind_find_caller(int (*skip)(uintptr_t ip), uintptr_t *sp_out, uintptr_t regs[6])
+{
+	if (MP_UNLIKELY(!stack.hi))
+		find_stack_bounds();
+	UNWIND_BEGIN();
+	int r = find_caller(skip, sp_out, regs);
+	unwind_end();
+	return r;
 }

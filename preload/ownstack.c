@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* A stack of the profiler's own for each thread, for the deep part of an allocator hook:
+ * unwinding with libunwind needs several KiB, which a program that allocates on a small
+ * stack (a coroutine's, a sigaltstack's, a small thread's) does not have to spare.
+ *
+ * mp_run_on_stack switches to it through a frame whose CFI gives the caller's CFA from
+ * %rbp, which holds the stack pointer of the program's stack: an unwinder that starts on our
+ * stack continues onto the program's, so a backtrace taken there is the whole trace. Before
+ * switching it also pushes the callee-saved registers onto the program's stack, where a leak
+ * scan that stops the thread meanwhile finds them (it never scans our mappings). */
+#include "mp.h"
+
+#include <sys/mman.h>
+
+#define OWN_STACK_BYTES (128 * 1024)
+#define GUARD_BYTES 4096
+
+/* void mp_run_on_stack(void *arg, void (*fn)(void *), void *top): fn(arg) with %rsp = top
+ * (16-byte aligned), back on the caller's stack afterwards. */
+__asm__(".text\n"
+	".globl mp_run_on_stack\n"
+	".hidden mp_run_on_stack\n"
+	".type mp_run_on_stack, @function\n"
+	"mp_run_on_stack:\n"
+	".cfi_startproc\n"
+	"	pushq %rbp\n"
+	".cfi_def_cfa_offset 16\n"
+	".cfi_offset %rbp, -16\n"
+	"	movq %rsp, %rbp\n"
+	".cfi_def_cfa_register %rbp\n"
+	"	pushq %rbx\n"
+	"	pushq %r12\n"
+	"	pushq %r13\n"
+	"	pushq %r14\n"
+	"	pushq %r15\n"
+	"	movq %rdx, %rsp\n"
+	"	callq *%rsi\n"
+	"	movq %rbp, %rsp\n"
+	"	popq %rbp\n"
+	".cfi_restore %rbp\n"
+	".cfi_def_cfa %rsp, 8\n"
+	"	ret\n"
+	".cfi_endproc\n"
+	".size mp_run_on_stack, .-mp_run_on_stack\n");
+void mp_run_on_stack(void *arg, void (*fn)(void *), void *top);
+
+/* The stack's pages are touched only as deep as it is used (mmap with MAP_NORESERVE); the
+ * lowest page is a guard. Kept with the thread's state: a thread that reuses the state, and a
+ * fork child (whose thread has its parent's mapping), keep it. */
+static int own_stack(struct mp_thread *th, uintptr_t *lo, uintptr_t *hi)
+{
+	if (MP_UNLIKELY(!th->own_stack)) {
+		char *m = mp_map(GUARD_BYTES + OWN_STACK_BYTES);
+		if (!m)
+			return 0;
+		if (mprotect(m, GUARD_BYTES, PROT_NONE) != 0) {
+			mp_unmap(m, GUARD_BYTES + OWN_STACK_BYTES);
+			return 0;
+		}
+		th->own_stack = m;
+	}
+	*lo = (uintptr_t)th->own_stack + GUARD_BYTES;
+	*hi = *lo + OWN_STACK_BYTES;
+	return 1;
+}
+
+void mp_own_stack_bounds(struct mp_thread *th, uintptr_t *lo, uintptr_t *hi)
+{
+	if (!th || !own_stack(th, lo, hi))
+		*lo = *hi = 0;
+}
+
+void mp_call_on_own_stack(struct mp_thread *th, void (*fn)(void *), void *arg)
+{
+	uintptr_t lo, hi, sp = (uintptr_t)__builtin_frame_address(0);
+	/* Already on it (a signal handler cannot get here: the hook guard sends it to the real
+	 * allocator; but a handler that left by longjmp leaves nothing to reclaim either), or no
+	 * stack to be had: on the current one. */
+	if (!own_stack(th, &lo, &hi) || (sp >= lo - GUARD_BYTES && sp < hi)) {
+		fn(arg);
+		return;
+	}
+	mp_run_on_stack(arg, fn, (void *)hi);
+}
