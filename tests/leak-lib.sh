@@ -8,9 +8,11 @@ command -v valgrind >/dev/null 2>&1 || skip "valgrind is not installed"
 # memcheck calls a thread's DTV (allocated by ld.so, pointed to at dtv+1) "possibly lost";
 # memprof counts it INTERNAL (see libmemprof(3)). Those loss records are taken out of
 # valgrind's figures: the one documented difference.
+# --fair-sched=yes: valgrind runs one thread at a time, and its default lock lets a thread
+# that never blocks (one looping on realloc) starve the others for minutes.
 vg_figures() { # vg_figures OUT CMD...
 	local out=$1; shift
-	valgrind --leak-check=full --show-leak-kinds=all --log-file=vg.log "$@" >/dev/null 2>&1 || true
+	valgrind --fair-sched=yes --leak-check=full --show-leak-kinds=all --log-file=vg.log "$@" >/dev/null 2>&1 || true
 	grep -q "ERROR SUMMARY" vg.log || { cat vg.log; fail "valgrind did not finish: $*"; }
 	awk '
 	function num(s) { gsub(/,/, "", s); return s + 0 }
