@@ -243,6 +243,7 @@ static inline void leave_hook(void)
 	drain_if_needed(mp_thread_self());
 	atomic_signal_fence(memory_order_seq_cst);
 	mp_guard = 0;
+	atomic_signal_fence(memory_order_seq_cst); /* the guard is clear before the flags are read */
 	if (MP_UNLIKELY(mp_fatal_deferred))
 		mp_fatal_resume();
 	if (MP_UNLIKELY(mp_stop_deferred))

@@ -415,6 +415,8 @@ static void park(int gen, const ucontext_t *uc)
 		struct thread_regs *t = &threads[i];
 		if (t->tid != tid || atomic_load(&t->state) != T_SENT)
 			continue;
+		if (atomic_load(&release_gen) != gen)
+			return; /* that scan ended; the next one's signal is on its way */
 		for (int r = 0; r < 16; r++)
 			t->regs[r] = (uintptr_t)uc->uc_mcontext.gregs[REG_R8 + r];
 		t->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
@@ -429,14 +431,22 @@ static void park(int gen, const ucontext_t *uc)
 }
 
 /* The stop that on_stop_signal deferred, with this point's registers (a scanner that gave up
- * on this thread meanwhile has moved on: nothing to do). */
+ * on this thread meanwhile has moved on: nothing to do). Every signal is blocked while the
+ * thread waits, as in the signal handler: a handler of the program's that ran meanwhile could
+ * allocate and free while the scanner reads the tables. */
 static void stop_after_move(void)
 {
 	int saved = errno, gen = atomic_load(&release_gen);
 	ucontext_t uc;
+	sigset_t all, old;
 	memset(&uc, 0, sizeof(uc)); /* getcontext leaves the scratch registers as they were */
-	if ((gen & 1) && getcontext(&uc) == 0)
-		park(gen, &uc);
+	if (gen & 1) {
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		if (getcontext(&uc) == 0)
+			park(gen, &uc);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 	errno = saved;
 }
 
@@ -897,10 +907,29 @@ static size_t first_block_from(uintptr_t a)
 static uintptr_t *copy_buf;
 #define COPY_BYTES (64u * 1024)
 
+/* process_vm_readv is refused (a seccomp filter that denies it with ptrace): memory is then
+ * read directly, only inside the readable mappings listed, and only when every other thread
+ * is stopped (otherwise the scan gives no verdict). */
+static int vm_read_denied;
+
 static int copy_in(void *dst, uintptr_t src, size_t n)
 {
+	if (MP_UNLIKELY(vm_read_denied)) {
+		const struct vma *v = vma_at(src);
+		if (!v || !v->r || v->device || n > v->hi - src)
+			return -1;
+		memcpy(dst, (const void *)src, n);
+		return 0;
+	}
 	struct iovec l = { dst, n }, r = { (void *)src, n };
 	return process_vm_readv(getpid(), &l, 1, &r, 1, 0) == (ssize_t)n ? 0 : -1;
+}
+
+static int vm_read_refused(void)
+{
+	uintptr_t probe = 1, out = 0;
+	struct iovec l = { &out, sizeof(out) }, r = { &probe, sizeof(probe) };
+	return process_vm_readv(getpid(), &l, 1, &r, 1, 0) != (ssize_t)sizeof(out) || out != probe;
 }
 
 static void visit_words(const uintptr_t *w, size_t n, int mode, size_t from);
@@ -1186,20 +1215,23 @@ static void check_blocks(void)
 
 /* ---- the stacks of threads that have ended ---- */
 
-/* 1 when a thread descriptor of an ended thread is at pd: its tcb and self words point at
- * itself (x86-64's tcbhead_t), and its tid is 0 or less: the kernel clears it when the thread
- * ends (CLONE_CHILD_CLEARTID, what pthread_join waits for), and pthread_join sets it to -1. */
-static int is_dead_thread_at(uintptr_t pd)
+/* What is at pd: a thread descriptor whose tcb and self words point at itself (x86-64's
+ * tcbhead_t) -- of a live thread (1), or of one that has ended (-1): its tid is then 0 or
+ * less, as the kernel clears it when the thread ends (CLONE_CHILD_CLEARTID, what
+ * pthread_join waits for) and pthread_join sets it to -1. 0: no descriptor. */
+static int thread_at(uintptr_t pd)
 {
 	uintptr_t head[3];
 	int32_t tid;
-	return copy_in(head, pd, sizeof(head)) == 0 && head[0] == pd && head[2] == pd &&
-	       copy_in(&tid, pd + tcb_tid_offset, sizeof(tid)) == 0 && tid <= 0;
+	if (copy_in(head, pd, sizeof(head)) != 0 || head[0] != pd || head[2] != pd ||
+	    copy_in(&tid, pd + tcb_tid_offset, sizeof(tid)) != 0)
+		return 0;
+	return tid > 0 ? 1 : -1;
 }
 
-/* The end of a dead thread's stack when one ends at page boundary top, or 0. glibc puts the
- * descriptor at the top of the stack it mapped, aligned down to the static TLS alignment. */
-static uintptr_t dead_stack_ending_at(uintptr_t top, uintptr_t lo)
+/* The same for a stack ending at page boundary top: glibc puts the descriptor at the top of
+ * the stack it mapped, aligned down to the static TLS alignment. */
+static int thread_of_stack_top(uintptr_t top, uintptr_t lo)
 {
 	uintptr_t last = 0;
 	for (uintptr_t align = 64; align <= PAGE; align *= 2) {
@@ -1207,8 +1239,19 @@ static uintptr_t dead_stack_ending_at(uintptr_t top, uintptr_t lo)
 		if (pd < lo || pd == last)
 			continue;
 		last = pd;
-		if (is_dead_thread_at(pd))
-			return top;
+		int t = thread_at(pd);
+		if (t)
+			return t;
+	}
+	return 0;
+}
+
+static int holds_stopped_sp(const struct vma *v)
+{
+	size_t nt = atomic_load(&n_threads);
+	for (size_t k = 0; k < nt; k++) {
+		if (atomic_load(&threads[k].state) == T_STOPPED && threads[k].sp >= v->lo && threads[k].sp < v->hi)
+			return 1;
 	}
 	return 0;
 }
@@ -1218,26 +1261,36 @@ static uintptr_t dead_stack_ending_at(uintptr_t top, uintptr_t lo)
  * that: a stack is a root only from a live thread's stack pointer up. Such a stack is a
  * readable, writable mapping right above its PROT_NONE guard page, with the descriptor at
  * its top; the mapping may have merged with a neighbour above it, so every resident page
- * boundary is a candidate top, from the mapping's end down. */
-static void exclude_dead_stacks(void)
+ * boundary is a candidate top, from the mapping's end down, until a descriptor is found.
+ * A mapping that holds a stopped thread's stack pointer (or the scanner's) is live. */
+static void exclude_dead_stacks(uintptr_t scanner_sp)
 {
 	if (!tcb_bytes)
 		return;
 	for (size_t k = 1; k < n_vmas; k++) {
 		const struct vma *v = &vmas[k], *guard = &vmas[k - 1];
 		if (!v->r || !v->w || v->file || v->heap || guard->hi != v->lo || guard->r || guard->w ||
-		    guard->x || guard->file || v->hi - v->lo < 2 * PAGE)
+		    guard->x || guard->file || v->hi - v->lo < 2 * PAGE || holds_stopped_sp(v) ||
+		    (scanner_sp >= v->lo && scanner_sp < v->hi))
 			continue;
-		for (uintptr_t top = v->hi; top >= v->lo + 2 * PAGE; top -= PAGE) {
-			/* The descriptor lies in the one or two pages below top: resident once written. */
-			unsigned char in[2];
-			if (mincore((void *)(top - 2 * PAGE), 2 * PAGE, in) != 0 || !((in[0] | in[1]) & 1))
-				continue;
-			if (dead_stack_ending_at(top, v->lo)) {
-				exclude(v->lo, top);
-				break;
-			}
+		size_t pages = (v->hi - v->lo) / PAGE;
+		unsigned char *in = ws_alloc(pages);
+		if (!in || mincore((void *)v->lo, v->hi - v->lo, in) != 0) {
+			ws_release(in);
+			continue;
 		}
+		/* The descriptor lies in the one or two pages below top: resident once written. */
+		for (size_t p = pages; p >= 2; p--) {
+			if (!((in[p - 1] | in[p - 2]) & 1))
+				continue;
+			uintptr_t top = v->lo + p * PAGE;
+			int t = thread_of_stack_top(top, v->lo);
+			if (t < 0)
+				exclude(v->lo, top);
+			if (t)
+				break;
+		}
+		ws_release(in);
 	}
 }
 
@@ -1392,7 +1445,6 @@ static void mark_environment(void)
  * whose registers and stack (up to entry_sp, its top) hold none of the program's pointers. */
 static int classify(const uintptr_t *entry_regs, uintptr_t entry_sp)
 {
-	root_bytes = 0;
 	n_excl = 0;
 	stack_top = 0;
 	int err = read_maps();
@@ -1418,7 +1470,7 @@ static int classify(const uintptr_t *entry_regs, uintptr_t entry_sp)
 	const struct vma *sv = vma_at(entry_regs ? entry_sp : entry_sp - 1);
 	if (sv)
 		exclude(sv->lo, entry_sp);
-	exclude_dead_stacks();
+	exclude_dead_stacks(entry_sp);
 	size_t nt = atomic_load(&n_threads);
 	for (size_t k = 0; k < nt; k++) {
 		if (atomic_load(&threads[k].state) != T_STOPPED)
@@ -1531,6 +1583,22 @@ static int make_records(struct mp_leak_result *res)
 
 static mp_spinlock_t scan_lock;
 
+/* Every trace's counts, while no thread can change them: the snapshot's heap is then the one
+ * classified. Not when a stopped thread may be reading them itself (it holds the peak lock,
+ * in memprof_snapshot()'s writer): the writer then reads them after the threads resume. */
+static void read_counts_while_stopped(struct mp_leak_result *res)
+{
+	if (!mp_peak_trylock())
+		return;
+	uint32_t n = mp_trace_count();
+	res->counts = n ? ws_alloc((size_t)n * sizeof(*res->counts)) : NULL;
+	if (res->counts) {
+		mp_read_trace_counts(res->counts, n);
+		res->n_counts = n;
+	}
+	mp_peak_unlock();
+}
+
 /* fork's handlers: the scan lock comes first (a scan takes the snapshot's and the modules'
  * locks inside it). In the child, the profiler's helper thread is a new one. */
 void mp_leakscan_lock(void)
@@ -1547,6 +1615,8 @@ void mp_leakscan_after_fork_child(void)
 {
 	for (int i = 0; i < 8; i++)
 		atomic_store(&ignored_tids[i], 0);
+	mp_stop_deferred = 0; /* a stop meant for the parent's scan */
+	mp_after_move = NULL;
 	mp_spin_unlock(&scan_lock);
 }
 
@@ -1573,10 +1643,20 @@ __attribute__((noinline)) static long long run(unsigned reason, int at_exit, con
 		entry_sp = caller_sp;
 		entry_regs = caller_regs;
 	}
+	root_bytes = 0;
+	/* A mapping of ours that is not in the registry (it overflowed) would be scanned as a
+	 * root: the live table's among them would make every block reachable. No verdict then,
+	 * and no thread is stopped for it. A leak check after the final snapshot is none. */
+	int undecided = mp_maps_overflowed(), err = 0;
+	vm_read_denied = vm_read_refused();
+	if (reason == MP_REASON_LEAK_CHECK && !at_exit && atomic_load(&mp_final_written)) {
+		mp_spin_unlock(&scan_lock);
+		return -1;
+	}
 	/* A thread stopped between an mmap of ours and its registration would leave that
 	 * mapping (perhaps a grown live table) looking like a root: let it finish. */
 	int all = 0;
-	for (int tries = 0;; tries++) {
+	for (int tries = 0; !undecided; tries++) {
 		all = stop_threads();
 		if (mp_maps_in_flight() == 0 || tries == 50)
 			break;
@@ -1585,35 +1665,27 @@ __attribute__((noinline)) static long long run(unsigned reason, int at_exit, con
 		nanosleep(&ts, NULL);
 	}
 	read_safely = !all;
+	if (vm_read_denied && !all)
+		undecided = 1; /* a thread runs on, and its memory cannot be read safely */
 	struct mp_leak_result res;
 	memset(&res, 0, sizeof(res));
-	/* A mapping of ours that is not in the registry (it overflowed) would be scanned as a
-	 * root: the live table's among them would make every block reachable. No verdict then. */
-	int undecided = mp_maps_overflowed(), err = 0;
 	if (!undecided) {
 		err = classify(entry_regs, entry_sp);
 		if (!err)
 			err = make_records(&res);
 	}
-	/* The counts too, while no thread can change them: the snapshot's heap is then the one
-	 * classified. Not when a stopped thread may be reading them (it holds the peak lock, in
-	 * memprof_snapshot()'s writer) or when some thread runs on. */
-	if (!err && !undecided && all && mp_peak_trylock()) {
-		uint32_t n = mp_trace_count();
-		res.counts = n ? ws_alloc((size_t)n * sizeof(*res.counts)) : NULL;
-		if (res.counts) {
-			mp_read_trace_counts(res.counts, n);
-			res.n_counts = n;
-		}
-		mp_peak_unlock();
-	}
+	if (!err && !undecided && all)
+		read_counts_while_stopped(&res);
 	resume_threads();
 	res.flags = (all ? MP_LEAKS_THREADS_STOPPED : 0) | (at_exit ? MP_LEAKS_AT_EXIT : 0) |
 		    (undecided ? MP_LEAKS_UNDECIDED : 0);
 	static int said_undecided;
 	if (undecided && !said_undecided++)
-		mp_log("leak scan: more mappings of the profiler than its registry holds; "
-		       "no leak verdict (the snapshot says so)", NULL, NULL);
+		mp_log(mp_maps_overflowed() ? "leak scan: more mappings of the profiler than its registry holds; "
+					      "no leak verdict (the snapshot says so)"
+					    : "leak scan: a thread could not be stopped and memory cannot be read "
+					      "safely without process_vm_readv; no leak verdict (the snapshot says so)",
+		       NULL, NULL);
 	res.scan_time_ns = mp_now_ns() - t0;
 	res.root_bytes = root_bytes;
 	long long ret = err || undecided ? -1 : (long long)res.lost_bytes;

@@ -167,6 +167,8 @@ void mp_periodic_after_fork_child(void)
 	if (!is_wanted())
 		return;
 	sem_init(&wake, 0, 0);
+	atomic_store(&signal_pending, 0); /* the parent's, not the child's */
+	atomic_store(&leak_check_pending, 0);
 	atomic_store(&helper_state, HELPER_NONE);
 	struct mp_thread *th = mp_thread_self();
 	if (th)

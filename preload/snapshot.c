@@ -138,12 +138,10 @@ static void section(struct out *o, uint32_t type, uint64_t length)
 static struct mp_trace_counts *counts;
 static size_t counts_bytes;
 
-static uint32_t n_counts; /* ids below it are in counts */
-
 static struct mp_trace_counts counts_of(uint32_t id)
 {
 	struct mp_trace_counts c;
-	if (counts && id < n_counts)
+	if (counts)
 		c = counts[id];
 	else
 		mp_trace_record_counts(mp_trace_by_id(id), &c);
@@ -228,18 +226,19 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 	uint32_t n_traces = mp_trace_count();
 	/* A leak scan's own counts, read with the threads stopped, are its heap; traces made
 	 * since then (none at exit, as a rule) are counted as they are now. */
-	int borrowed = leaks && leaks->counts;
 	counts_bytes = (size_t)n_traces * sizeof(*counts);
-	counts = borrowed ? leaks->counts : n_traces ? mp_map(counts_bytes) : NULL;
-	n_counts = borrowed ? leaks->n_counts : n_traces;
-	if (counts && !borrowed)
+	counts = n_traces ? mp_map(counts_bytes) : NULL;
+	if (counts) {
 		mp_read_trace_counts(counts, n_traces);
+		if (leaks && leaks->counts)
+			memcpy(counts, leaks->counts, (size_t)leaks->n_counts * sizeof(*counts));
+	}
 	struct mp_trace_counts sum = { 0, 0, 0, 0 };
 	uint64_t traces_bytes = 4;
 	for (uint32_t id = 0; id < n_traces; id++) {
 		const struct mp_trace *t = mp_trace_by_id(id);
 		struct mp_trace_counts c = counts_of(id);
-		if (counts && id < n_counts)
+		if (counts)
 			counts[id] = c; /* from here on, the figures written */
 		sum.allocs += c.allocs;
 		sum.frees += c.frees;
@@ -313,7 +312,7 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 		write_leaks(o, leaks);
 
 	section(o, MP_SEC_END, 0);
-	if (counts && !borrowed)
+	if (counts)
 		mp_unmap(counts, counts_bytes);
 	counts = NULL;
 }
@@ -477,7 +476,8 @@ static int write_snapshot(unsigned reason, const char *label, const struct mp_le
 	int intermediate = reason != MP_REASON_EXIT && reason != MP_REASON_UNDERSCORE_EXIT &&
 			   reason != MP_REASON_FATAL_SIGNAL;
 	/* Once the final snapshot is under way, no periodic or requested one may follow it. */
-	if ((reason == MP_REASON_INTERVAL || reason == MP_REASON_SIGNAL || reason == MP_REASON_REQUEST) &&
+	if ((reason == MP_REASON_INTERVAL || reason == MP_REASON_SIGNAL || reason == MP_REASON_REQUEST ||
+	     reason == MP_REASON_LEAK_CHECK) &&
 	    atomic_load(&mp_final_written)) {
 		mp_snapshot_unlock();
 		return -ECANCELED;

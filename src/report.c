@@ -384,8 +384,10 @@ static int check_since(const char *old_path, const mp_snapshot_t *old, const cha
 		       const mp_snapshot_t *now)
 {
 	if (!old->has_leaks || !now->has_leaks) {
-		mp_error("report: --since compares two leak checks, and %s has no leak scan",
-			 !old->has_leaks ? old_path : path);
+		const mp_snapshot_t *s = !old->has_leaks ? old : now;
+
+		mp_error("report: --since compares two leak checks, and %s %s", s == old ? old_path : path,
+			 s->leaks_flags & MP_LEAKS_UNDECIDED ? "holds a scan that gave no verdict" : "has no leak scan");
 		return -1;
 	}
 	if (old->meta.pid != now->meta.pid || old->meta.start_realtime_ns != now->meta.start_realtime_ns) {

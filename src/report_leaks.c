@@ -85,28 +85,12 @@ static mp_supp_frame_t *supp_frames(mp_report_t *r, const mp_snap_trace_t *t, si
 	return frames;
 }
 
-static int by_trace_and_kind(const void *pa, const void *pb)
-{
-	const mp_snap_leak_t *a = pa, *b = pb;
-
-	if (a->trace_id != b->trace_id)
-		return a->trace_id < b->trace_id ? -1 : 1;
-	return (a->kind > b->kind) - (a->kind < b->kind);
-}
-
-/* The record of `snap` with this trace and kind (the reader sorts them so), or NULL. */
-static const mp_snap_leak_t *find_leak(const mp_snapshot_t *snap, uint32_t trace_id, uint32_t kind)
-{
-	mp_snap_leak_t key = { .trace_id = trace_id, .kind = kind };
-
-	return bsearch(&key, snap->leaks, snap->n_leaks, sizeof(*snap->leaks), by_trace_and_kind);
-}
-
-/* With --since: a record is shown when it is new or holds more than it did. */
+/* With --since: a record is shown when it is new or holds more than it did, as memcheck's
+ * "increased": more direct bytes, more indirect bytes or more blocks. */
 static bool grew(const mp_loss_record_t *rec)
 {
-	return !rec->old || total_bytes(rec->leak) > total_bytes(rec->old) ||
-	       rec->leak->blocks > rec->old->blocks;
+	return !rec->old || rec->leak->bytes > rec->old->bytes ||
+	       rec->leak->indirect_bytes > rec->old->indirect_bytes || rec->leak->blocks > rec->old->blocks;
 }
 
 int mp_leak_records_build(mp_report_t *r)
@@ -137,7 +121,7 @@ int mp_leak_records_build(mp_report_t *r)
 		rec->listed = kept && rec->leak->kind < 32 &&
 			      (r->show_leak_kinds & MP_LEAK_KIND_BIT(rec->leak->kind));
 		if (r->since) {
-			rec->old = find_leak(r->since, rec->leak->trace_id, rec->leak->kind);
+			rec->old = mp_snapshot_leak(r->since, rec->leak->trace_id, rec->leak->kind);
 			rec->listed = rec->listed && grew(rec);
 		}
 		if (r->supps && r->supps->n_supps) {
@@ -293,33 +277,36 @@ void mp_print_loss_records(mp_report_t *r)
 	}
 }
 
-/* The earlier check's sums: a record of it counts as suppressed when the same trace and kind
- * is suppressed now (trace ids are the process's own, the same in both snapshots). */
+/* The earlier check's sums, by the same rules and suppressions as the report's own (the
+ * suppressions' own counts, which the report prints, are left as they were). */
 static void since_sums(const mp_report_t *r, mp_leak_sums_t *sums)
 {
-	const mp_snapshot_t *s = r->snap;
-	bool *suppressed_now = calloc(s->n_leaks ? s->n_leaks : 1, sizeof(*suppressed_now));
+	mp_report_t old = *r;
+	size_t n_supps = r->supps ? r->supps->n_supps : 0;
+	uint64_t(*saved)[3] = calloc(n_supps ? n_supps : 1, sizeof(*saved));
 
 	memset(sums, 0, sizeof(*sums));
-	for (size_t j = 0; suppressed_now && j < r->n_records; j++)
-		suppressed_now[r->records[j].leak - s->leaks] = r->records[j].suppressed_by != NULL;
-	for (size_t i = 0; i < r->since->n_leaks; i++) {
-		const mp_snap_leak_t *l = &r->since->leaks[i], *now;
-		bool suppressed;
+	old.snap = r->since;
+	old.since = NULL;
+	old.filter = NULL;
+	for (size_t i = 0; saved && i < n_supps; i++) {
+		const mp_supp_t *sp = &r->supps->supps[i];
 
-		if (l->kind == MP_LEAK_INTERNAL)
-			continue;
-		now = find_leak(s, l->trace_id, l->kind);
-		suppressed = now && suppressed_now && suppressed_now[now - s->leaks];
-		if (suppressed) {
-			sums->suppressed_bytes = mp_sat_add(sums->suppressed_bytes, l->bytes);
-			sums->suppressed_blocks = mp_sat_add(sums->suppressed_blocks, l->blocks);
-		} else {
-			sums->bytes[l->kind] = mp_sat_add(sums->bytes[l->kind], l->bytes);
-			sums->blocks[l->kind] = mp_sat_add(sums->blocks[l->kind], l->blocks);
-		}
+		saved[i][0] = sp->n_records;
+		saved[i][1] = sp->bytes;
+		saved[i][2] = sp->blocks;
 	}
-	free(suppressed_now);
+	if (saved && mp_leak_records_build(&old) == 0)
+		mp_leak_sums(&old, sums);
+	mp_leak_records_free(&old);
+	for (size_t i = 0; saved && i < n_supps; i++) {
+		mp_supp_t *sp = &r->supps->supps[i];
+
+		sp->n_records = saved[i][0];
+		sp->bytes = saved[i][1];
+		sp->blocks = saved[i][2];
+	}
+	free(saved);
 }
 
 void mp_print_leak_summary(const mp_report_t *r)
@@ -352,7 +339,7 @@ void mp_print_leak_summary(const mp_report_t *r)
 	mp_leak_sums(r, &sums);
 	if (r->since)
 		since_sums(r, &before);
-	mp_title(r, r->since ? "LEAK SUMMARY (change since the earlier leak check)" : "LEAK SUMMARY");
+	mp_title(r, "LEAK SUMMARY");
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		int k = rows[i].kind;
 
@@ -363,6 +350,10 @@ void mp_print_leak_summary(const mp_report_t *r)
 	printf("        suppressed: %s%s bytes in %s%s blocks\n", mp_fmt_u64(sums.suppressed_bytes, a),
 	       delta(r, sums.suppressed_bytes, before.suppressed_bytes, da), mp_fmt_u64(sums.suppressed_blocks, b),
 	       delta(r, sums.suppressed_blocks, before.suppressed_blocks, db));
+	if (r->since)
+		printf("(+N) and (-N): the change since the leak check at %s ms of the run; only the loss "
+		       "records that are new or grew are listed\n",
+		       mp_fmt_u64(r->since->meta.run_time_ns / 1000000, a));
 	if (sums.blocks[MP_LEAK_INTERNAL])
 		printf("  not counted: %s bytes in %s blocks (glibc's and ld.so's own)\n",
 		       mp_fmt_u64(sums.bytes[MP_LEAK_INTERNAL], a), mp_fmt_u64(sums.blocks[MP_LEAK_INTERNAL], b));

@@ -419,6 +419,14 @@ static int parse_leaks(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 	return 0;
 }
 
+const mp_snap_leak_t *mp_snapshot_leak(const mp_snapshot_t *snap, uint32_t trace_id, uint32_t kind)
+{
+	mp_snap_leak_t key = { .trace_id = trace_id, .kind = kind };
+
+	/* parse_leaks sorted them so. */
+	return bsearch(&key, snap->leaks, snap->n_leaks, sizeof(*snap->leaks), compare_leak);
+}
+
 const mp_snap_trace_t *mp_snapshot_trace(const mp_snapshot_t *snap, uint32_t id)
 {
 	size_t lo = 0, hi = snap->n_traces;

@@ -110,6 +110,9 @@ static inline uint64_t mp_trace_live_bytes(const mp_snap_trace_t *t)
 /* The trace with this id, or NULL (binary search: the reader sorts traces by id). */
 const mp_snap_trace_t *mp_snapshot_trace(const mp_snapshot_t *snap, uint32_t id);
 
+/* The loss record of trace `trace_id` and kind `kind` (enum mp_leak_kind), or NULL. */
+const mp_snap_leak_t *mp_snapshot_leak(const mp_snapshot_t *snap, uint32_t trace_id, uint32_t kind);
+
 /* Name of an mp_leak_kind value ("definitely lost", ...), "unknown" for others. */
 const char *mp_leak_kind_name(uint32_t kind);
 

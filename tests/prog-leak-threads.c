@@ -23,6 +23,7 @@
  * that no stale copy of a pointer survives where one tool would see it and the other not. */
 #include "../include/memprof.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +42,19 @@ __attribute__((noinline)) static void *launder(void *p)
 {
 	__asm__ volatile("" : "+r"(p));
 	return p;
+}
+
+/* The threads of this process, from /proc/self/task. */
+static int count_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	int n = 0;
+	if (!d)
+		return 1;
+	for (struct dirent *e; (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
 }
 
 static void signal_ready(void)
@@ -301,7 +315,8 @@ int main(int argc, char **argv)
 			pthread_create(&t, &attr, leak_and_signal, (void *)(uintptr_t)i);
 		}
 		wait_ready(8);
-		usleep(100 * 1000); /* they have long finished */
+		while (count_threads() > 1) /* until they have ended */
+			usleep(1000);
 	} else if (strcmp(m, "cancelled") == 0) {
 		pthread_t t;
 		pthread_create(&t, NULL, hold_on_stack_until_cancelled, NULL);

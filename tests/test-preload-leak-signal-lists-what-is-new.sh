@@ -4,8 +4,11 @@
 # `memprof report --since EARLIER LATER` lists only the loss records that are new or grew,
 # with memcheck's (+N) deltas (its leak_check increased). The whole run is under a seccomp
 # filter that kills the process at any ptrace(2) call (tests/prog-no-ptrace.c): the scan
-# stops threads from inside, as it must in a container.
+# stops threads from inside, as it must in a container. Under a stricter filter that also
+# refuses process_vm_readv, the scan reads memory directly while the threads are stopped, and
+# threaded programs still get memcheck's figures.
 source "$(dirname "$0")/lib.sh"
+source "$TOP/tests/leak-lib.sh"
 prog=$TESTBIN/prog-leak-daemon
 # wait_for FILE: the helper writes it a moment after the signal.
 wait_for() { for _ in $(seq 200); do [ -s "$1" ] && return 0; sleep 0.05; done; fail "no $1 after the signal"; }
@@ -53,4 +56,9 @@ expect_match 'earlier snapshot first' bad.txt
 MEMPROF_OUTPUT=$PWD/other.gz LD_PRELOAD=$LIBMEMPROF "$prog" </dev/null >/dev/null
 "$MEMPROF" report --since other.gz d.1.gz >/dev/null 2>bad.txt && fail "--since took another process's snapshot"
 expect_match 'same process' bad.txt
-echo "ok: leak checks on a signal, with what is new since the last"
+for mode in joined live-register live-stack live-tls stale-frame pool; do
+	vg_figures vg.txt "$TESTBIN/prog-leak-threads" "$mode"
+	mp_figures mp.txt "$TESTBIN/prog-no-ptrace" --deny-vm-read env LD_PRELOAD="$LIBMEMPROF" "$TESTBIN/prog-leak-threads" "$mode"
+	diff vg.txt mp.txt >/dev/null || { echo "valgrind: $(cat vg.txt)"; echo "memprof:  $(cat mp.txt)"; cat mp.err; fail "$mode without process_vm_readv: not memcheck's figures"; }
+done
+echo "ok: leak checks on a signal, with what is new since the last; no ptrace, nor process_vm_readv, needed"
