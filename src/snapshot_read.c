@@ -25,6 +25,8 @@ struct reader {
 	char *err;
 	size_t err_bytes;
 	const char *section; /* name of the section being parsed, for messages */
+	uint64_t consumed;   /* bytes of the decompressed stream accepted so far */
+	bool have_traces;    /* the TRACES section was read: n_traces bounds PEAK and LEAKS */
 };
 
 /* A bounds-checked view of one section's payload. */
@@ -119,16 +121,17 @@ static int get_u64(struct reader *r, struct cursor *c, uint64_t *v)
 	return 0;
 }
 
-/* Reads a u32-length string into a new NUL-terminated buffer. */
-static int get_string(struct reader *r, struct cursor *c, const char *what, char **out, size_t *out_bytes)
+/* Reads a u32-length string of at most `limit` bytes into a new NUL-terminated buffer. */
+static int get_string(struct reader *r, struct cursor *c, const char *what, uint32_t limit,
+		      char **out, size_t *out_bytes)
 {
 	uint32_t len;
 	int rc = get_u32(r, c, &len);
 
 	if (rc < 0)
 		return rc;
-	if (len > MP_SNAP_MAX_STRING)
-		return corrupt(r, "%s is %u bytes long (limit %u)", what, len, MP_SNAP_MAX_STRING);
+	if (len > limit)
+		return corrupt(r, "%s is %u bytes long (limit %u)", what, len, limit);
 	if (len > c->left)
 		return corrupt(r, "%s is %u bytes long but only %zu bytes remain", what, len, c->left);
 	*out = malloc((size_t)len + 1);
@@ -160,9 +163,9 @@ static int parse_meta(struct reader *r, struct cursor *c, mp_snap_meta_t *m)
 	    (rc = get_u64(r, c, &m->snapshot_realtime_ns)) < 0 ||
 	    (rc = get_u64(r, c, &m->run_time_ns)) < 0 || (rc = get_u32(r, c, &m->max_frames)) < 0 ||
 	    (rc = get_u32(r, c, &m->flags)) < 0 ||
-	    (rc = get_string(r, c, "exe", &m->exe, NULL)) < 0 ||
-	    (rc = get_string(r, c, "cmdline", &m->cmdline, &m->cmdline_bytes)) < 0 ||
-	    (rc = get_string(r, c, "label", &m->label, NULL)) < 0)
+	    (rc = get_string(r, c, "exe", MP_SNAP_MAX_STRING, &m->exe, NULL)) < 0 ||
+	    (rc = get_string(r, c, "cmdline", MP_SNAP_MAX_STRING, &m->cmdline, &m->cmdline_bytes)) < 0 ||
+	    (rc = get_string(r, c, "label", MP_SNAP_MAX_STRING, &m->label, NULL)) < 0)
 		return rc;
 	return expect_end(r, c);
 }
@@ -197,6 +200,8 @@ static int parse_modules(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 		return rc;
 	if (count > c->left / MODULE_MIN_BYTES)
 		return corrupt(r, "count %u does not fit in its %zu remaining bytes", count, c->left);
+	if (count > MP_SNAP_MAX_MODULES)
+		return corrupt(r, "%u modules (limit %u)", count, MP_SNAP_MAX_MODULES);
 	s->modules = calloc(count ? count : 1, sizeof(*s->modules));
 	if (!s->modules)
 		return fail(r, ENOMEM, "out of memory");
@@ -216,7 +221,7 @@ static int parse_modules(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 		memcpy(m->build_id, c->p, m->build_id_bytes);
 		c->p += m->build_id_bytes;
 		c->left -= m->build_id_bytes;
-		if ((rc = get_string(r, c, "module path", &m->path, NULL)) < 0)
+		if ((rc = get_string(r, c, "module path", MP_SNAP_MAX_PATH, &m->path, NULL)) < 0)
 			return rc;
 		if (m->start > m->end)
 			return corrupt(r, "module %u starts after its end", i);
@@ -241,19 +246,62 @@ static int sort_and_check_trace_ids(struct reader *r, mp_snapshot_t *s)
 	return 0;
 }
 
+/* Walks the `count` traces at c without keeping them: checks each one's id (below
+ * MP_SNAP_MAX_TRACES, not seen before) and frames, and counts the frames. Run before anything
+ * is allocated for the traces, so that a section of zero-filled or repeated records is
+ * rejected at its second record, not after its whole array has been built. */
+static int scan_traces(struct reader *r, struct cursor c, uint32_t count, size_t *n_frames)
+{
+	uint8_t *seen = calloc(MP_SNAP_MAX_TRACES / 8, 1); /* 2 MiB, touched only where ids fall */
+	int rc = seen ? 0 : fail(r, ENOMEM, "out of memory");
+
+	*n_frames = 0;
+	for (uint32_t i = 0; i < count && rc == 0; i++) {
+		uint32_t id, frames;
+
+		if ((rc = get_u32(r, &c, &id)) < 0 || (rc = get_u32(r, &c, &frames)) < 0)
+			break;
+		if (c.left < 4 * 8) {
+			rc = corrupt(r, "ends in the middle of a field");
+			break;
+		}
+		c.p += 4 * 8;
+		c.left -= 4 * 8;
+		if (id >= MP_SNAP_MAX_TRACES)
+			rc = corrupt(r, "trace id %u is out of range (limit %u)", id, MP_SNAP_MAX_TRACES - 1);
+		else if (seen[id / 8] & (1u << (id % 8)))
+			rc = corrupt(r, "trace id %u appears twice", id);
+		else if (frames > MP_SNAP_MAX_FRAMES)
+			rc = corrupt(r, "trace %u has %u frames (limit %u)", id, frames, MP_SNAP_MAX_FRAMES);
+		else if ((size_t)frames * 8 > c.left)
+			rc = corrupt(r, "trace %u has %u frames but only %zu bytes remain", id, frames, c.left);
+		if (rc < 0)
+			break;
+		seen[id / 8] |= (uint8_t)(1u << (id % 8));
+		c.p += (size_t)frames * 8;
+		c.left -= (size_t)frames * 8;
+		*n_frames += frames;
+	}
+	free(seen);
+	return rc;
+}
+
 static int parse_traces(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 {
 	uint32_t count;
-	size_t pool_used = 0;
+	size_t pool_used = 0, n_frames;
 	int rc = get_u32(r, c, &count);
 
 	if (rc < 0)
 		return rc;
 	if (count > c->left / TRACE_MIN_BYTES)
 		return corrupt(r, "count %u does not fit in its %zu remaining bytes", count, c->left);
-	/* Every frame takes 8 bytes of the payload, so the payload bounds the pool. */
+	if (count > MP_SNAP_MAX_TRACES)
+		return corrupt(r, "%u traces (limit %u)", count, MP_SNAP_MAX_TRACES);
+	if ((rc = scan_traces(r, *c, count, &n_frames)) < 0)
+		return rc;
 	s->traces = calloc(count ? count : 1, sizeof(*s->traces));
-	s->frame_pool = malloc(c->left / 8 ? c->left / 8 * sizeof(uint64_t) : 1);
+	s->frame_pool = malloc(n_frames ? n_frames * sizeof(uint64_t) : 1);
 	if (!s->traces || !s->frame_pool)
 		return fail(r, ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < count; i++) {
@@ -284,6 +332,7 @@ static int parse_traces(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 	}
 	if ((rc = expect_end(r, c)) < 0)
 		return rc;
+	r->have_traces = true;
 	return sort_and_check_trace_ids(r, s);
 }
 
@@ -328,13 +377,32 @@ static int entries(struct reader *r, struct cursor *c, uint32_t count, size_t en
 	return 0;
 }
 
+/* PEAK has at most one site per trace, LEAKS one record per trace and kind: `per_trace`
+ * entries per trace of TRACES when it came first (as the writer puts it), per possible trace
+ * id otherwise. */
+static int check_count_per_trace(struct reader *r, const mp_snapshot_t *s, uint32_t count,
+				 unsigned per_trace)
+{
+	uint64_t limit = (uint64_t)per_trace * (r->have_traces ? s->n_traces : MP_SNAP_MAX_TRACES);
+
+	if (count > limit)
+		return corrupt(r, "%u entries, more than %u per trace (%llu)", count, per_trace,
+			       (unsigned long long)limit);
+	return 0;
+}
+
 static int parse_timeline(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 {
 	uint32_t count;
 	int rc = get_u32(r, c, &count);
 
-	if (rc < 0 || (rc = entries(r, c, count, POINT_BYTES, sizeof(*s->timeline),
-				    (void **)&s->timeline)) < 0)
+	if (rc < 0)
+		return rc;
+	/* The writer merges old points rather than keep more: more is a crafted file, and each
+	 * point costs a line of every timeline output. */
+	if (count > MP_SNAP_MAX_TIMELINE_POINTS)
+		return corrupt(r, "%u points (limit %u)", count, MP_SNAP_MAX_TIMELINE_POINTS);
+	if ((rc = entries(r, c, count, POINT_BYTES, sizeof(*s->timeline), (void **)&s->timeline)) < 0)
 		return rc;
 	for (uint32_t i = 0; i < count; i++) {
 		mp_snap_point_t *p = &s->timeline[i];
@@ -359,7 +427,8 @@ static int parse_peak(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 	if ((rc = get_u64(r, c, &s->peak_bytes)) < 0 || (rc = get_u64(r, c, &s->peak_time_ns)) < 0 ||
 	    (rc = get_u32(r, c, &count)) < 0 ||
 	    (rc = entries(r, c, count, PEAK_SITE_BYTES, sizeof(*s->peak_sites),
-			  (void **)&s->peak_sites)) < 0)
+			  (void **)&s->peak_sites)) < 0 ||
+	    (rc = check_count_per_trace(r, s, count, 1)) < 0)
 		return rc;
 	for (uint32_t i = 0; i < count; i++) {
 		mp_snap_peak_site_t *p = &s->peak_sites[i];
@@ -390,7 +459,8 @@ static int parse_leaks(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 	if ((rc = get_u32(r, c, &s->leaks_flags)) < 0 ||
 	    (rc = get_u64(r, c, &s->leaks_scan_time_ns)) < 0 ||
 	    (rc = get_u64(r, c, &s->leaks_root_bytes)) < 0 || (rc = get_u32(r, c, &count)) < 0 ||
-	    (rc = entries(r, c, count, LEAK_BYTES, sizeof(*s->leaks), (void **)&s->leaks)) < 0)
+	    (rc = entries(r, c, count, LEAK_BYTES, sizeof(*s->leaks), (void **)&s->leaks)) < 0 ||
+	    (rc = check_count_per_trace(r, s, count, MP_LEAK_INTERNAL)) < 0)
 		return rc;
 	for (uint32_t i = 0; i < count; i++) {
 		mp_snap_leak_t *l = &s->leaks[i];
@@ -449,6 +519,58 @@ static int check_trace_references(struct reader *r, const mp_snapshot_t *s)
 			return corrupt(r, "a loss record names trace %u, which is not in TRACES",
 				       s->leaks[i].trace_id);
 		}
+	return 0;
+}
+
+#define MIN_SECTION_CAP_BYTES 65536u
+
+/* The largest payload the writer can produce for a section of this type (unknown types: the
+ * general cap), from the limits of snapshot_format.h. */
+static uint64_t section_max_bytes(uint32_t type)
+{
+	uint64_t max;
+
+	switch (type) {
+	case MP_SEC_META: max = 4 * 4 + 3 * 8 + 2 * 4 + 3 * (4 + (uint64_t)MP_SNAP_MAX_STRING); break;
+	case MP_SEC_TOTALS: max = 10 * 8; break;
+	case MP_SEC_MODULES:
+		max = 4 + (uint64_t)MP_SNAP_MAX_MODULES * (MODULE_MIN_BYTES + MP_SNAP_MAX_BUILD_ID + MP_SNAP_MAX_PATH);
+		break;
+	case MP_SEC_SIZES: max = 4 + 8 * MP_SNAP_MAX_SIZE_CLASSES; break;
+	case MP_SEC_TIMELINE: max = 4 + (uint64_t)MP_SNAP_MAX_TIMELINE_POINTS * POINT_BYTES; break;
+	case MP_SEC_PEAK: max = 8 + 8 + 4 + (uint64_t)MP_SNAP_MAX_TRACES * PEAK_SITE_BYTES; break;
+	case MP_SEC_LEAKS:
+		max = 4 + 8 + 8 + 4 + (uint64_t)MP_SNAP_MAX_TRACES * MP_LEAK_INTERNAL * LEAK_BYTES;
+		break;
+	default: max = MP_SNAP_MAX_SECTION_BYTES; break;
+	}
+	/* At least 64 KiB, so that a section a little too long still gets the parser's own
+	 * message ("5 bytes left after its last field"), which says more. */
+	if (max < MIN_SECTION_CAP_BYTES)
+		max = MIN_SECTION_CAP_BYTES;
+	return max < MP_SNAP_MAX_SECTION_BYTES ? max : MP_SNAP_MAX_SECTION_BYTES;
+}
+
+/* Counts a section (header and payload) against the cap on the whole decompressed stream,
+ * before any of its payload is read or skipped: a lying length fails here, in no time. */
+static int check_section_length(struct reader *r, uint32_t type, uint64_t length)
+{
+	uint64_t max = section_max_bytes(type);
+	char unknown[48];
+	const char *name = r->section;
+
+	if (!name) {
+		snprintf(unknown, sizeof(unknown), "section of unknown type %u", type);
+		name = unknown;
+	}
+	if (length > max)
+		return fail(r, EFBIG, "%s%s of %llu bytes is larger than the %llu bytes allowed", name,
+			    r->section ? " section" : "", (unsigned long long)length, (unsigned long long)max);
+	if (length + MP_SNAP_SECTION_HEADER_BYTES > MP_SNAP_MAX_BYTES - r->consumed)
+		return fail(r, EFBIG, "%s%s of %llu bytes takes the snapshot past the %llu bytes allowed "
+			    "in all", name, r->section ? " section" : "", (unsigned long long)length,
+			    MP_SNAP_MAX_BYTES);
+	r->consumed += MP_SNAP_SECTION_HEADER_BYTES + length;
 	return 0;
 }
 
@@ -602,6 +724,8 @@ static int read_sections(struct reader *r, mp_snapshot_t *s)
 			break;
 		}
 		r->section = section_name(type);
+		if ((rc = check_section_length(r, type, length)) < 0)
+			return rc;
 		if (!r->section) {
 			if ((rc = skip_payload(r, type, length)) < 0)
 				return rc;
@@ -611,9 +735,6 @@ static int read_sections(struct reader *r, mp_snapshot_t *s)
 		if (seen & (1u << type))
 			return fail(r, EINVAL, "duplicate %s section", r->section);
 		seen |= 1u << type;
-		if (length > MP_SNAP_MAX_SECTION_BYTES)
-			return fail(r, EFBIG, "%s section of %llu bytes is larger than the %llu bytes allowed",
-				    r->section, (unsigned long long)length, MP_SNAP_MAX_SECTION_BYTES);
 		if ((rc = read_payload(r, length, &payload)) < 0)
 			return rc;
 		c.p = payload;
@@ -636,7 +757,8 @@ static int read_sections(struct reader *r, mp_snapshot_t *s)
  * and the memory entry points both come here, so the fuzz target sees what the CLI sees. */
 static int read_fd(int fd, const char *name, mp_snapshot_t *snap, char *err, size_t err_bytes)
 {
-	struct reader r = { .path = name, .err = err, .err_bytes = err_bytes, .section = "?" };
+	struct reader r = { .path = name, .err = err, .err_bytes = err_bytes, .section = "?",
+			    .consumed = MP_SNAP_FILE_HEADER_BYTES };
 	struct stat st;
 	int rc;
 
