@@ -65,6 +65,9 @@ static const char *const cases[] = {
 	"diff-old", "diff-new",  /* two runs of one program, other load addresses and trace ids */
 	"series-1", "series-2", "series-3", "series-4", "series-5", /* one process, 1 s apart */
 	"series-other",          /* series-3 of another process */
+	"series-wide",           /* mksnap series-wide K: snapshot K (from 1) of a process with 2000
+				  * sites of 64 frames, K s into the run; the first site leaks 1000
+				  * bytes/s, the others hold 100 bytes each */
 	NULL,
 };
 
@@ -527,6 +530,38 @@ static void custom(void)
 	begin_section(MP_SEC_END);
 }
 
+/* Snapshot number k of series-wide: about 1.1 MB, nearly all of it frames. */
+static void series_wide(uint32_t k)
+{
+	enum { N_SITES = 2000, N_FRAMES = 64 };
+	uint64_t live = 1000ull * k + 100ull * (N_SITES - 1), frames[N_FRAMES];
+	size_t at = begin_section(MP_SEC_META);
+
+	put_u32(9000), put_u32(1), put_u32(MP_REASON_INTERVAL), put_u32(k - 1);
+	put_u64(1700000000ull * 1000000000ull), put_u64(1700000000ull * 1000000000ull + k * 1000000000ull);
+	put_u64(k * 1000000000ull), put_u32(N_FRAMES), put_u32(0);
+	put_str("/usr/bin/wide"), put_bytes_str("wide\0", 5), put_str("");
+	end_section(at, 0);
+	at = begin_section(MP_SEC_TOTALS);
+	put_u64(N_SITES), put_u64(0), put_u64(live), put_u64(0), put_u64(live), put_u64(N_SITES);
+	put_u64(live), put_u64(k * 1000000000ull), put_u64(0), put_u64(0);
+	end_section(at, 0);
+	at = begin_section(MP_SEC_MODULES);
+	put_u32(1);
+	put_u64(0x400000), put_u64(0x400000), put_u64(0x10000000);
+	put_u32(MP_MODULE_MAIN), put_u32(0), put_str("/usr/bin/wide");
+	end_section(at, 0);
+	at = begin_section(MP_SEC_TRACES);
+	put_u32(N_SITES);
+	for (uint32_t i = 0; i < N_SITES; i++) {
+		for (uint32_t f = 0; f < N_FRAMES; f++)
+			frames[f] = 0x400000 + 0x1000 * (uint64_t)i + 8 * f;
+		trace(i + 1, 1, 0, i ? 100 : 1000ull * k, 0, frames, N_FRAMES);
+	}
+	end_section(at, 0);
+	begin_section(MP_SEC_END);
+}
+
 int main(int argc, char **argv)
 {
 	int known = 0;
@@ -549,6 +584,8 @@ int main(int argc, char **argv)
 	put_u32(0);
 	if (is("short-header"))
 		len = 10;
+	else if (is("series-wide"))
+		series_wide(argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 10) : 1);
 	else if (strncmp(mode, "diff-", 5) == 0 || strncmp(mode, "series-", 7) == 0)
 		custom();
 	else {
