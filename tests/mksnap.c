@@ -65,6 +65,9 @@ static const char *const cases[] = {
 	"diff-old", "diff-new",  /* two runs of one program, other load addresses and trace ids */
 	"series-1", "series-2", "series-3", "series-4", "series-5", /* one process, 1 s apart */
 	"series-other",          /* series-3 of another process */
+	"modules-repeated",      /* mksnap modules-repeated PATH OFFSET: PATH loaded and unloaded
+				  * 8192 times (the most the writer records), 1 MiB apart, and a
+				  * trace per load allocating from PATH's address OFFSET */
 	"series-wide",           /* mksnap series-wide K: snapshot K (from 1) of a process with 2000
 				  * sites of 64 frames, K s into the run; the first site leaks 1000
 				  * bytes/s, the others hold 100 bytes each */
@@ -530,6 +533,41 @@ static void custom(void)
 	begin_section(MP_SEC_END);
 }
 
+/* The modules-repeated case: one trace of one frame at `offset` in each load of `path`. */
+static void modules_repeated(const char *path, uint64_t offset)
+{
+	size_t at = begin_section(MP_SEC_META);
+
+	put_u32(9100), put_u32(1), put_u32(MP_REASON_EXIT), put_u32(0);
+	put_u64(1700000000ull * 1000000000ull), put_u64(1700000001ull * 1000000000ull);
+	put_u64(1000000000ull), put_u32(64), put_u32(0);
+	put_str("/usr/bin/loader"), put_bytes_str("loader\0", 7), put_str("");
+	end_section(at, 0);
+	at = begin_section(MP_SEC_TOTALS);
+	put_u64(MP_SNAP_MAX_MODULES), put_u64(0), put_u64(16 * MP_SNAP_MAX_MODULES), put_u64(0);
+	put_u64(16 * MP_SNAP_MAX_MODULES), put_u64(MP_SNAP_MAX_MODULES), put_u64(16 * MP_SNAP_MAX_MODULES);
+	put_u64(0), put_u64(0), put_u64(0);
+	end_section(at, 0);
+	at = begin_section(MP_SEC_MODULES);
+	put_u32(MP_SNAP_MAX_MODULES);
+	for (uint64_t i = 0; i < MP_SNAP_MAX_MODULES; i++) {
+		uint64_t bias = 0x10000000000ull + (i << 20);
+
+		put_u64(bias), put_u64(bias), put_u64(bias + (1 << 20));
+		put_u32(MP_MODULE_UNLOADED), put_u32(0), put_str(path);
+	}
+	end_section(at, 0);
+	at = begin_section(MP_SEC_TRACES);
+	put_u32(MP_SNAP_MAX_MODULES);
+	for (uint64_t i = 0; i < MP_SNAP_MAX_MODULES; i++) {
+		uint64_t frame = 0x10000000000ull + (i << 20) + offset;
+
+		trace((uint32_t)i + 1, 1, 0, 16, 0, &frame, 1);
+	}
+	end_section(at, 0);
+	begin_section(MP_SEC_END);
+}
+
 /* Snapshot number k of series-wide: about 1.1 MB, nearly all of it frames. */
 static void series_wide(uint32_t k)
 {
@@ -584,6 +622,8 @@ int main(int argc, char **argv)
 	put_u32(0);
 	if (is("short-header"))
 		len = 10;
+	else if (is("modules-repeated"))
+		modules_repeated(argc > 2 ? argv[2] : "/nonexistent", argc > 3 ? strtoull(argv[3], NULL, 0) : 0);
 	else if (is("series-wide"))
 		series_wide(argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 10) : 1);
 	else if (strncmp(mode, "diff-", 5) == 0 || strncmp(mode, "series-", 7) == 0)

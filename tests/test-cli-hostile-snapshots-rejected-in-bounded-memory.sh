@@ -60,4 +60,20 @@ bounded "$MEMPROF" export --format massif edge.gz >edge.massif || fail "export o
 [ "$(wc -c <edge.massif)" -lt 400000 ] || fail "export --format massif of 1025 points wrote $(wc -c <edge.massif) bytes"
 bounded "$MEMPROF" report edge.gz >edge.txt || fail "report of 1025 points failed"
 [ "$(wc -c <edge.txt)" -lt 100000 ] || fail "report of 1025 points wrote $(wc -c <edge.txt) bytes"
+
+# 8192 loads of one file (the most the writer records), a trace in each: the file is opened
+# once for all of them (once per load took 1.1 GB and failed under the limit), and each
+# frame is named from it as the first load's would be.
+if command -v nm >/dev/null; then
+	main=$(nm "$MKSNAP" | awk '$3 == "main" { print $1 }')
+	[ -n "$main" ] || fail "no main in $MKSNAP"
+	"$MKSNAP" modules-repeated "$MKSNAP" $((0x$main + 1)) | gzip -c >repeated.gz
+	bounded "$MEMPROF" export --format folded repeated.gz >repeated.folded ||
+		fail "export of 8192 loads of one file failed under ulimit -v $LIMIT_KB"
+	[ "$(cat repeated.folded)" = "main 131072" ] || { cat repeated.folded; fail "8192 loads not named main"; }
+	bounded "$MEMPROF" report --top 3 repeated.gz >repeated.txt || fail "report of 8192 loads failed"
+	expect_match '^    at 0x10000201b?[0-9a-f]*: main \(mksnap\.c:[0-9]+\)$' repeated.txt
+else
+	echo "no nm: repeated modules not checked"
+fi
 echo "$n hostile snapshots rejected by every command"
