@@ -504,6 +504,114 @@ const mp_snap_trace_t *mp_snapshot_trace(const mp_snapshot_t *snap, uint32_t id)
 	return NULL;
 }
 
+/* A min-heap of module numbers, for index_modules(). */
+struct heap {
+	uint32_t *v;
+	size_t n;
+};
+
+static void heap_push(struct heap *h, uint32_t x)
+{
+	size_t i = h->n++;
+
+	while (i && h->v[(i - 1) / 2] > x) {
+		h->v[i] = h->v[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h->v[i] = x;
+}
+
+static void heap_pop(struct heap *h)
+{
+	uint32_t x = h->v[--h->n];
+	size_t i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && h->v[c + 1] < h->v[c])
+			c++;
+		if (h->v[c] >= x)
+			break;
+		h->v[i] = h->v[c];
+		i = c;
+	}
+	if (h->n)
+		h->v[i] = x;
+}
+
+static const mp_snapshot_t *sort_snap; /* for by_module_start(); the reader is not reentrant */
+
+static int by_module_start(const void *pa, const void *pb)
+{
+	uint64_t a = sort_snap->modules[*(const uint32_t *)pa].start;
+	uint64_t b = sort_snap->modules[*(const uint32_t *)pb].start;
+
+	return (a > b) - (a < b);
+}
+
+static int by_u64(const void *pa, const void *pb)
+{
+	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+
+	return (a > b) - (a < b);
+}
+
+/* Builds s->module_bounds and s->module_at: what mp_find_module() would find by looking at
+ * every module (the first loaded module that holds the address, else the first unloaded one),
+ * for each interval between two module boundaries. A sweep over the boundaries with a heap
+ * of the modules open there per kind, so n log n: looking at all 8192 modules for each of
+ * millions of frames is what made zero-filled module records cost seconds. */
+static int index_modules(struct reader *r, mp_snapshot_t *s)
+{
+	size_t n = s->n_modules, nb = 0, next = 0, bounds = n ? 2 * n : 1;
+	uint32_t *by_start = malloc((n ? n : 1) * sizeof(*by_start));
+	struct heap loaded = { malloc((n ? n : 1) * sizeof(uint32_t)), 0 };
+	struct heap unloaded = { malloc((n ? n : 1) * sizeof(uint32_t)), 0 };
+	int rc = 0;
+
+	s->module_bounds = malloc(bounds * sizeof(*s->module_bounds));
+	s->module_at = malloc(bounds * sizeof(*s->module_at));
+	if (!by_start || !loaded.v || !unloaded.v || !s->module_bounds || !s->module_at) {
+		rc = fail(r, ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		by_start[i] = (uint32_t)i;
+		s->module_bounds[nb++] = s->modules[i].start;
+		s->module_bounds[nb++] = s->modules[i].end;
+	}
+	sort_snap = s;
+	qsort(by_start, n, sizeof(*by_start), by_module_start);
+	qsort(s->module_bounds, nb, sizeof(*s->module_bounds), by_u64);
+	for (size_t i = 0, k = 0; i < nb; i++) /* unique */
+		if (k == 0 || s->module_bounds[i] != s->module_bounds[k - 1])
+			s->module_bounds[k++] = s->module_bounds[i], s->n_module_bounds = k;
+	for (size_t k = 0; k < s->n_module_bounds; k++) {
+		uint64_t at = s->module_bounds[k];
+
+		for (; next < n && s->modules[by_start[next]].start <= at; next++) {
+			const mp_snap_module_t *m = &s->modules[by_start[next]];
+
+			if (m->end > m->start)
+				heap_push(m->flags & MP_MODULE_UNLOADED ? &unloaded : &loaded, by_start[next]);
+		}
+		/* Every module in a heap starts at or before `at`: it holds `at` unless it ended. */
+		while (loaded.n && s->modules[loaded.v[0]].end <= at)
+			heap_pop(&loaded);
+		while (unloaded.n && s->modules[unloaded.v[0]].end <= at)
+			heap_pop(&unloaded);
+		s->module_at[k] = loaded.n ? loaded.v[0] : unloaded.n ? unloaded.v[0] : UINT32_MAX;
+	}
+out:
+	free(by_start);
+	free(loaded.v);
+	free(unloaded.v);
+	return rc;
+}
+
 /* PEAK and LEAKS name traces by id: each must be one of the TRACES section. */
 static int check_trace_references(struct reader *r, const mp_snapshot_t *s)
 {
@@ -701,6 +809,7 @@ static int read_trailer(struct reader *r)
 static int read_sections(struct reader *r, mp_snapshot_t *s)
 {
 	unsigned seen = 0;
+	int rc;
 
 	for (;;) {
 		uint8_t hdr[MP_SNAP_SECTION_HEADER_BYTES];
@@ -709,9 +818,8 @@ static int read_sections(struct reader *r, mp_snapshot_t *s)
 		uint8_t *payload = NULL;
 		struct cursor c;
 		size_t got;
-		int rc = read_bytes(r, hdr, sizeof(hdr), &got);
 
-		if (rc < 0)
+		if ((rc = read_bytes(r, hdr, sizeof(hdr), &got)) < 0)
 			return rc;
 		if (got < sizeof(hdr))
 			return fail(r, EINVAL, "truncated file (no END section)");
@@ -750,6 +858,8 @@ static int read_sections(struct reader *r, mp_snapshot_t *s)
 		return fail(r, EINVAL, "no TOTALS section");
 	if (check_trace_references(r, s) < 0)
 		return -EINVAL;
+	if ((rc = index_modules(r, s)) < 0)
+		return rc;
 	return read_trailer(r);
 }
 
@@ -846,6 +956,8 @@ void mp_snapshot_free(mp_snapshot_t *snap)
 	free(snap->timeline);
 	free(snap->peak_sites);
 	free(snap->leaks);
+	free(snap->module_bounds);
+	free(snap->module_at);
 	memset(snap, 0, sizeof(*snap));
 }
 

@@ -84,6 +84,12 @@ typedef struct mp_snapshot {
 	mp_snap_leak_t *leaks;
 	size_t n_leaks;
 	size_t n_unknown_sections; /* skipped because this reader does not know their type */
+	/* The module of each address, for mp_find_module(): between module_bounds[k] and
+	 * module_bounds[k + 1] it is module_at[k] (UINT32_MAX: none). Built by the reader;
+	 * NULL in a snapshot made by hand, which is then searched linearly. */
+	uint64_t *module_bounds;
+	uint32_t *module_at;
+	size_t n_module_bounds;
 } mp_snapshot_t;
 
 /* Reads the snapshot at `path` into `snap`. Returns 0, or a negative errno with a one-line

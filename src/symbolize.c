@@ -142,6 +142,22 @@ const mp_snap_module_t *mp_find_module(const mp_snapshot_t *snap, uint64_t addr)
 {
 	const mp_snap_module_t *unloaded = NULL;
 
+	if (snap->module_bounds) { /* the reader's index: the last interval starting at or before addr */
+		size_t lo = 0, hi = snap->n_module_bounds;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (snap->module_bounds[mid] <= addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == 0 || snap->module_at[lo - 1] == UINT32_MAX)
+			return NULL;
+		return &snap->modules[snap->module_at[lo - 1]];
+	}
+
 	for (size_t i = 0; i < snap->n_modules; i++) {
 		const mp_snap_module_t *m = &snap->modules[i];
 
