@@ -246,44 +246,55 @@ static int sort_and_check_trace_ids(struct reader *r, mp_snapshot_t *s)
 	return 0;
 }
 
-/* Walks the `count` traces at c without keeping them: checks each one's id (below
- * MP_SNAP_MAX_TRACES, not seen before) and frames, and counts the frames. Run before anything
- * is allocated for the traces, so that a section of zero-filled or repeated records is
- * rejected at its second record, not after its whole array has been built. */
+/* Walks the `count` traces at c without keeping them: checks each one's frames and id (below
+ * MP_SNAP_MAX_TRACES, not seen before), and counts the frames. Run before anything is
+ * allocated for the traces, so that a section of zero-filled or repeated records is rejected
+ * at its second record, not after its whole array has been built. Two passes: the first finds
+ * the highest id, which sizes the bitmap of the ids seen in the second. */
 static int scan_traces(struct reader *r, struct cursor c, uint32_t count, size_t *n_frames)
 {
-	uint8_t *seen = calloc(MP_SNAP_MAX_TRACES / 8, 1); /* 2 MiB, touched only where ids fall */
-	int rc = seen ? 0 : fail(r, ENOMEM, "out of memory");
+	struct cursor start = c;
+	uint32_t max_id = 0;
+	uint8_t *seen;
 
 	*n_frames = 0;
-	for (uint32_t i = 0; i < count && rc == 0; i++) {
+	for (uint32_t i = 0; i < count; i++) {
 		uint32_t id, frames;
+		int rc;
 
 		if ((rc = get_u32(r, &c, &id)) < 0 || (rc = get_u32(r, &c, &frames)) < 0)
-			break;
-		if (c.left < 4 * 8) {
-			rc = corrupt(r, "ends in the middle of a field");
-			break;
-		}
+			return rc;
+		if (c.left < 4 * 8)
+			return corrupt(r, "ends in the middle of a field");
 		c.p += 4 * 8;
 		c.left -= 4 * 8;
 		if (id >= MP_SNAP_MAX_TRACES)
-			rc = corrupt(r, "trace id %u is out of range (limit %u)", id, MP_SNAP_MAX_TRACES - 1);
-		else if (seen[id / 8] & (1u << (id % 8)))
-			rc = corrupt(r, "trace id %u appears twice", id);
-		else if (frames > MP_SNAP_MAX_FRAMES)
-			rc = corrupt(r, "trace %u has %u frames (limit %u)", id, frames, MP_SNAP_MAX_FRAMES);
-		else if ((size_t)frames * 8 > c.left)
-			rc = corrupt(r, "trace %u has %u frames but only %zu bytes remain", id, frames, c.left);
-		if (rc < 0)
-			break;
-		seen[id / 8] |= (uint8_t)(1u << (id % 8));
+			return corrupt(r, "trace id %u is out of range (limit %u)", id, MP_SNAP_MAX_TRACES - 1);
+		if (frames > MP_SNAP_MAX_FRAMES)
+			return corrupt(r, "trace %u has %u frames (limit %u)", id, frames, MP_SNAP_MAX_FRAMES);
+		if ((size_t)frames * 8 > c.left)
+			return corrupt(r, "trace %u has %u frames but only %zu bytes remain", id, frames, c.left);
 		c.p += (size_t)frames * 8;
 		c.left -= (size_t)frames * 8;
 		*n_frames += frames;
+		if (id > max_id)
+			max_id = id;
+	}
+	if (!(seen = calloc(max_id / 8 + 1, 1)))
+		return fail(r, ENOMEM, "out of memory");
+	c = start;
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t id = le32(c.p), frames = le32(c.p + 4);
+
+		if (seen[id / 8] & (1u << (id % 8))) {
+			free(seen);
+			return corrupt(r, "trace id %u appears twice", id);
+		}
+		seen[id / 8] |= (uint8_t)(1u << (id % 8));
+		c.p += 40 + (size_t)frames * 8;
 	}
 	free(seen);
-	return rc;
+	return 0;
 }
 
 static int parse_traces(struct reader *r, struct cursor *c, mp_snapshot_t *s)
