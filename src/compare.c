@@ -101,10 +101,56 @@ int mp_compare_read(mp_compare_t *c, char **paths, size_t n)
 	return 0;
 }
 
+void mp_compare_strip(mp_snapshot_t *snap)
+{
+	mp_snapshot_t kept = { .version = snap->version, .meta = snap->meta, .totals = snap->totals };
+
+	/* The exe names the series in trend's output; a long one is cut (any real one fits). */
+	if (kept.meta.exe && strlen(kept.meta.exe) >= MP_SNAP_MAX_PATH)
+		kept.meta.exe[MP_SNAP_MAX_PATH - 1] = '\0';
+	kept.meta.exe = kept.meta.exe ? strdup(kept.meta.exe) : NULL;
+	kept.meta.cmdline = NULL;
+	kept.meta.cmdline_bytes = 0;
+	kept.meta.label = NULL;
+	mp_snapshot_free(snap);
+	*snap = kept;
+}
+
+/* Makes snapshot i of a stripped c whole again, stripping the one made whole before. */
+static void reload(mp_compare_t *c, size_t i)
+{
+	mp_snapshot_t full, *s = &c->snaps[i];
+	char err[512];
+
+	if (c->reloaded == i)
+		return;
+	if (c->reloaded != SIZE_MAX) {
+		mp_symbolizer_free(c->reports[c->reloaded].sym);
+		c->reports[c->reloaded].sym = NULL;
+		mp_compare_strip(&c->snaps[c->reloaded]);
+		c->reloaded = SIZE_MAX;
+	}
+	if (mp_snapshot_read(c->paths[i], &full, err, sizeof(err)) < 0) {
+		mp_error("%s", err);
+		exit(MP_EXIT_USAGE);
+	}
+	if (full.meta.pid != s->meta.pid || full.meta.seq != s->meta.seq ||
+	    full.meta.run_time_ns != s->meta.run_time_ns ||
+	    full.meta.start_realtime_ns != s->meta.start_realtime_ns) {
+		mp_error("%s: %s changed while it was being read", c->cmd, c->paths[i]);
+		exit(MP_EXIT_USAGE);
+	}
+	mp_snapshot_free(s);
+	*s = full;
+	c->reloaded = i;
+}
+
 mp_report_t *mp_compare_report(mp_compare_t *c, size_t i)
 {
 	mp_report_t *r = &c->reports[i];
 
+	if (c->stripped)
+		reload(c, i);
 	if (!r->sym && !(r->sym = mp_symbolizer_new(r->snap, c->symbols))) {
 		mp_error("%s: out of memory", c->cmd);
 		exit(MP_EXIT_USAGE);

@@ -20,6 +20,10 @@ typedef struct mp_compare {
 	char **paths;          /* as given (or found by a glob) */
 	mp_snapshot_t *snaps;
 	mp_report_t *reports;  /* per snapshot; the symbolizer is made on first use */
+	/* memprof trend keeps of each snapshot only its META and TOTALS (mp_compare_strip());
+	 * mp_compare_report() then reads the one it needs again, one at a time. */
+	bool stripped;
+	size_t reloaded;       /* the snapshot read again in full, or SIZE_MAX */
 } mp_compare_t;
 
 /* Parses the options both commands take (--top, --frames, --no-symbols, --no-color,
@@ -31,7 +35,12 @@ int mp_compare_options(mp_compare_t *c, int argc, char **argv, const char *help)
  * unreadable one prints its one-line error and returns MP_EXIT_USAGE, else 0. */
 int mp_compare_read(mp_compare_t *c, char **paths, size_t n);
 
-/* The report context of snapshot i, with its symbolizer; exits when out of memory. */
+/* Frees all of snapshot `snap` but its META numbers, its exe and its TOTALS. */
+void mp_compare_strip(mp_snapshot_t *snap);
+
+/* The report context of snapshot i, with its symbolizer (reading the snapshot again in full
+ * when c is stripped, in place of the one read before); exits when out of memory or when the
+ * file no longer holds the snapshot it held. */
 mp_report_t *mp_compare_report(mp_compare_t *c, size_t i);
 
 void mp_compare_free(mp_compare_t *c);

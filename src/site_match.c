@@ -149,9 +149,11 @@ static int add_trace(mp_site_set_t *set, const struct module_map *map, size_t sn
 		set->sites[set->n_sites++] = site;
 		site->live_bytes = calloc(set->n_snaps, sizeof(uint64_t));
 		site->live_blocks = calloc(set->n_snaps, sizeof(uint64_t));
+		site->trace_ids = malloc(set->n_snaps * sizeof(uint32_t));
 		site->key = malloc(key_bytes ? key_bytes : 1);
-		if (!site->live_bytes || !site->live_blocks || !site->key)
+		if (!site->live_bytes || !site->live_blocks || !site->trace_ids || !site->key)
 			return -ENOMEM;
+		memset(site->trace_ids, 0xff, set->n_snaps * sizeof(uint32_t));
 		memcpy(site->key, key, key_bytes);
 		site->key_bytes = key_bytes;
 		HASH_ADD_KEYPTR(hh, set->by_key, site->key, key_bytes, site);
@@ -160,31 +162,73 @@ static int add_trace(mp_site_set_t *set, const struct module_map *map, size_t sn
 		site->n_present++;
 		site->last = snap_index;
 		site->trace = t;
+		site->trace_ids[snap_index] = t->id;
 	}
 	site->live_bytes[snap_index] = mp_sat_add(site->live_bytes[snap_index], mp_trace_live_bytes(t));
 	site->live_blocks[snap_index] = mp_sat_add(site->live_blocks[snap_index], mp_trace_live_blocks(t));
 	return 0;
 }
 
-int mp_site_set_build(mp_site_set_t *set, const mp_snapshot_t *snaps, size_t n_snaps)
+int mp_site_set_init(mp_site_set_t *set, size_t n_snaps)
 {
-	uint64_t *key = malloc(MP_SNAP_MAX_FRAMES * 2 * sizeof(uint64_t));
-	int rc = key ? 0 : -ENOMEM;
-
 	memset(set, 0, sizeof(*set));
 	set->n_snaps = n_snaps;
-	for (size_t s = 0; s < n_snaps && rc == 0; s++) {
-		struct module_map map;
+	return 0;
+}
 
-		rc = map_init(set, &map, &snaps[s]);
-		for (size_t i = 0; i < snaps[s].n_traces && rc == 0; i++)
-			rc = add_trace(set, &map, s, &snaps[s].traces[i], key);
+int mp_site_set_add(mp_site_set_t *set, const mp_snapshot_t *snap, size_t snap_index)
+{
+	uint64_t *key = malloc(MP_SNAP_MAX_FRAMES * 2 * sizeof(uint64_t));
+	struct module_map map;
+	int rc = key ? map_init(set, &map, snap) : -ENOMEM;
+
+	for (size_t i = 0; i < snap->n_traces && rc == 0; i++)
+		rc = add_trace(set, &map, snap_index, &snap->traces[i], key);
+	if (key)
 		map_free(&map);
-	}
 	free(key);
+	return rc;
+}
+
+int mp_site_set_build(mp_site_set_t *set, const mp_snapshot_t *snaps, size_t n_snaps)
+{
+	int rc = mp_site_set_init(set, n_snaps);
+
+	for (size_t s = 0; s < n_snaps && rc == 0; s++)
+		rc = mp_site_set_add(set, &snaps[s], s);
 	if (rc < 0)
 		mp_site_set_free(set);
 	return rc;
+}
+
+/* Puts v[from[i]] at v[i] for every i, through tmp (room for n elements of `size`). */
+static void permute(void *v, void *tmp, const size_t *from, size_t n, size_t size)
+{
+	for (size_t i = 0; i < n; i++)
+		memcpy((char *)tmp + i * size, (const char *)v + from[i] * size, size);
+	memcpy(v, tmp, n * size);
+}
+
+int mp_site_set_reorder(mp_site_set_t *set, const size_t *from)
+{
+	size_t n = set->n_snaps;
+	void *tmp = malloc(n ? n * sizeof(uint64_t) : 1);
+
+	if (!tmp)
+		return -ENOMEM;
+	for (size_t i = 0; i < set->n_sites; i++) {
+		mp_site_series_t *site = set->sites[i];
+
+		permute(site->live_bytes, tmp, from, n, sizeof(uint64_t));
+		permute(site->live_blocks, tmp, from, n, sizeof(uint64_t));
+		permute(site->trace_ids, tmp, from, n, sizeof(uint32_t));
+		site->trace = NULL;
+		for (size_t k = 0; k < n; k++)
+			if (site->trace_ids[k] != UINT32_MAX)
+				site->last = k;
+	}
+	free(tmp);
+	return 0;
 }
 
 void mp_site_set_free(mp_site_set_t *set)
@@ -197,6 +241,7 @@ void mp_site_set_free(mp_site_set_t *set)
 			continue;
 		free(set->sites[i]->live_bytes);
 		free(set->sites[i]->live_blocks);
+		free(set->sites[i]->trace_ids);
 		free(set->sites[i]->key);
 		free(set->sites[i]);
 	}

@@ -28,6 +28,14 @@
 #define MP_SNAP_MAX_STRING (1u << 20)
 #define MP_SNAP_MAX_BUILD_ID 64u
 #define MP_SNAP_MAX_SIZE_CLASSES 64u
+/* What the writer (preload/) can produce, so that a reader rejects what no real snapshot
+ * holds instead of allocating for it: modules.c registers at most 8192 modules, a loaded
+ * module's path is shorter than PATH_MAX, trace ids are 24 bits (MP_TRACE_MAX_ID), and the
+ * timeline keeps at most MP_TIMELINE_MAX_POINTS points. */
+#define MP_SNAP_MAX_MODULES 8192u
+#define MP_SNAP_MAX_PATH 4096u
+#define MP_SNAP_MAX_TRACES (1u << 24)
+#define MP_SNAP_MAX_TIMELINE_POINTS 1025u
 
 enum mp_section_type {
 	/* u32 pid, u32 ppid, u32 reason (enum mp_snap_reason), u32 seq,

@@ -25,6 +25,8 @@ struct reader {
 	char *err;
 	size_t err_bytes;
 	const char *section; /* name of the section being parsed, for messages */
+	uint64_t consumed;   /* bytes of the decompressed stream accepted so far */
+	bool have_traces;    /* the TRACES section was read: n_traces bounds PEAK and LEAKS */
 };
 
 /* A bounds-checked view of one section's payload. */
@@ -119,16 +121,17 @@ static int get_u64(struct reader *r, struct cursor *c, uint64_t *v)
 	return 0;
 }
 
-/* Reads a u32-length string into a new NUL-terminated buffer. */
-static int get_string(struct reader *r, struct cursor *c, const char *what, char **out, size_t *out_bytes)
+/* Reads a u32-length string of at most `limit` bytes into a new NUL-terminated buffer. */
+static int get_string(struct reader *r, struct cursor *c, const char *what, uint32_t limit,
+		      char **out, size_t *out_bytes)
 {
 	uint32_t len;
 	int rc = get_u32(r, c, &len);
 
 	if (rc < 0)
 		return rc;
-	if (len > MP_SNAP_MAX_STRING)
-		return corrupt(r, "%s is %u bytes long (limit %u)", what, len, MP_SNAP_MAX_STRING);
+	if (len > limit)
+		return corrupt(r, "%s is %u bytes long (limit %u)", what, len, limit);
 	if (len > c->left)
 		return corrupt(r, "%s is %u bytes long but only %zu bytes remain", what, len, c->left);
 	*out = malloc((size_t)len + 1);
@@ -160,9 +163,9 @@ static int parse_meta(struct reader *r, struct cursor *c, mp_snap_meta_t *m)
 	    (rc = get_u64(r, c, &m->snapshot_realtime_ns)) < 0 ||
 	    (rc = get_u64(r, c, &m->run_time_ns)) < 0 || (rc = get_u32(r, c, &m->max_frames)) < 0 ||
 	    (rc = get_u32(r, c, &m->flags)) < 0 ||
-	    (rc = get_string(r, c, "exe", &m->exe, NULL)) < 0 ||
-	    (rc = get_string(r, c, "cmdline", &m->cmdline, &m->cmdline_bytes)) < 0 ||
-	    (rc = get_string(r, c, "label", &m->label, NULL)) < 0)
+	    (rc = get_string(r, c, "exe", MP_SNAP_MAX_STRING, &m->exe, NULL)) < 0 ||
+	    (rc = get_string(r, c, "cmdline", MP_SNAP_MAX_STRING, &m->cmdline, &m->cmdline_bytes)) < 0 ||
+	    (rc = get_string(r, c, "label", MP_SNAP_MAX_STRING, &m->label, NULL)) < 0)
 		return rc;
 	return expect_end(r, c);
 }
@@ -197,6 +200,8 @@ static int parse_modules(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 		return rc;
 	if (count > c->left / MODULE_MIN_BYTES)
 		return corrupt(r, "count %u does not fit in its %zu remaining bytes", count, c->left);
+	if (count > MP_SNAP_MAX_MODULES)
+		return corrupt(r, "%u modules (limit %u)", count, MP_SNAP_MAX_MODULES);
 	s->modules = calloc(count ? count : 1, sizeof(*s->modules));
 	if (!s->modules)
 		return fail(r, ENOMEM, "out of memory");
@@ -216,7 +221,7 @@ static int parse_modules(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 		memcpy(m->build_id, c->p, m->build_id_bytes);
 		c->p += m->build_id_bytes;
 		c->left -= m->build_id_bytes;
-		if ((rc = get_string(r, c, "module path", &m->path, NULL)) < 0)
+		if ((rc = get_string(r, c, "module path", MP_SNAP_MAX_PATH, &m->path, NULL)) < 0)
 			return rc;
 		if (m->start > m->end)
 			return corrupt(r, "module %u starts after its end", i);
@@ -241,19 +246,73 @@ static int sort_and_check_trace_ids(struct reader *r, mp_snapshot_t *s)
 	return 0;
 }
 
+/* Walks the `count` traces at c without keeping them: checks each one's frames and id (below
+ * MP_SNAP_MAX_TRACES, not seen before), and counts the frames. Run before anything is
+ * allocated for the traces, so that a section of zero-filled or repeated records is rejected
+ * at its second record, not after its whole array has been built. Two passes: the first finds
+ * the highest id, which sizes the bitmap of the ids seen in the second. */
+static int scan_traces(struct reader *r, struct cursor c, uint32_t count, size_t *n_frames)
+{
+	struct cursor start = c;
+	uint32_t max_id = 0;
+	uint8_t *seen;
+
+	*n_frames = 0;
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t id, frames;
+		int rc;
+
+		if ((rc = get_u32(r, &c, &id)) < 0 || (rc = get_u32(r, &c, &frames)) < 0)
+			return rc;
+		if (c.left < 4 * 8)
+			return corrupt(r, "ends in the middle of a field");
+		c.p += 4 * 8;
+		c.left -= 4 * 8;
+		if (id >= MP_SNAP_MAX_TRACES)
+			return corrupt(r, "trace id %u is out of range (limit %u)", id, MP_SNAP_MAX_TRACES - 1);
+		if (frames > MP_SNAP_MAX_FRAMES)
+			return corrupt(r, "trace %u has %u frames (limit %u)", id, frames, MP_SNAP_MAX_FRAMES);
+		if ((size_t)frames * 8 > c.left)
+			return corrupt(r, "trace %u has %u frames but only %zu bytes remain", id, frames, c.left);
+		c.p += (size_t)frames * 8;
+		c.left -= (size_t)frames * 8;
+		*n_frames += frames;
+		if (id > max_id)
+			max_id = id;
+	}
+	if (!(seen = calloc(max_id / 8 + 1, 1)))
+		return fail(r, ENOMEM, "out of memory");
+	c = start;
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t id = le32(c.p), frames = le32(c.p + 4);
+
+		if (seen[id / 8] & (1u << (id % 8))) {
+			free(seen);
+			return corrupt(r, "trace id %u appears twice", id);
+		}
+		seen[id / 8] |= (uint8_t)(1u << (id % 8));
+		c.p += 40 + (size_t)frames * 8;
+	}
+	free(seen);
+	return 0;
+}
+
 static int parse_traces(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 {
 	uint32_t count;
-	size_t pool_used = 0;
+	size_t pool_used = 0, n_frames;
 	int rc = get_u32(r, c, &count);
 
 	if (rc < 0)
 		return rc;
 	if (count > c->left / TRACE_MIN_BYTES)
 		return corrupt(r, "count %u does not fit in its %zu remaining bytes", count, c->left);
-	/* Every frame takes 8 bytes of the payload, so the payload bounds the pool. */
+	if (count > MP_SNAP_MAX_TRACES)
+		return corrupt(r, "%u traces (limit %u)", count, MP_SNAP_MAX_TRACES);
+	if ((rc = scan_traces(r, *c, count, &n_frames)) < 0)
+		return rc;
 	s->traces = calloc(count ? count : 1, sizeof(*s->traces));
-	s->frame_pool = malloc(c->left / 8 ? c->left / 8 * sizeof(uint64_t) : 1);
+	s->frame_pool = malloc(n_frames ? n_frames * sizeof(uint64_t) : 1);
 	if (!s->traces || !s->frame_pool)
 		return fail(r, ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < count; i++) {
@@ -284,6 +343,7 @@ static int parse_traces(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 	}
 	if ((rc = expect_end(r, c)) < 0)
 		return rc;
+	r->have_traces = true;
 	return sort_and_check_trace_ids(r, s);
 }
 
@@ -328,13 +388,32 @@ static int entries(struct reader *r, struct cursor *c, uint32_t count, size_t en
 	return 0;
 }
 
+/* PEAK has at most one site per trace, LEAKS one record per trace and kind: `per_trace`
+ * entries per trace of TRACES when it came first (as the writer puts it), per possible trace
+ * id otherwise. */
+static int check_count_per_trace(struct reader *r, const mp_snapshot_t *s, uint32_t count,
+				 unsigned per_trace)
+{
+	uint64_t limit = (uint64_t)per_trace * (r->have_traces ? s->n_traces : MP_SNAP_MAX_TRACES);
+
+	if (count > limit)
+		return corrupt(r, "%u entries, more than %u per trace (%llu)", count, per_trace,
+			       (unsigned long long)limit);
+	return 0;
+}
+
 static int parse_timeline(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 {
 	uint32_t count;
 	int rc = get_u32(r, c, &count);
 
-	if (rc < 0 || (rc = entries(r, c, count, POINT_BYTES, sizeof(*s->timeline),
-				    (void **)&s->timeline)) < 0)
+	if (rc < 0)
+		return rc;
+	/* The writer merges old points rather than keep more: more is a crafted file, and each
+	 * point costs a line of every timeline output. */
+	if (count > MP_SNAP_MAX_TIMELINE_POINTS)
+		return corrupt(r, "%u points (limit %u)", count, MP_SNAP_MAX_TIMELINE_POINTS);
+	if ((rc = entries(r, c, count, POINT_BYTES, sizeof(*s->timeline), (void **)&s->timeline)) < 0)
 		return rc;
 	for (uint32_t i = 0; i < count; i++) {
 		mp_snap_point_t *p = &s->timeline[i];
@@ -359,7 +438,8 @@ static int parse_peak(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 	if ((rc = get_u64(r, c, &s->peak_bytes)) < 0 || (rc = get_u64(r, c, &s->peak_time_ns)) < 0 ||
 	    (rc = get_u32(r, c, &count)) < 0 ||
 	    (rc = entries(r, c, count, PEAK_SITE_BYTES, sizeof(*s->peak_sites),
-			  (void **)&s->peak_sites)) < 0)
+			  (void **)&s->peak_sites)) < 0 ||
+	    (rc = check_count_per_trace(r, s, count, 1)) < 0)
 		return rc;
 	for (uint32_t i = 0; i < count; i++) {
 		mp_snap_peak_site_t *p = &s->peak_sites[i];
@@ -390,7 +470,8 @@ static int parse_leaks(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 	if ((rc = get_u32(r, c, &s->leaks_flags)) < 0 ||
 	    (rc = get_u64(r, c, &s->leaks_scan_time_ns)) < 0 ||
 	    (rc = get_u64(r, c, &s->leaks_root_bytes)) < 0 || (rc = get_u32(r, c, &count)) < 0 ||
-	    (rc = entries(r, c, count, LEAK_BYTES, sizeof(*s->leaks), (void **)&s->leaks)) < 0)
+	    (rc = entries(r, c, count, LEAK_BYTES, sizeof(*s->leaks), (void **)&s->leaks)) < 0 ||
+	    (rc = check_count_per_trace(r, s, count, MP_LEAK_INTERNAL)) < 0)
 		return rc;
 	for (uint32_t i = 0; i < count; i++) {
 		mp_snap_leak_t *l = &s->leaks[i];
@@ -444,6 +525,114 @@ const mp_snap_trace_t *mp_snapshot_trace(const mp_snapshot_t *snap, uint32_t id)
 	return NULL;
 }
 
+/* A min-heap of module numbers, for index_modules(). */
+struct heap {
+	uint32_t *v;
+	size_t n;
+};
+
+static void heap_push(struct heap *h, uint32_t x)
+{
+	size_t i = h->n++;
+
+	while (i && h->v[(i - 1) / 2] > x) {
+		h->v[i] = h->v[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h->v[i] = x;
+}
+
+static void heap_pop(struct heap *h)
+{
+	uint32_t x = h->v[--h->n];
+	size_t i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && h->v[c + 1] < h->v[c])
+			c++;
+		if (h->v[c] >= x)
+			break;
+		h->v[i] = h->v[c];
+		i = c;
+	}
+	if (h->n)
+		h->v[i] = x;
+}
+
+static const mp_snapshot_t *sort_snap; /* for by_module_start(); the reader is not reentrant */
+
+static int by_module_start(const void *pa, const void *pb)
+{
+	uint64_t a = sort_snap->modules[*(const uint32_t *)pa].start;
+	uint64_t b = sort_snap->modules[*(const uint32_t *)pb].start;
+
+	return (a > b) - (a < b);
+}
+
+static int by_u64(const void *pa, const void *pb)
+{
+	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+
+	return (a > b) - (a < b);
+}
+
+/* Builds s->module_bounds and s->module_at: what mp_find_module() would find by looking at
+ * every module (the first loaded module that holds the address, else the first unloaded one),
+ * for each interval between two module boundaries. A sweep over the boundaries with a heap
+ * of the modules open there per kind, so n log n: looking at all 8192 modules for each of
+ * millions of frames is what made zero-filled module records cost seconds. */
+static int index_modules(struct reader *r, mp_snapshot_t *s)
+{
+	size_t n = s->n_modules, nb = 0, next = 0, bounds = n ? 2 * n : 1;
+	uint32_t *by_start = malloc((n ? n : 1) * sizeof(*by_start));
+	struct heap loaded = { malloc((n ? n : 1) * sizeof(uint32_t)), 0 };
+	struct heap unloaded = { malloc((n ? n : 1) * sizeof(uint32_t)), 0 };
+	int rc = 0;
+
+	s->module_bounds = malloc(bounds * sizeof(*s->module_bounds));
+	s->module_at = malloc(bounds * sizeof(*s->module_at));
+	if (!by_start || !loaded.v || !unloaded.v || !s->module_bounds || !s->module_at) {
+		rc = fail(r, ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		by_start[i] = (uint32_t)i;
+		s->module_bounds[nb++] = s->modules[i].start;
+		s->module_bounds[nb++] = s->modules[i].end;
+	}
+	sort_snap = s;
+	qsort(by_start, n, sizeof(*by_start), by_module_start);
+	qsort(s->module_bounds, nb, sizeof(*s->module_bounds), by_u64);
+	for (size_t i = 0, k = 0; i < nb; i++) /* unique */
+		if (k == 0 || s->module_bounds[i] != s->module_bounds[k - 1])
+			s->module_bounds[k++] = s->module_bounds[i], s->n_module_bounds = k;
+	for (size_t k = 0; k < s->n_module_bounds; k++) {
+		uint64_t at = s->module_bounds[k];
+
+		for (; next < n && s->modules[by_start[next]].start <= at; next++) {
+			const mp_snap_module_t *m = &s->modules[by_start[next]];
+
+			if (m->end > m->start)
+				heap_push(m->flags & MP_MODULE_UNLOADED ? &unloaded : &loaded, by_start[next]);
+		}
+		/* Every module in a heap starts at or before `at`: it holds `at` unless it ended. */
+		while (loaded.n && s->modules[loaded.v[0]].end <= at)
+			heap_pop(&loaded);
+		while (unloaded.n && s->modules[unloaded.v[0]].end <= at)
+			heap_pop(&unloaded);
+		s->module_at[k] = loaded.n ? loaded.v[0] : unloaded.n ? unloaded.v[0] : UINT32_MAX;
+	}
+out:
+	free(by_start);
+	free(loaded.v);
+	free(unloaded.v);
+	return rc;
+}
+
 /* PEAK and LEAKS name traces by id: each must be one of the TRACES section. */
 static int check_trace_references(struct reader *r, const mp_snapshot_t *s)
 {
@@ -459,6 +648,58 @@ static int check_trace_references(struct reader *r, const mp_snapshot_t *s)
 			return corrupt(r, "a loss record names trace %u, which is not in TRACES",
 				       s->leaks[i].trace_id);
 		}
+	return 0;
+}
+
+#define MIN_SECTION_CAP_BYTES 65536u
+
+/* The largest payload the writer can produce for a section of this type (unknown types: the
+ * general cap), from the limits of snapshot_format.h. */
+static uint64_t section_max_bytes(uint32_t type)
+{
+	uint64_t max;
+
+	switch (type) {
+	case MP_SEC_META: max = 4 * 4 + 3 * 8 + 2 * 4 + 3 * (4 + (uint64_t)MP_SNAP_MAX_STRING); break;
+	case MP_SEC_TOTALS: max = 10 * 8; break;
+	case MP_SEC_MODULES:
+		max = 4 + (uint64_t)MP_SNAP_MAX_MODULES * (MODULE_MIN_BYTES + MP_SNAP_MAX_BUILD_ID + MP_SNAP_MAX_PATH);
+		break;
+	case MP_SEC_SIZES: max = 4 + 8 * MP_SNAP_MAX_SIZE_CLASSES; break;
+	case MP_SEC_TIMELINE: max = 4 + (uint64_t)MP_SNAP_MAX_TIMELINE_POINTS * POINT_BYTES; break;
+	case MP_SEC_PEAK: max = 8 + 8 + 4 + (uint64_t)MP_SNAP_MAX_TRACES * PEAK_SITE_BYTES; break;
+	case MP_SEC_LEAKS:
+		max = 4 + 8 + 8 + 4 + (uint64_t)MP_SNAP_MAX_TRACES * MP_LEAK_INTERNAL * LEAK_BYTES;
+		break;
+	default: max = MP_SNAP_MAX_SECTION_BYTES; break;
+	}
+	/* At least 64 KiB, so that a section a little too long still gets the parser's own
+	 * message ("5 bytes left after its last field"), which says more. */
+	if (max < MIN_SECTION_CAP_BYTES)
+		max = MIN_SECTION_CAP_BYTES;
+	return max < MP_SNAP_MAX_SECTION_BYTES ? max : MP_SNAP_MAX_SECTION_BYTES;
+}
+
+/* Counts a section (header and payload) against the cap on the whole decompressed stream,
+ * before any of its payload is read or skipped: a lying length fails here, in no time. */
+static int check_section_length(struct reader *r, uint32_t type, uint64_t length)
+{
+	uint64_t max = section_max_bytes(type);
+	char unknown[48];
+	const char *name = r->section;
+
+	if (!name) {
+		snprintf(unknown, sizeof(unknown), "section of unknown type %u", type);
+		name = unknown;
+	}
+	if (length > max)
+		return fail(r, EFBIG, "%s%s of %llu bytes is larger than the %llu bytes allowed", name,
+			    r->section ? " section" : "", (unsigned long long)length, (unsigned long long)max);
+	if (length + MP_SNAP_SECTION_HEADER_BYTES > MP_SNAP_MAX_BYTES - r->consumed)
+		return fail(r, EFBIG, "%s%s of %llu bytes takes the snapshot past the %llu bytes allowed "
+			    "in all", name, r->section ? " section" : "", (unsigned long long)length,
+			    MP_SNAP_MAX_BYTES);
+	r->consumed += MP_SNAP_SECTION_HEADER_BYTES + length;
 	return 0;
 }
 
@@ -589,6 +830,7 @@ static int read_trailer(struct reader *r)
 static int read_sections(struct reader *r, mp_snapshot_t *s)
 {
 	unsigned seen = 0;
+	int rc;
 
 	for (;;) {
 		uint8_t hdr[MP_SNAP_SECTION_HEADER_BYTES];
@@ -597,9 +839,8 @@ static int read_sections(struct reader *r, mp_snapshot_t *s)
 		uint8_t *payload = NULL;
 		struct cursor c;
 		size_t got;
-		int rc = read_bytes(r, hdr, sizeof(hdr), &got);
 
-		if (rc < 0)
+		if ((rc = read_bytes(r, hdr, sizeof(hdr), &got)) < 0)
 			return rc;
 		if (got < sizeof(hdr))
 			return fail(r, EINVAL, "truncated file (no END section)");
@@ -612,6 +853,8 @@ static int read_sections(struct reader *r, mp_snapshot_t *s)
 			break;
 		}
 		r->section = section_name(type);
+		if ((rc = check_section_length(r, type, length)) < 0)
+			return rc;
 		if (!r->section) {
 			if ((rc = skip_payload(r, type, length)) < 0)
 				return rc;
@@ -621,9 +864,6 @@ static int read_sections(struct reader *r, mp_snapshot_t *s)
 		if (seen & (1u << type))
 			return fail(r, EINVAL, "duplicate %s section", r->section);
 		seen |= 1u << type;
-		if (length > MP_SNAP_MAX_SECTION_BYTES)
-			return fail(r, EFBIG, "%s section of %llu bytes is larger than the %llu bytes allowed",
-				    r->section, (unsigned long long)length, MP_SNAP_MAX_SECTION_BYTES);
 		if ((rc = read_payload(r, length, &payload)) < 0)
 			return rc;
 		c.p = payload;
@@ -639,6 +879,8 @@ static int read_sections(struct reader *r, mp_snapshot_t *s)
 		return fail(r, EINVAL, "no TOTALS section");
 	if (check_trace_references(r, s) < 0)
 		return -EINVAL;
+	if ((rc = index_modules(r, s)) < 0)
+		return rc;
 	return read_trailer(r);
 }
 
@@ -646,7 +888,8 @@ static int read_sections(struct reader *r, mp_snapshot_t *s)
  * and the memory entry points both come here, so the fuzz target sees what the CLI sees. */
 static int read_fd(int fd, const char *name, mp_snapshot_t *snap, char *err, size_t err_bytes)
 {
-	struct reader r = { .path = name, .err = err, .err_bytes = err_bytes, .section = "?" };
+	struct reader r = { .path = name, .err = err, .err_bytes = err_bytes, .section = "?",
+			    .consumed = MP_SNAP_FILE_HEADER_BYTES };
 	struct stat st;
 	int rc;
 
@@ -734,6 +977,8 @@ void mp_snapshot_free(mp_snapshot_t *snap)
 	free(snap->timeline);
 	free(snap->peak_sites);
 	free(snap->leaks);
+	free(snap->module_bounds);
+	free(snap->module_at);
 	memset(snap, 0, sizeof(*snap));
 }
 

@@ -7,9 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Reader-side cap on one section's payload, so that a small compressed file cannot make the
- * reader inflate gigabytes into memory. Far above what a real profile produces. */
+/* Reader-side caps on one section's payload and on the whole decompressed stream, so that a
+ * small compressed file (gzip inflates zeros about 1000-fold) cannot make the reader inflate
+ * gigabytes. Far above what a real profile produces: a million distinct stacks of 64 frames
+ * take about 550 MB. Each known section also has its own, smaller cap (memprof-snapshot(5)). */
 #define MP_SNAP_MAX_SECTION_BYTES (1ull << 30)
+#define MP_SNAP_MAX_BYTES (1ull << 30)
 
 typedef struct mp_snap_meta {
 	uint32_t pid, ppid, reason, seq;
@@ -81,6 +84,12 @@ typedef struct mp_snapshot {
 	mp_snap_leak_t *leaks;
 	size_t n_leaks;
 	size_t n_unknown_sections; /* skipped because this reader does not know their type */
+	/* The module of each address, for mp_find_module(): between module_bounds[k] and
+	 * module_bounds[k + 1] it is module_at[k] (UINT32_MAX: none). Built by the reader;
+	 * NULL in a snapshot made by hand, which is then searched linearly. */
+	uint64_t *module_bounds;
+	uint32_t *module_at;
+	size_t n_module_bounds;
 } mp_snapshot_t;
 
 /* Reads the snapshot at `path` into `snap`. Returns 0, or a negative errno with a one-line

@@ -49,9 +49,58 @@ struct cache_entry {
 struct mp_symbolizer {
 	const mp_snapshot_t *snap;
 	bool use_debug_info;
-	struct module_state *mods; /* parallel to snap->modules */
+	struct module_state *mods; /* parallel to snap->modules; only owners' are used */
+	/* Per module: the first module of the snapshot with its path and build-id, whose state
+	 * it shares. A library dlopen'd again after dlclose is recorded once per load (a crafted
+	 * snapshot may repeat one record thousands of times): its file is opened once. */
+	size_t *owner;
 	struct cache_entry *cache;
 };
+
+struct module_key {
+	UT_hash_handle hh;
+	size_t first;
+	size_t key_bytes;
+	char key[]; /* build-id bytes, their count, then the path */
+};
+
+/* Fills sym->owner. Returns 0 or -ENOMEM. */
+static int find_owners(mp_symbolizer_t *sym)
+{
+	const mp_snapshot_t *snap = sym->snap;
+	struct module_key *keys = NULL, *k, *tmp;
+	int rc = 0;
+
+	for (size_t i = 0; i < snap->n_modules && rc == 0; i++) {
+		const mp_snap_module_t *m = &snap->modules[i];
+		const char *path = mp_module_path(snap, m);
+		size_t path_bytes = strlen(path), n = m->build_id_bytes + 1 + path_bytes;
+		struct module_key *found;
+
+		if (!(k = malloc(sizeof(*k) + n))) {
+			rc = -ENOMEM;
+			break;
+		}
+		memcpy(k->key, m->build_id, m->build_id_bytes);
+		k->key[m->build_id_bytes] = (char)m->build_id_bytes;
+		memcpy(k->key + m->build_id_bytes + 1, path, path_bytes);
+		k->key_bytes = n;
+		k->first = i;
+		HASH_FIND(hh, keys, k->key, n, found);
+		if (found) {
+			sym->owner[i] = found->first;
+			free(k);
+		} else {
+			sym->owner[i] = i;
+			HASH_ADD_KEYPTR(hh, keys, k->key, n, k);
+		}
+	}
+	HASH_ITER(hh, keys, k, tmp) {
+		HASH_DEL(keys, k);
+		free(k);
+	}
+	return rc;
+}
 
 static void *xcalloc(size_t n, size_t size)
 {
@@ -92,6 +141,22 @@ static char *demangled(const char *name)
 const mp_snap_module_t *mp_find_module(const mp_snapshot_t *snap, uint64_t addr)
 {
 	const mp_snap_module_t *unloaded = NULL;
+
+	if (snap->module_bounds) { /* the reader's index: the last interval starting at or before addr */
+		size_t lo = 0, hi = snap->n_module_bounds;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (snap->module_bounds[mid] <= addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == 0 || snap->module_at[lo - 1] == UINT32_MAX)
+			return NULL;
+		return &snap->modules[snap->module_at[lo - 1]];
+	}
 
 	for (size_t i = 0; i < snap->n_modules; i++) {
 		const mp_snap_module_t *m = &snap->modules[i];
@@ -145,7 +210,10 @@ mp_symbolizer_t *mp_symbolizer_new(const mp_snapshot_t *snap, bool use_debug_inf
 	sym->snap = snap;
 	sym->use_debug_info = use_debug_info;
 	sym->mods = calloc(snap->n_modules ? snap->n_modules : 1, sizeof(*sym->mods));
-	if (!sym->mods) {
+	sym->owner = calloc(snap->n_modules ? snap->n_modules : 1, sizeof(*sym->owner));
+	if (!sym->mods || !sym->owner || find_owners(sym) < 0) {
+		free(sym->mods);
+		free(sym->owner);
 		free(sym);
 		return NULL;
 	}
@@ -182,6 +250,7 @@ void mp_symbolizer_free(mp_symbolizer_t *sym)
 			dwfl_end(sym->mods[i].dwfl);
 	}
 	free(sym->mods);
+	free(sym->owner);
 	free(sym);
 }
 
@@ -405,7 +474,8 @@ static void symbolize_uncached(mp_symbolizer_t *sym, uint64_t addr, mp_frame_inf
 	struct module_state *ms;
 	const struct symbol *s;
 	/* A return address points after the call; the call itself is one byte earlier. */
-	uint64_t pc = addr ? addr - 1 : 0;
+	uint64_t pc = addr ? addr - 1 : 0, shift;
+	size_t owner;
 
 	f->addr = addr;
 	f->kind = MP_FRAME_UNKNOWN;
@@ -414,8 +484,12 @@ static void symbolize_uncached(mp_symbolizer_t *sym, uint64_t addr, mp_frame_inf
 	f->module = m;
 	f->offset = addr - m->load_bias;
 	f->kind = MP_FRAME_MODULE_OFFSET;
-	if (!sym->use_debug_info || !(ms = open_module(sym, (size_t)(m - sym->snap->modules))))
+	owner = sym->owner[m - sym->snap->modules];
+	if (!sym->use_debug_info || !(ms = open_module(sym, owner)))
 		goto done;
+	/* The owner's Dwfl has the file at the owner's load bias: move pc there (mod 2^64). */
+	shift = sym->snap->modules[owner].load_bias - m->load_bias;
+	pc += shift;
 	lookup_source(ms, pc, f);
 	if (f->n_lines) {
 		f->kind = MP_FRAME_SOURCE;
@@ -424,7 +498,7 @@ static void symbolize_uncached(mp_symbolizer_t *sym, uint64_t addr, mp_frame_inf
 	s = find_symbol(ms, pc);
 	if (s) {
 		f->kind = MP_FRAME_SYMBOL;
-		f->symbol_offset = addr - s->addr;
+		f->symbol_offset = addr + shift - s->addr;
 		add_line(f, s->name, NULL, 0, false);
 		return;
 	}

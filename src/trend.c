@@ -122,9 +122,10 @@ static int by_time(const void *pa, const void *pb)
 	return (a->meta.seq > b->meta.seq) - (a->meta.seq < b->meta.seq);
 }
 
-/* Puts c's snapshots (and their paths and report contexts) in time order; checks that they
- * are of one process and distinct. Returns 0 or MP_EXIT_USAGE after an error message. */
-static int order_series(mp_compare_t *c)
+/* Puts c's snapshots (and their paths and report contexts) in time order, the new i-th
+ * being the old from[i]; checks that they are of one process and distinct. Needs only their
+ * META. Returns 0 or MP_EXIT_USAGE after an error message. */
+static int order_series(mp_compare_t *c, size_t *from)
 {
 	size_t n = c->n_snaps;
 	const mp_snapshot_t **order = malloc(n * sizeof(*order));
@@ -152,10 +153,9 @@ static int order_series(mp_compare_t *c)
 		order[i] = &c->snaps[i];
 	qsort(order, n, sizeof(*order), by_time);
 	for (size_t i = 0; i < n; i++) {
-		size_t from = (size_t)(order[i] - c->snaps);
-
-		snaps[i] = c->snaps[from];
-		paths[i] = c->paths[from];
+		from[i] = (size_t)(order[i] - c->snaps);
+		snaps[i] = c->snaps[from[i]];
+		paths[i] = c->paths[from[i]];
 	}
 	for (size_t i = 1; i < n && rc == 0; i++)
 		if (by_time(&order[i - 1], &order[i]) == 0) {
@@ -173,6 +173,20 @@ out:
 	free(snaps);
 	free(paths);
 	return rc;
+}
+
+/* The report context of the last snapshot that has site s, and s's trace there. */
+static const mp_snap_trace_t *site_trace(mp_compare_t *c, const mp_site_series_t *s, mp_report_t **r)
+{
+	const mp_snap_trace_t *t;
+
+	*r = mp_compare_report(c, s->last);
+	t = mp_snapshot_trace((*r)->snap, s->trace_ids[s->last]);
+	if (!t) { /* only when the file was replaced by another snapshot of the same moment */
+		mp_error("%s: %s changed while it was being read", c->cmd, c->paths[s->last]);
+		exit(MP_EXIT_USAGE);
+	}
+	return t;
 }
 
 static void table_row(const mp_compare_t *c, size_t i)
@@ -211,6 +225,8 @@ static void print_text(mp_compare_t *c, const struct fit *fits, size_t n_steady,
 		printf("    (none)\n");
 	for (size_t i = 0; i < shown; i++) {
 		const mp_site_series_t *s = fits[i].site;
+		mp_report_t *r;
+		const mp_snap_trace_t *t = site_trace(c, s, &r);
 
 		if (i)
 			putchar('\n');
@@ -218,7 +234,7 @@ static void print_text(mp_compare_t *c, const struct fit *fits, size_t n_steady,
 		       fmt_rate(fits[i].bytes_per_s, rate, sizeof(rate)),
 		       fmt_rate(fits[i].blocks_per_s, rate2, sizeof(rate2)), fits[i].intervals_grew, n - 1,
 		       mp_fmt_u64(s->live_bytes[0], a), mp_fmt_u64(s->live_bytes[n - 1], b));
-		mp_print_frames(mp_compare_report(c, s->last), s->trace);
+		mp_print_frames(r, t);
 	}
 	if (shown < n_steady)
 		printf("\n... %zu more site%s (--top)\n", n_steady - shown, n_steady == shown + 1 ? "" : "s");
@@ -257,10 +273,11 @@ static void print_json(mp_compare_t *c, const struct fit *fits, size_t n_steady,
 	       heap_rate, n_steady, n_other);
 	for (size_t i = 0; i < shown; i++) {
 		const mp_site_series_t *s = fits[i].site;
-		mp_report_t *r = mp_compare_report(c, s->last);
+		mp_report_t *r;
+		const mp_snap_trace_t *t = site_trace(c, s, &r);
 		char name[256];
 
-		mp_site_name(r, s->trace, name, sizeof(name));
+		mp_site_name(r, t, name, sizeof(name));
 		printf("%s\n  {\"name\":", i ? "," : "");
 		mp_put_json_string(name);
 		printf(",\"bytes_per_second\":%.17g,\"blocks_per_second\":%.17g,\"intervals_grew\":%zu,"
@@ -268,8 +285,8 @@ static void print_json(mp_compare_t *c, const struct fit *fits, size_t n_steady,
 		       fits[i].bytes_per_s, fits[i].blocks_per_s, fits[i].intervals_grew, n - 1);
 		put_json_u64s("live_bytes", s->live_bytes, n);
 		put_json_u64s("live_blocks", s->live_blocks, n);
-		printf(",\"n_frames\":%" PRIu32 ",\"frames\":", s->trace->n_frames);
-		mp_put_json_frames(r, s->trace);
+		printf(",\"n_frames\":%" PRIu32 ",\"frames\":", t->n_frames);
+		mp_put_json_frames(r, t);
 		putchar('}');
 	}
 	printf("]}\n");
@@ -324,18 +341,18 @@ fail:
 	return MP_EXIT_USAGE;
 }
 
-int mp_trend_series(mp_compare_t *c)
+/* The analysis and the output, from the sites of c's snapshots (in time order). */
+static int trend_of_sites(mp_compare_t *c, mp_site_set_t *sites)
 {
 	size_t n = c->n_snaps, n_steady = 0, n_other = 0;
 	double *x = malloc(n * sizeof(*x));
 	uint64_t *heap = malloc(n * sizeof(*heap));
 	struct fit *fits = NULL;
-	mp_site_set_t set = { 0 };
+	mp_site_set_t set = *sites;
 	double heap_rate;
 	int rc;
 
-	if (!x || !heap || mp_site_set_build(&set, c->snaps, n) < 0 ||
-	    !(fits = calloc(set.n_sites ? set.n_sites : 1, sizeof(*fits)))) {
+	if (!x || !heap || !(fits = calloc(set.n_sites ? set.n_sites : 1, sizeof(*fits)))) {
 		mp_error("trend: out of memory");
 		rc = MP_EXIT_USAGE;
 		goto out;
@@ -364,7 +381,69 @@ out:
 	free(x);
 	free(heap);
 	free(fits);
+	return rc;
+}
+
+int mp_trend_series(mp_compare_t *c)
+{
+	mp_site_set_t set;
+	int rc;
+
+	if (mp_site_set_build(&set, c->snaps, c->n_snaps) < 0) {
+		mp_error("trend: out of memory");
+		return MP_EXIT_USAGE;
+	}
+	rc = trend_of_sites(c, &set);
 	mp_site_set_free(&set);
+	return rc;
+}
+
+/* Reads the snapshots one at a time, each freed but for its META and TOTALS once its sites
+ * are in the set: memory grows with the sites and the number of snapshots, not with the
+ * snapshots themselves (248 snapshots of a real server held 1.3 GB when kept whole). Then
+ * puts them in time order and analyses them. */
+static int trend_streamed(mp_compare_t *c, char **paths, size_t n)
+{
+	mp_site_set_t set;
+	size_t *from = malloc(n * sizeof(*from));
+	char err[512];
+	int rc = 0;
+
+	c->paths = paths;
+	c->stripped = true;
+	c->reloaded = SIZE_MAX;
+	c->snaps = calloc(n, sizeof(*c->snaps));
+	c->reports = calloc(n, sizeof(*c->reports));
+	mp_site_set_init(&set, n);
+	if (!from || !c->snaps || !c->reports) {
+		mp_error("trend: out of memory");
+		rc = MP_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (mp_snapshot_read(paths[i], &c->snaps[i], err, sizeof(err)) < 0) {
+			mp_error("%s", err);
+			rc = MP_EXIT_USAGE;
+			break;
+		}
+		c->n_snaps = i + 1;
+		c->reports[i] = (mp_report_t){ .top = c->top, .frames = c->frames, .sort = MP_SORT_ALL,
+					       .color = c->color };
+		if (mp_site_set_add(&set, &c->snaps[i], i) < 0) {
+			mp_error("trend: out of memory");
+			rc = MP_EXIT_USAGE;
+		}
+		mp_compare_strip(&c->snaps[i]);
+	}
+	if (rc == 0 && (rc = order_series(c, from)) == 0) {
+		if (mp_site_set_reorder(&set, from) < 0) {
+			mp_error("trend: out of memory");
+			rc = MP_EXIT_USAGE;
+		} else {
+			rc = trend_of_sites(c, &set);
+		}
+	}
+	mp_site_set_free(&set);
+	free(from);
 	return rc;
 }
 
@@ -387,8 +466,8 @@ int mp_cmd_trend(int argc, char **argv)
 		mp_error("trend: needs at least %d snapshots of one process, got %zu%s", MIN_SNAPSHOTS, n,
 			 n == 2 ? " (memprof diff compares two)" : "");
 		rc = MP_EXIT_USAGE;
-	} else if ((rc = mp_compare_read(&c, paths, n)) == 0 && (rc = order_series(&c)) == 0) {
-		rc = mp_trend_series(&c);
+	} else {
+		rc = trend_streamed(&c, paths, n);
 	}
 	mp_compare_free(&c);
 	for (size_t i = 0; i < n; i++)

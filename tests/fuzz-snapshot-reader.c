@@ -10,7 +10,8 @@
  * and tiny limits) and as JSON, all with symbolization off and stdout sent to /dev/null, with
  * every loss record listed, a suppression generated for each, and a memcheck and an LSan
  * suppression that match some of them; and its sites are matched against themselves as
- * memprof diff does. memprof export (folded, massif), check (text, JSON, JUnit, against
+ * memprof diff does, and its module index checked against a search of every module.
+ * memprof export (folded, massif), check (text, JSON, JUnit, against
  * itself as baseline) and diff (of the input with itself) then run on the input as a file,
  * and memprof trend's analysis on three copies of it with grown traces.
  *
@@ -33,6 +34,7 @@
 #include "report.h"
 #include "site_match.h"
 #include "snapshot_read.h"
+#include "symbolize.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -135,6 +137,28 @@ static void match_sites(const mp_snapshot_t *snap)
 	mp_site_set_free(&set);
 }
 
+/* The reader's module index finds what a search of every module finds, for every module
+ * boundary, the addresses next to them and every frame. */
+static void check_module_index(const mp_snapshot_t *snap)
+{
+	mp_snapshot_t linear = *snap;
+
+	linear.module_bounds = NULL;
+	for (size_t i = 0; i < snap->n_modules; i++) {
+		uint64_t at[] = { snap->modules[i].start, snap->modules[i].start - 1, snap->modules[i].end,
+				  snap->modules[i].end - 1 };
+
+		for (size_t k = 0; k < 4; k++)
+			if (mp_find_module(snap, at[k]) != mp_find_module(&linear, at[k]))
+				abort();
+	}
+	for (size_t i = 0; i < snap->n_traces; i++)
+		for (uint32_t f = 0; f < snap->traces[i].n_frames; f++)
+			if (mp_find_module(snap, snap->traces[i].frames[f]) !=
+			    mp_find_module(&linear, snap->traces[i].frames[f]))
+				abort();
+}
+
 /* memprof trend of three copies of the snapshot, 1 s apart, each trace's live bytes grown
  * by a different amount per copy (saturated where it would not fit). */
 static void trend_of_copies(const mp_snapshot_t *snap)
@@ -222,6 +246,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		print_report(&snap, false, MP_SORT_TEMPORARY, "lib", 1, 1);
 		print_report(&snap, true, MP_SORT_ALL, NULL, 3, 4);
 		match_sites(&snap);
+		check_module_index(&snap);
 		trend_of_copies(&snap);
 		run_commands(data, n, &snap);
 		mp_snapshot_free(&snap);

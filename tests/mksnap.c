@@ -21,8 +21,8 @@ static const char *const cases[] = {
 	"string-past-end",       /* exe length larger than the bytes left */
 	"build-id-too-long",
 	"no-end",                /* stream ends after the last section */
-	"section-past-end",      /* SIZES claims 1000 bytes more than the file holds */
-	"big-section",           /* SIZES claims 512 MiB more than the file holds */
+	"section-past-end",      /* TRACES (written last) claims 1000 bytes more than the file holds */
+	"big-section",           /* TRACES (written last) claims 512 MiB more than the file holds */
 	"huge-section",          /* SIZES claims 2^62 bytes more than the file holds */
 	"huge-unknown-section",  /* unknown section of length 2^62, then a few bytes */
 	"duplicate-section",     /* two TOTALS sections */
@@ -50,10 +50,27 @@ static const char *const cases[] = {
 	"leak-ties",             /* full, with loss records of equal total size: memcheck's order */
 	"leak-bytes-wrap",       /* full, definitely and indirectly lost bytes sum to 2^64 */
 	"totals-above-2-53",     /* full, TOTALS' live and peak bytes 2^53 + 1: no double holds them */
+	/* Records the writer can never produce, few enough to be real bytes: */
+	"modules-over-limit",    /* MODULES of 8193 zero-filled modules (limit 8192) */
+	"timeline-over-limit",   /* full, TIMELINE of 1026 zero-filled points (limit 1025) */
+	"trace-id-over-limit",   /* a trace id of 2^24 */
+	"peak-more-than-traces", /* full, PEAK with more sites than TRACES has traces */
+	"timeline-at-limit",     /* full, TIMELINE of 1025 points, as many as the writer keeps */
+	"unknown-past-total",    /* an unknown section of 64 bytes, then one claiming 1 GiB */
+	/* Bombs: mostly zeros that gzip shrinks about 1000-fold (streamed, never in memory): */
+	"bomb-modules",          /* MODULES of 1.9 million zero-filled modules, 64 MiB */
+	"bomb-timeline",         /* full, TIMELINE of a million zero-filled points, 46 MiB */
+	"bomb-traces",           /* TRACES of 1.7 million zero-filled traces, 64 MiB */
 	/* Valid snapshots for memprof diff and trend, written by custom(): */
 	"diff-old", "diff-new",  /* two runs of one program, other load addresses and trace ids */
 	"series-1", "series-2", "series-3", "series-4", "series-5", /* one process, 1 s apart */
 	"series-other",          /* series-3 of another process */
+	"modules-repeated",      /* mksnap modules-repeated PATH OFFSET: PATH loaded and unloaded
+				  * 8192 times (the most the writer records), 1 MiB apart, and a
+				  * trace per load allocating from PATH's address OFFSET */
+	"series-wide",           /* mksnap series-wide K: snapshot K (from 1) of a process with 2000
+				  * sites of 64 frames, K s into the run; the first site leaks 1000
+				  * bytes/s, the others hold 100 bytes each */
 	NULL,
 };
 
@@ -97,6 +114,44 @@ static void put_bytes_str(const char *s, size_t n)
 }
 
 static void put_str(const char *s) { put_bytes_str(s, strlen(s)); }
+
+/* Writes what is buffered, then n zero bytes, straight to stdout: a bomb's payload is never
+ * held in memory. Sections already written cannot be patched afterwards. */
+static void stream_zeros(uint64_t n)
+{
+	static const uint8_t zeros[65536];
+
+	if (fwrite(buf, 1, len, stdout) != len) {
+		perror("mksnap");
+		exit(1);
+	}
+	len = 0;
+	while (n) {
+		size_t k = n < sizeof(zeros) ? (size_t)n : sizeof(zeros);
+
+		if (fwrite(zeros, 1, k, stdout) != k) {
+			perror("mksnap");
+			exit(1);
+		}
+		n -= k;
+	}
+}
+
+/* A section of `count` zero-filled records of `record_bytes` each, after its fixed fields
+ * (`head`, `head_bytes`, the count's u32 last). */
+static void zero_records(uint32_t type, const void *head, size_t head_bytes, uint32_t count,
+			 size_t record_bytes)
+{
+	uint64_t n = (uint64_t)count * record_bytes;
+
+	put_u32(type);
+	put_u32(0);
+	put_u64(head_bytes + 4 + n);
+	if (head_bytes)
+		put(head, head_bytes);
+	put_u32(count);
+	stream_zeros(n);
+}
 
 /* Sections are written with a zero length, patched by end_section(). */
 static size_t begin_section(uint32_t type)
@@ -169,7 +224,14 @@ static void totals(void)
 
 static void modules(void)
 {
-	size_t at = begin_section(MP_SEC_MODULES);
+	size_t at;
+
+	/* 36 bytes per module: three u64, flags, build-id length, path length. */
+	if (is("modules-over-limit") || is("bomb-modules")) {
+		zero_records(MP_SEC_MODULES, NULL, 0, is("bomb-modules") ? (64u << 20) / 36 : 8193, 36);
+		return;
+	}
+	at = begin_section(MP_SEC_MODULES);
 
 	put_u32(is("modules-count-too-big") ? 1000 : 2);
 	put_u64(0x400000);
@@ -201,19 +263,27 @@ static void trace(uint32_t id, uint64_t allocs, uint64_t frees, uint64_t bytes_a
 		put_u64(frames[i]);
 }
 
+static size_t traces_at; /* where the TRACES section begins */
+
 static void traces(void)
 {
 	static const uint64_t f1[] = { 0x401234, 0x7f0000001100, 0x401000 };
 	static const uint64_t f2[] = { 0x401500, 0xdeadbeef };
 	uint64_t f3[14];
-	size_t at = begin_section(MP_SEC_TRACES);
+	size_t at;
 
+	/* 40 bytes per trace without frames: id, n_frames, four u64 counters. */
+	if (is("bomb-traces")) {
+		zero_records(MP_SEC_TRACES, NULL, 0, (64u << 20) / 40, 40);
+		return;
+	}
+	at = traces_at = begin_section(MP_SEC_TRACES);
 	for (int i = 0; i < 14; i++)
 		f3[i] = 0x401100 + 0x10 * (uint64_t)i;
 	put_u32(is("traces-count-too-big") ? 100000 : 4);
 	trace(1, 1000, 990, 1024000, 1013760, f1, 3);
 	trace(2, 1200000, is("frees-exceed-allocs") ? 1200001 : 1200000, 50000000, 50000000, f2, 2);
-	trace(is("duplicate-trace-id") ? 1 : 3, 3, 0, 3000000, 0, f3, 14);
+	trace(is("duplicate-trace-id") ? 1 : is("trace-id-over-limit") ? 1u << 24 : 3, 3, 0, 3000000, 0, f3, 14);
 	if (is("too-many-frames")) {
 		trace(4, 5, 4, 40, 32, NULL, 0);
 		memcpy(buf + len - 36, "\x01\x04\x00\x00", 4); /* n_frames = 1025 */
@@ -238,7 +308,7 @@ static void sizes(void)
 
 static int full(void)
 {
-	return is("full") || is("totals-above-2-53") || strncmp(mode, "timeline-", 9) == 0 || strncmp(mode, "peak-", 5) == 0 ||
+	return is("full") || is("totals-above-2-53") || is("bomb-timeline") || is("peak-more-than-traces") || strncmp(mode, "timeline-", 9) == 0 || strncmp(mode, "peak-", 5) == 0 ||
 	       strncmp(mode, "leak-", 5) == 0;
 }
 
@@ -253,8 +323,23 @@ static void timeline(void)
 		{ 1200000000, 3100000, 3450000, 8000000, 1100000, 1099000 },
 		{ 1500000000, 3010248, 3100000, 7500000, 1201008, 1200994 },
 	};
-	size_t at = begin_section(MP_SEC_TIMELINE);
+	size_t at;
 	int first = is("timeline-one-point") ? 4 : 0, n = is("timeline-empty") ? 0 : 5;
+
+	if (is("timeline-over-limit") || is("bomb-timeline")) {
+		zero_records(MP_SEC_TIMELINE, NULL, 0, is("bomb-timeline") ? 1000000 : 1026, 6 * 8);
+		return;
+	}
+	at = begin_section(MP_SEC_TIMELINE);
+	if (is("timeline-at-limit")) {
+		put_u32(MP_SNAP_MAX_TIMELINE_POINTS);
+		for (uint64_t i = 0; i < MP_SNAP_MAX_TIMELINE_POINTS; i++) {
+			put_u64(i * 1464000), put_u64(i * 2900), put_u64(i * 3000), put_u64(8000000);
+			put_u64(i * 1170), put_u64(i * 1160);
+		}
+		end_section(at, 0);
+		return;
+	}
 
 	put_u32((uint32_t)(n - (n ? first : 0)));
 	for (int i = first; i < n; i++)
@@ -272,7 +357,9 @@ static void peak(void)
 	/* peak_bytes, a little below TOTALS' 3500000 */
 	put_u64(is("peak-exact") ? 3500000 : is("peak-sites-exceed") ? 3000000 : 3400000);
 	put_u64(is("peak-after-run") ? 1600000000 : 1000000000); /* peak_time_ns */
-	put_u32(3);
+	put_u32(is("peak-more-than-traces") ? 5 : 3);
+	if (is("peak-more-than-traces")) /* two more sites, of traces already named */
+		put_u32(3), put_u64(1), put_u64(1), put_u32(3), put_u64(1), put_u64(1);
 	put_u32(3), put_u64(3000000), put_u64(3);
 	put_u32(is("peak-unknown-trace") ? 99 : 1), put_u64(379904), put_u64(371);
 	put_u32(2), put_u64(20096), put_u64(482);
@@ -446,6 +533,73 @@ static void custom(void)
 	begin_section(MP_SEC_END);
 }
 
+/* The modules-repeated case: one trace of one frame at `offset` in each load of `path`. */
+static void modules_repeated(const char *path, uint64_t offset)
+{
+	size_t at = begin_section(MP_SEC_META);
+
+	put_u32(9100), put_u32(1), put_u32(MP_REASON_EXIT), put_u32(0);
+	put_u64(1700000000ull * 1000000000ull), put_u64(1700000001ull * 1000000000ull);
+	put_u64(1000000000ull), put_u32(64), put_u32(0);
+	put_str("/usr/bin/loader"), put_bytes_str("loader\0", 7), put_str("");
+	end_section(at, 0);
+	at = begin_section(MP_SEC_TOTALS);
+	put_u64(MP_SNAP_MAX_MODULES), put_u64(0), put_u64(16 * MP_SNAP_MAX_MODULES), put_u64(0);
+	put_u64(16 * MP_SNAP_MAX_MODULES), put_u64(MP_SNAP_MAX_MODULES), put_u64(16 * MP_SNAP_MAX_MODULES);
+	put_u64(0), put_u64(0), put_u64(0);
+	end_section(at, 0);
+	at = begin_section(MP_SEC_MODULES);
+	put_u32(MP_SNAP_MAX_MODULES);
+	for (uint64_t i = 0; i < MP_SNAP_MAX_MODULES; i++) {
+		uint64_t bias = 0x10000000000ull + (i << 20);
+
+		put_u64(bias), put_u64(bias), put_u64(bias + (1 << 20));
+		put_u32(MP_MODULE_UNLOADED), put_u32(0), put_str(path);
+	}
+	end_section(at, 0);
+	at = begin_section(MP_SEC_TRACES);
+	put_u32(MP_SNAP_MAX_MODULES);
+	for (uint64_t i = 0; i < MP_SNAP_MAX_MODULES; i++) {
+		uint64_t frame = 0x10000000000ull + (i << 20) + offset;
+
+		trace((uint32_t)i + 1, 1, 0, 16, 0, &frame, 1);
+	}
+	end_section(at, 0);
+	begin_section(MP_SEC_END);
+}
+
+/* Snapshot number k of series-wide: about 1.1 MB, nearly all of it frames. */
+static void series_wide(uint32_t k)
+{
+	enum { N_SITES = 2000, N_FRAMES = 64 };
+	uint64_t live = 1000ull * k + 100ull * (N_SITES - 1), frames[N_FRAMES];
+	size_t at = begin_section(MP_SEC_META);
+
+	put_u32(9000), put_u32(1), put_u32(MP_REASON_INTERVAL), put_u32(k - 1);
+	put_u64(1700000000ull * 1000000000ull), put_u64(1700000000ull * 1000000000ull + k * 1000000000ull);
+	put_u64(k * 1000000000ull), put_u32(N_FRAMES), put_u32(0);
+	put_str("/usr/bin/wide"), put_bytes_str("wide\0", 5), put_str("");
+	end_section(at, 0);
+	at = begin_section(MP_SEC_TOTALS);
+	put_u64(N_SITES), put_u64(0), put_u64(live), put_u64(0), put_u64(live), put_u64(N_SITES);
+	put_u64(live), put_u64(k * 1000000000ull), put_u64(0), put_u64(0);
+	end_section(at, 0);
+	at = begin_section(MP_SEC_MODULES);
+	put_u32(1);
+	put_u64(0x400000), put_u64(0x400000), put_u64(0x10000000);
+	put_u32(MP_MODULE_MAIN), put_u32(0), put_str("/usr/bin/wide");
+	end_section(at, 0);
+	at = begin_section(MP_SEC_TRACES);
+	put_u32(N_SITES);
+	for (uint32_t i = 0; i < N_SITES; i++) {
+		for (uint32_t f = 0; f < N_FRAMES; f++)
+			frames[f] = 0x400000 + 0x1000 * (uint64_t)i + 8 * f;
+		trace(i + 1, 1, 0, i ? 100 : 1000ull * k, 0, frames, N_FRAMES);
+	}
+	end_section(at, 0);
+	begin_section(MP_SEC_END);
+}
+
 int main(int argc, char **argv)
 {
 	int known = 0;
@@ -468,6 +622,10 @@ int main(int argc, char **argv)
 	put_u32(0);
 	if (is("short-header"))
 		len = 10;
+	else if (is("modules-repeated"))
+		modules_repeated(argc > 2 ? argv[2] : "/nonexistent", argc > 3 ? strtoull(argv[3], NULL, 0) : 0);
+	else if (is("series-wide"))
+		series_wide(argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 10) : 1);
 	else if (strncmp(mode, "diff-", 5) == 0 || strncmp(mode, "series-", 7) == 0)
 		custom();
 	else {
@@ -485,18 +643,30 @@ int main(int argc, char **argv)
 			end_section(at, 0);
 		}
 		modules();
-		traces();
+		/* A section whose length is patched below must be the last one written. */
+		if (!is("section-past-end") && !is("big-section"))
+			traces();
 		sizes();
 		if (full()) {
 			timeline();
 			peak();
 			leaks();
 		}
-		if (is("section-past-end") || is("big-section") || is("huge-section")) {
+		if (is("section-past-end") || is("big-section")) {
+			traces();
+			end_section(traces_at, is("section-past-end") ? 1000 : 512ull << 20);
+		} else if (is("huge-section")) {
 			/* Patch the length of SIZES, the last section written. */
 			size_t at = len - MP_SNAP_SECTION_HEADER_BYTES - 4 - 20 * 8;
 
-			end_section(at, is("section-past-end") ? 1000 : is("big-section") ? 512ull << 20 : 1ull << 62);
+			end_section(at, 1ull << 62);
+		} else if (is("unknown-past-total")) {
+			/* Each section is within the cap on one section (1 GiB); together they
+			 * pass the cap on the whole stream. The second one's bytes are not there. */
+			zero_records(MP_SEC_TRACES + 201, NULL, 0, 64, 1);
+			put_u32(MP_SEC_TRACES + 202);
+			put_u32(0);
+			put_u64(1ull << 30);
 		} else if (is("huge-unknown-section")) {
 			size_t at = begin_section(MP_SEC_TRACES + 200);
 
