@@ -50,11 +50,16 @@ static void on_snapshot_signal(int sig)
 	errno = saved;
 }
 
+/* Set by mp_periodic_init (the constructor): recording may start earlier, from the first hook
+ * call, and the helper must not start before its semaphore is set up. */
+static atomic_int set_up;
+
 void mp_periodic_init(void)
 {
 	if (!is_wanted())
 		return;
 	sem_init(&wake, 0, 0);
+	atomic_store(&set_up, 1);
 	if (mp_opt.snapshot_signal) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof(sa));
@@ -122,7 +127,7 @@ static void *helper_main(void *arg)
 void mp_periodic_ensure_helper(void)
 {
 	if (MP_LIKELY(atomic_load_explicit(&helper_state, memory_order_relaxed) != HELPER_NONE) ||
-	    !is_wanted() || atomic_load(&mp_final_written))
+	    !is_wanted() || !atomic_load(&set_up) || atomic_load(&mp_final_written))
 		return; /* running, not wanted, or the process is ending */
 	int expected = HELPER_NONE;
 	if (!atomic_compare_exchange_strong(&helper_state, &expected, HELPER_STARTING))

@@ -209,7 +209,7 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 	size_t exe_len = strlen(mp_opt.exe_path), label_len = label ? strlen(label) : 0;
 	section(o, MP_SEC_META, 4 * 4 + 3 * 8 + 2 * 4 + 3 * 4 + exe_len + mp_opt.cmdline_len + label_len);
 	put_u32(o, (uint32_t)getpid());
-	put_u32(o, (uint32_t)getppid());
+	put_u32(o, (uint32_t)mp_parent_pid); /* recorded at start and at fork: a daemon's parent exits */
 	put_u32(o, reason);
 	put_u32(o, seq);
 	put_u64(o, mp_heap.start_realtime_ns);
