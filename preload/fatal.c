@@ -137,6 +137,24 @@ static void on_fatal_signal(int sig, siginfo_t *si, void *ucv)
 	int saved = errno;
 	/* A vfork child runs in its parent's memory: it leaves our state alone. */
 	if (!mp_in_vfork_child()) {
+		if (mp_hook_guard_is_stale((uintptr_t)uc->uc_mcontext.gregs[REG_RSP])) {
+			/* A longjmp left a hook's guard set: the program is not in the hook, and a
+			 * signal that hook had put off is the program's to take when this returns. */
+			if (mp_fatal_deferred)
+				sigdelset(&uc->uc_sigmask, mp_fatal_deferred);
+			mp_fatal_deferred = 0;
+			mp_guard = 0;
+		}
+		if (is_from_outside(sig, si) && mp_final_holds_signal(sig)) {
+			/* Another thread writes the final snapshot: without the profiler this process
+			 * would be in exit() or gone already. The signal is held (blocked when the
+			 * handler returns, pending on this thread) and either never taken, for _exit(),
+			 * or raised again by exit() once the snapshot is written (hooks.c). */
+			sigaddset(&uc->uc_sigmask, sig);
+			syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), sig);
+			errno = saved;
+			return;
+		}
 		if (mp_guard == MP_IN_HOOK && !mp_fatal_deferred && is_from_outside(sig, si)) {
 			/* Blocked when the handler returns, pending again, and taken at the end of
 			 * the hook: the allocator's locks and ours released, the guard clear. */

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -32,9 +33,15 @@ int mp_is_fork_child;
 pid_t mp_parent_pid;
 static pid_t my_pid;
 static int initialized;
+/* 0: recording not started; 1: being started (start_recording); 2: started, or never will be
+ * (disabled, or the start failed). */
+static atomic_int init_state;
 atomic_int mp_final_written;
 static MP_TLS int in_resolve;
 static MP_TLS int guard_before_fork;
+/* The caller's stack pointer (CFA) and the return address at the entry of the hook that set
+ * mp_guard to MP_IN_HOOK, for mp_hook_guard_is_stale. */
+static MP_TLS uintptr_t hook_cfa, hook_ra;
 
 static struct {
 	void *(*malloc)(size_t);
@@ -227,14 +234,6 @@ static inline void drain_if_needed(struct mp_thread *th)
 		drain_deferred(th);
 }
 
-/* Enter an allocator hook. The fence keeps the compiler from moving the guard's store past
- * the table updates that follow (a leak scan's stop signal reads it: leakscan.c). */
-static inline void enter_hook(void)
-{
-	mp_guard = MP_IN_HOOK;
-	atomic_signal_fence(memory_order_seq_cst);
-}
-
 /* Leave an allocator hook: finish the removals deferred meanwhile, clear the guard, take a
  * fatal signal that arrived in the hook (fatal.c), and stop for a leak scan that asked this
  * thread to stop while it was in the hook (leakscan.c). */
@@ -250,9 +249,81 @@ static inline void leave_hook(void)
 		mp_leakscan_deferred_stop();
 }
 
-static int recording(void)
+/* Entering a hook that records: two stores more than the guard, for mp_hook_guard_is_stale.
+ * The fence keeps the compiler from moving the guard's store past the table updates that
+ * follow (a leak scan's stop signal reads it: leakscan.c). */
+static inline __attribute__((always_inline)) void enter_hook(uintptr_t cfa, uintptr_t ra)
 {
+	mp_guard = MP_IN_HOOK;
+	hook_cfa = cfa;
+	hook_ra = ra;
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+static int on_alternate_stack(void)
+{
+	stack_t ss;
+	return sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK);
+}
+
+/* Whether the guard set by a hook on this thread belongs to a frame that is gone (a signal
+ * handler left it with siglongjmp), seen from a call, or an interrupted context, whose stack
+ * pointer is sp. What legitimately runs while the hook does (a signal handler that interrupts
+ * it, code the hook calls) runs below the hook's frame, which is intact: its return address is
+ * still in the word under its CFA. From the hook's CFA or above, or below it with that word
+ * changed, the frame is gone, unless this runs on the alternate signal stack, which may be
+ * anywhere (then the guard is left as it is). Frames more than 1 MiB below the hook's are
+ * not looked at: another stack, perhaps, and the word might not be mapped. */
+int mp_hook_guard_is_stale(uintptr_t sp)
+{
+	if (mp_guard != MP_IN_HOOK)
+		return 0;
+	if (sp < hook_cfa) {
+		if (hook_cfa - sp > (1u << 20) || *(const uintptr_t *)(hook_cfa - 8) == hook_ra)
+			return 0;
+	}
+	return !on_alternate_stack();
+}
+
+/* A hook's frame was left by a longjmp (a fault in the real free() or realloc() that the
+ * program caught, the abort() of glibc's double-free check): what that hook had set on this
+ * thread goes, so that recording carries on. A lock of ours still held cannot be given back:
+ * then recording stops (mp_fail) rather than a later snapshot wait on it forever. */
+static void recover_stale_guard(void)
+{
+	mp_guard = 0;
+	if (mp_locks_held > 0) {
+		mp_locks_held = 0;
+		mp_fail("a longjmp left a hook holding one of the profiler's locks");
+	}
+	if (mp_fatal_deferred)
+		mp_fatal_resume(); /* the signal it had put off is taken now */
+	if (mp_stop_deferred)
+		mp_leakscan_deferred_stop(); /* and so is a leak scan's stop */
+}
+
+static void start_recording(void);
+
+/* The hooks' slow path: the guard is set (nested call, or a stale guard), or recording is
+ * off (not started yet, disabled, failed). */
+static __attribute__((noinline)) int recording_slow(uintptr_t cfa)
+{
+	if (mp_guard) {
+		if (!mp_hook_guard_is_stale(cfa))
+			return 0;
+		recover_stale_guard();
+	}
+	if (!atomic_load_explicit(&mp_active, memory_order_relaxed) &&
+	    atomic_load_explicit(&init_state, memory_order_acquire) == 0)
+		start_recording(); /* the first call into the hooks, before our constructor */
 	return !mp_guard && atomic_load_explicit(&mp_active, memory_order_relaxed);
+}
+
+static inline __attribute__((always_inline)) int recording(uintptr_t cfa)
+{
+	if (MP_LIKELY(!mp_guard && atomic_load_explicit(&mp_active, memory_order_relaxed)))
+		return 1;
+	return recording_slow(cfa);
 }
 
 /* ---- the hooks ---- */
@@ -261,9 +332,9 @@ static inline __attribute__((always_inline)) void *do_malloc(size_t size, uintpt
 {
 	if (MP_UNLIKELY(!resolve()))
 		return boot_alloc(size, 16);
-	if (!recording())
+	if (!recording(cfa))
 		return real.malloc(size);
-	enter_hook();
+	enter_hook(cfa, ra);
 	void *p = real.malloc(size);
 	if (p) {
 		int e = errno;
@@ -285,14 +356,14 @@ EXPORT void free(void *p)
 		return;
 	if (MP_UNLIKELY(!resolve()))
 		return; /* only dlsym runs before this, and what it frees came from the bootstrap */
-	if (!recording()) {
+	if (!recording(CALLER_CFA)) {
 		if (mp_guard == MP_IN_HOOK)
 			defer_removal(p);
 		real.free(p);
 		return;
 	}
 	int e = errno;
-	enter_hook();
+	enter_hook(CALLER_CFA, CALLER_RA);
 	record_free(p);
 	real.free(p);
 	leave_hook();
@@ -307,9 +378,9 @@ EXPORT void *calloc(size_t n, size_t size)
 	}
 	if (MP_UNLIKELY(!resolve()))
 		return boot_alloc(n * size, 16); /* static, so already zero */
-	if (!recording())
+	if (!recording(CALLER_CFA))
 		return real.calloc(n, size);
-	enter_hook();
+	enter_hook(CALLER_CFA, CALLER_RA);
 	void *p = real.calloc(n, size);
 	if (p) {
 		int e = errno;
@@ -336,9 +407,9 @@ static inline __attribute__((always_inline)) void *do_realloc(void *p, size_t si
 	}
 	if (MP_UNLIKELY(!resolve()))
 		return NULL;
-	if (!recording())
+	if (!recording(cfa))
 		return real.realloc(p, size);
-	enter_hook();
+	enter_hook(cfa, ra);
 	uint64_t meta;
 	int tracked = mp_live_remove((uintptr_t)p, &meta);
 	void *q = real.realloc(p, size);
@@ -376,9 +447,9 @@ EXPORT void *reallocarray(void *p, size_t n, size_t size)
 /* The aligned family: glibc's versions do not call malloc through the PLT, so forwarding
  * them counts each allocation once. */
 #define ALIGNED_HOOK(call, size_expr)                                   \
-	if (!recording())                                               \
+	if (!recording(CALLER_CFA))                                     \
 		return call;                                            \
-	enter_hook();                                                   \
+	enter_hook(CALLER_CFA, CALLER_RA);                              \
 	void *p = call;                                                 \
 	if (p) {                                                        \
 		int e = errno;                                          \
@@ -401,10 +472,10 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
 		*out = boot_alloc(size, align);
 		return *out ? 0 : ENOMEM;
 	}
-	if (!recording())
+	if (!recording(CALLER_CFA))
 		return real.posix_memalign(out, align, size);
 	int e = errno;
-	enter_hook();
+	enter_hook(CALLER_CFA, CALLER_RA);
 	int r = real.posix_memalign(out, align, size);
 	if (r == 0)
 		record_alloc(*out, size, CALLER_CFA, CALLER_RA);
@@ -504,14 +575,96 @@ static void report_verify(void)
 }
 
 /* Set once the final snapshot is written (or failed): a fatal signal in another thread waits
- * for it. */
+ * for it. final_reason says why it is written (exit or _exit; not a fatal signal's), set
+ * before it is begun. */
 static atomic_int final_done;
+static atomic_uint final_reason;
+/* Set on the thread writing the final snapshot, for its whole length. */
+static MP_TLS int writes_final;
+/* A signal from outside that another thread got while the final snapshot was written and
+ * holds blocked (fatal.c); the exit() path raises it again once the snapshot is written. */
+static atomic_int held_signal;
+/* Threads in _exit() (exit_common), which end the process once the final snapshot is written. */
+static atomic_int exiting_threads;
+
+/* The signals held on the thread that writes the final snapshot: every standard one but the
+ * faults, which cannot wait (a fault with its signal blocked kills at once). The real-time
+ * ones are left alone: the leak scan's stop signal is one, and they take its census. */
+static void hold_signals(sigset_t *old)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	for (int sig = 1; sig < 32; sig++)
+		if (sig != SIGSEGV && sig != SIGBUS && sig != SIGFPE && sig != SIGILL && sig != SIGTRAP &&
+		    sig != SIGSYS)
+			sigaddset(&s, sig);
+	pthread_sigmask(SIG_BLOCK, &s, old);
+}
+
+/* After the final snapshot of exit(): the program is where it was before it, in exit(), and a
+ * signal that came meanwhile is taken there, as it would have been without the snapshot
+ * (bare, it would have found the program in exit() just the same). */
+static void release_signals(const sigset_t *old)
+{
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+	int sig = atomic_exchange(&held_signal, 0);
+	if (sig)
+		syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), sig);
+}
+
+/* After the final snapshot of exit(): a thread that called _exit() meanwhile (a signal
+ * handler of the program's, say) waited for the snapshot, and without it would have ended the
+ * process while this one was still in exit(): it goes first (1 s at most). */
+static void let_exiting_threads_end(void)
+{
+	struct timespec ms = { 0, 1000 * 1000 };
+	for (int i = 0; i < 1000 && atomic_load(&exiting_threads); i++)
+		nanosleep(&ms, NULL);
+}
+
+int mp_final_holds_signal(int sig)
+{
+	if (writes_final || !initialized || getpid() != my_pid)
+		return 0;
+	/* Noted first, so that the exit() path, which sets final_done before it looks, cannot
+	 * miss it. */
+	int expected = 0;
+	int noted = atomic_compare_exchange_strong(&held_signal, &expected, sig);
+	unsigned reason = atomic_load(&final_reason);
+	if (reason && (!atomic_load(&final_done) || reason == MP_REASON_UNDERSCORE_EXIT))
+		return 1; /* being written; or written for _exit(), which ends the process right after */
+	if (noted) {
+		expected = sig;
+		atomic_compare_exchange_strong(&held_signal, &expected, 0);
+	}
+	return 0;
+}
+
+/* Another thread writes the final snapshot: wait for it (30 s at most), and, when it is for
+ * _exit(), which ends the process as soon as it is written, for the end (30 s more): without
+ * the profiler the process would have ended already, with that thread's status. */
+static void wait_for_final(void)
+{
+	struct timespec ms = { 0, 1000 * 1000 };
+	if (writes_final)
+		return;
+	for (int i = 0; i < 30 * 1000 && !atomic_load(&final_done); i++)
+		nanosleep(&ms, NULL);
+	for (int i = 0; i < 30 * 1000 && atomic_load(&final_reason) == MP_REASON_UNDERSCORE_EXIT; i++)
+		nanosleep(&ms, NULL);
+}
 
 /* The final snapshot, once per process; called with the guard set. */
 static void final_snapshot(unsigned reason)
 {
-	if (!initialized || getpid() != my_pid || atomic_exchange(&mp_final_written, 1))
+	if (!initialized || getpid() != my_pid)
 		return;
+	if (atomic_exchange(&mp_final_written, 1)) {
+		wait_for_final();
+		return;
+	}
+	writes_final = 1;
+	atomic_store(&final_reason, reason);
 	struct mp_thread *th = mp_thread_get();
 	if (th)
 		mp_thread_flush(th);
@@ -520,6 +673,7 @@ static void final_snapshot(unsigned reason)
 	else
 		mp_snapshot_write(reason, NULL);
 	atomic_store(&final_done, 1);
+	writes_final = 0;
 	report_verify();
 }
 
@@ -573,6 +727,11 @@ __attribute__((noreturn)) static void exit_common(void (*fn)(int), int status)
 	/* A vfork child shares this process's memory and this thread's TLS: it must leave both
 	 * as they are (getpid differs there), or the parent would resume with its guard set. */
 	if (initialized && getpid() == my_pid) {
+		/* Without the profiler the process would end here: a signal that comes while the
+		 * snapshot is written must not end it otherwise, so it stays blocked to the end. */
+		sigset_t old;
+		hold_signals(&old);
+		atomic_fetch_add(&exiting_threads, 1);
 		int inside = mp_guard;
 		mp_guard = 1;
 		final_snapshot_from(inside, MP_REASON_UNDERSCORE_EXIT);
@@ -600,7 +759,7 @@ EXPORT int dlclose(void *handle)
 	resolve();
 	if (!real.dlclose)
 		return -1;
-	if (!recording())
+	if (!recording(CALLER_CFA))
 		return real.dlclose(handle);
 	mp_guard = 1;
 	mp_modules_scan(); /* the module may go: register it while it is there */
@@ -631,6 +790,12 @@ static void before_fork(void)
 	mp_live_lock_growth();
 }
 
+/* Set by daemon() on the calling thread: its parent side ends with glibc's internal _exit,
+ * which our _exit never sees. */
+static MP_TLS int in_daemon;
+static sigset_t daemon_mask; /* the mask before after_fork_parent held the signals */
+static MP_TLS int daemon_held;
+
 static void after_fork_parent(void)
 {
 	mp_live_unlock_growth();
@@ -643,6 +808,13 @@ static void after_fork_parent(void)
 	mp_timeline_unlock();
 	mp_snapshot_unlock();
 	mp_leakscan_unlock();
+	if (in_daemon) {
+		/* daemon()'s parent calls _exit(0) next (or returns -1 if fork failed: daemon()
+		 * undoes this then): its final snapshot, signals held as _exit() holds them. */
+		hold_signals(&daemon_mask);
+		daemon_held = 1;
+		final_snapshot_from(guard_before_fork, MP_REASON_UNDERSCORE_EXIT);
+	}
 	mp_guard = guard_before_fork;
 }
 
@@ -660,21 +832,65 @@ static void after_fork_child(void)
 	mp_periodic_after_fork_child();
 	mp_fatal_after_fork_child();
 	mp_is_fork_child = 1;
-	mp_parent_pid = getppid();
+	mp_parent_pid = my_pid; /* the parent's, now: getppid() says 1 once a daemon's parent exits */
 	my_pid = getpid();
 	atomic_store(&mp_final_written, 0);
 	atomic_store(&final_done, 0);
+	atomic_store(&final_reason, 0);
+	atomic_store(&held_signal, 0);
+	atomic_store(&exiting_threads, 0);
+	in_daemon = 0;
 	mp_guard = guard_before_fork;
 }
 
-__attribute__((constructor(101))) static void mp_init(void)
+/* daemon(3): glibc's parent side ends in an internal _exit that our _exit never sees, so the
+ * parent's final snapshot is written by the fork handler (after_fork_parent). */
+EXPORT int daemon(int nochdir, int noclose)
 {
-	mp_guard = 1;
+	static int (*real_daemon)(int, int);
 	resolve();
+	if (!real_daemon)
+		real_daemon = (int (*)(int, int))dlsym(RTLD_NEXT, "daemon");
+	if (!real_daemon) {
+		errno = ENOSYS;
+		return -1;
+	}
+	pid_t pid = getpid();
+	in_daemon = 1;
+	int r = real_daemon(nochdir, noclose);
+	in_daemon = 0;
+	if (daemon_held && getpid() == pid) {
+		/* fork failed and the parent goes on: its snapshot is not the final one after all
+		 * (the one at its real exit replaces it), and signals are its own again. */
+		daemon_held = 0;
+		atomic_store(&final_done, 0);
+		atomic_store(&final_reason, 0);
+		atomic_store(&mp_final_written, 0);
+		release_signals(&daemon_mask);
+	}
+	return r;
+}
+
+/* What recording needs, done by the first call into the hooks (the constructor of a library
+ * initialised before this one may allocate) or else by our constructor; once. It runs inside
+ * whatever malloc call came first, so it does only what is safe there: getenv, reading /proc,
+ * dlopen and dlsym, sigaction; no stdio, no setenv (the caller may hold the environment's
+ * lock), no thread, no pthread_atfork (the caller may be registering a handler). The
+ * constructor does those (mp_init). A thread that calls meanwhile is simply not recorded: it
+ * must not wait, it may hold a lock this needs. */
+static void start_recording(void)
+{
+	int expected = 0;
+	if (!atomic_compare_exchange_strong(&init_state, &expected, 1))
+		return;
+	int saved = mp_guard;
+	mp_guard = 1;
 	my_pid = getpid();
+	mp_parent_pid = getppid();
 	const char *off = getenv("MEMPROF_DISABLE");
 	if (getauxval(AT_SECURE) || (off && *off && strcmp(off, "0") != 0)) {
-		mp_guard = 0;
+		atomic_store(&init_state, 2);
+		mp_guard = saved;
 		return; /* setuid and friends are never profiled */
 	}
 	mp_options_init();
@@ -692,24 +908,44 @@ __attribute__((constructor(101))) static void mp_init(void)
 	if (err) {
 		mp_log("cannot start (libunwind.so.8 missing, or out of memory); the program runs unprofiled",
 		       NULL, NULL);
-		mp_guard = 0;
-		return;
+	} else {
+		mp_modules_scan();
+		initialized = 1;
+		atomic_store(&mp_active, 1);
+		mp_fatal_init();
 	}
-	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
-	mp_modules_scan();
-	mp_periodic_init();
-	initialized = 1;
-	atomic_store(&mp_active, 1);
-	mp_fatal_init();
+	atomic_store(&init_state, 2);
+	mp_guard = saved;
+}
+
+__attribute__((constructor(101))) static void mp_init(void)
+{
+	mp_guard = 1;
+	resolve();
+	start_recording(); /* nothing when a hook did it already */
+	if (initialized) {
+		pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+		mp_options_init_environment();
+		mp_periodic_init();
+	}
 	mp_guard = 0;
 }
 
 /* Runs after the program's own destructors and atexit handlers (it was initialized before
- * them); the hooks keep working after it for whatever runs later. */
+ * them); the hooks keep working after it for whatever runs later. A signal that arrives while
+ * the snapshot is written waits for it (release_signals). */
 __attribute__((destructor(101))) static void mp_fini(void)
 {
 	int saved = mp_guard;
+	sigset_t old;
+	int hold = initialized && getpid() == my_pid && !atomic_load(&mp_final_written);
+	if (hold)
+		hold_signals(&old);
 	mp_guard = 1;
 	final_snapshot_from(saved, MP_REASON_EXIT);
 	mp_guard = saved;
+	if (hold) {
+		release_signals(&old);
+		let_exiting_threads_end();
+	}
 }

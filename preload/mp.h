@@ -41,7 +41,10 @@ struct mp_options {
 	int fatal_signals;     /* MEMPROF_FATAL_SIGNALS: a snapshot on a fatal signal (default on) */
 };
 extern struct mp_options mp_opt;
-void mp_options_init(void);
+void mp_options_init(void); /* from the first hook call: getenv and /proc only */
+/* The constructor's part: the environment edits for the programs this one execs (setenv is
+ * not safe inside a malloc call). */
+void mp_options_init_environment(void);
 
 /* ---- util.c: memory from mmap, logging with write(2), clocks ---- */
 void *mp_map(size_t size_bytes);
@@ -284,6 +287,13 @@ int mp_in_vfork_child(void); /* a vfork child, running in its parent's memory */
  * leave_hook calls mp_fatal_resume() (guard clear) to take it. 0: none. */
 extern MP_TLS int mp_fatal_deferred;
 void mp_fatal_resume(void);
+/* hooks.c: for a signal from outside on this thread while another one writes the final
+ * snapshot (or has written it for _exit): 1 when it must be held blocked, noted so that the
+ * exit() path raises it again once the snapshot is written. */
+int mp_final_holds_signal(int sig);
+/* hooks.c: whether this thread's hook guard was left set by a longjmp out of a hook, seen from
+ * a context whose stack pointer is sp (an interrupted context's). */
+int mp_hook_guard_is_stale(uintptr_t sp);
 
 /* ---- modules.c: every module loaded during the run, for symbolizing later ---- */
 struct mp_module {
@@ -354,7 +364,7 @@ extern atomic_int mp_active;     /* recording; 0 before init, when disabled, or 
 extern atomic_int mp_final_written; /* the final snapshot of this process is written or being written */
 extern atomic_int mp_failed;     /* recording stopped by an internal failure: no snapshots */
 extern int mp_is_fork_child;
-extern pid_t mp_parent_pid;
+extern pid_t mp_parent_pid; /* recorded at start and in a fork child at the fork */
 /* Stop recording after an internal failure: say so once; keep forwarding. */
 void mp_fail(const char *what);
 

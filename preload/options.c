@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The MEMPROF_* environment variables, read once by the constructor (getenv is safe there),
- * and the process facts a snapshot needs (program name, command line, working directory). */
+/* The MEMPROF_* environment variables, read once when recording starts (getenv is safe from
+ * the first hook call on), the process facts a snapshot needs (program name, command line,
+ * working directory), and the constructor's edits of the environment the program's children
+ * inherit. */
 #include "mp.h"
 
 #include <errno.h>
@@ -42,19 +44,28 @@ static void read_cmdline(void)
 		mp_opt.cmdline_len--;
 }
 
-/* Remove our own entry from LD_PRELOAD, in place, so programs this one execs are not
- * profiled (as valgrind without --trace-children). The loader has already read it. */
+/* Remove our own entry from LD_PRELOAD so programs this one execs are not profiled (as
+ * valgrind without --trace-children); the loader has already read it. Nothing left: the
+ * variable goes, as it would be without us (an empty LD_PRELOAD= is still a difference a
+ * program can see). The new value is set with setenv rather than written over the old one,
+ * which is the process's original environment block (/proc/self/environ) and stays as it
+ * was, except for a value too long for our buffer (then edited in place). Called by the
+ * constructor, with the guard set. */
 static void strip_ld_preload(void)
 {
+	static char buf[4096];
 	char *v = getenv("LD_PRELOAD");
 	if (!v)
 		return;
-	char *out = v;
+	int in_place = strlen(v) >= sizeof(buf);
+	char *dst = in_place ? v : buf, *out = dst;
+	int changed = 0;
 	for (char *p = v; *p;) {
 		size_t len = strcspn(p, ": ");
 		int ours = len >= 13 && memcmp(p + len - 13, "libmemprof.so", 13) == 0;
+		changed |= ours;
 		if (!ours) {
-			if (out != v)
+			if (out != dst)
 				*out++ = ':';
 			memmove(out, p, len);
 			out += len;
@@ -64,6 +75,37 @@ static void strip_ld_preload(void)
 			p++;
 	}
 	*out = '\0';
+	if (!changed)
+		return;
+	if (!dst[0])
+		unsetenv("LD_PRELOAD");
+	else if (!in_place && setenv("LD_PRELOAD", buf, 1) != 0)
+		mp_log("cannot take libmemprof.so out of LD_PRELOAD: the programs this one runs are profiled too",
+		       NULL, NULL);
+}
+
+/* memprof run names in MEMPROF_RUN_VARS (colon-separated) the MEMPROF_* variables it added
+ * for this process, which the user's own environment did not have: they go, with
+ * MEMPROF_RUN_VARS itself, so that the programs this one runs see the environment they
+ * would see without memprof run. Only MEMPROF_* names are taken from it. */
+static void unset_run_variables(void)
+{
+	const char *v = getenv("MEMPROF_RUN_VARS");
+	if (!v)
+		return;
+	char name[64];
+	for (const char *p = v; *p;) {
+		size_t len = strcspn(p, ":");
+		if (len > 8 && len < sizeof(name) && memcmp(p, "MEMPROF_", 8) == 0) {
+			memcpy(name, p, len);
+			name[len] = '\0';
+			unsetenv(name);
+		}
+		p += len;
+		while (*p == ':')
+			p++;
+	}
+	unsetenv("MEMPROF_RUN_VARS");
 }
 
 /* MEMPROF_INTERVAL: a positive whole number with a unit, ms, s, m or h (a bare number is
@@ -196,8 +238,14 @@ void mp_options_init(void)
 	     program_invocation_short_name && *program_invocation_short_name
 		     ? program_invocation_short_name : "unknown");
 	read_cmdline();
-	if (!mp_opt.follow_children)
+}
+
+void mp_options_init_environment(void)
+{
+	if (!mp_opt.follow_children) {
 		strip_ld_preload();
-	else
+		unset_run_variables();
+	} else {
 		mark_exec_child();
+	}
 }

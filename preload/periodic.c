@@ -62,11 +62,16 @@ static void take_signal(int sig, const char *var)
 		mp_log("cannot install the handler of ", var, "; nothing happens on that signal");
 }
 
+/* Set by mp_periodic_init (the constructor): recording may start earlier, from the first hook
+ * call, and the helper must not start before its semaphore is set up. */
+static atomic_int set_up;
+
 void mp_periodic_init(void)
 {
 	if (!is_wanted())
 		return;
 	sem_init(&wake, 0, 0);
+	atomic_store(&set_up, 1);
 	if (mp_opt.snapshot_signal)
 		take_signal(mp_opt.snapshot_signal, "MEMPROF_SIGNAL");
 	if (mp_opt.leak_signal)
@@ -131,7 +136,7 @@ static void *helper_main(void *arg)
 void mp_periodic_ensure_helper(void)
 {
 	if (MP_LIKELY(atomic_load_explicit(&helper_state, memory_order_relaxed) != HELPER_NONE) ||
-	    !is_wanted() || atomic_load(&mp_final_written))
+	    !is_wanted() || !atomic_load(&set_up) || atomic_load(&mp_final_written))
 		return; /* running, not wanted, or the process is ending */
 	int expected = HELPER_NONE;
 	if (!atomic_compare_exchange_strong(&helper_state, &expected, HELPER_STARTING))

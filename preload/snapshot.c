@@ -209,7 +209,7 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 	size_t exe_len = strlen(mp_opt.exe_path), label_len = label ? strlen(label) : 0;
 	section(o, MP_SEC_META, 4 * 4 + 3 * 8 + 2 * 4 + 3 * 4 + exe_len + mp_opt.cmdline_len + label_len);
 	put_u32(o, (uint32_t)getpid());
-	put_u32(o, (uint32_t)getppid());
+	put_u32(o, (uint32_t)mp_parent_pid); /* recorded at start and at fork: a daemon's parent exits */
 	put_u32(o, reason);
 	put_u32(o, seq);
 	put_u64(o, mp_heap.start_realtime_ns);
@@ -448,6 +448,32 @@ static void restore_sigxfsz(const sigset_t *old, int was_pending)
 	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
+/* Creates the temporary file for `path`: PATH.tmp.PID.SEQ, or, when a file of that name is
+ * there already (left by a run killed while writing; in a container every run may have the
+ * same pid), PATH.tmp.PID.SEQ.1, .2 and so on: a stale file never blocks a snapshot. It is
+ * left alone, as any file of the user's would be. Returns the descriptor or a negative errno;
+ * fills tmp (4200 bytes; path is shorter than 4096). */
+static int create_tmp(const char *path, uint32_t seq, char *tmp)
+{
+	size_t n = strlen(path);
+	memcpy(tmp, path, n);
+	memcpy(tmp + n, ".tmp.", 5);
+	size_t k = n + 5 + mp_utoa((uint64_t)getpid(), tmp + n + 5);
+	tmp[k++] = '.';
+	k += mp_utoa(seq, tmp + k);
+	for (unsigned attempt = 0;; attempt++) {
+		if (attempt) {
+			tmp[k] = '.';
+			mp_utoa(attempt, tmp + k + 1);
+		}
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST || attempt == 1000)
+			return -errno;
+	}
+}
+
 static int write_snapshot(unsigned reason, const char *label, const struct mp_leak_result *leaks);
 
 int mp_snapshot_write(unsigned reason, const char *label)
@@ -498,19 +524,12 @@ static int write_snapshot(unsigned reason, const char *label, const struct mp_le
 		return -EEXIST;
 	}
 	mp_modules_scan();
-	size_t n = strlen(path);
-	memcpy(tmp, path, n);
-	memcpy(tmp + n, ".tmp.", 5);
-	size_t k = n + 5 + mp_utoa((uint64_t)getpid(), tmp + n + 5);
-	tmp[k++] = '.';
-	mp_utoa(seq, tmp + k);
-
 	memset(&o.z, 0, sizeof(o.z));
 	o.in_len = 0;
 	o.err = 0;
-	o.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	o.fd = create_tmp(path, seq, tmp);
 	if (o.fd < 0) {
-		err = -errno;
+		err = o.fd;
 		mp_snapshot_unlock();
 		warn_once(path, err);
 		return err;

@@ -3,7 +3,11 @@
  *
  * The library learns where to announce snapshots from MEMPROF_MANIFEST: the path of an
  * empty file created here, to which it appends the absolute path of each snapshot it
- * writes, one per line, with O_APPEND writes (several processes may share the file). */
+ * writes, one per line, with O_APPEND writes (several processes may share the file).
+ *
+ * MEMPROF_RUN_VARS names the MEMPROF_* variables set here that the user's environment did not
+ * have: a library that does not follow children unsets them (and LD_PRELOAD's entry), so that
+ * the programs the profiled one runs see the environment they would see without us. */
 #include "cli.h"
 #include "check.h"
 
@@ -517,6 +521,30 @@ static int check_to_stderr(struct run_options *o, const struct paths *paths)
 	return rc;
 }
 
+/* The variables memprof run may set for the program, besides LD_PRELOAD. */
+static const char *const run_vars[] = { "MEMPROF_OUTPUT", "MEMPROF_DEPTH", "MEMPROF_FOLLOW_CHILDREN",
+					"MEMPROF_INTERVAL", "MEMPROF_SIGNAL", "MEMPROF_MANIFEST" };
+#define N_RUN_VARS (sizeof(run_vars) / sizeof(run_vars[0]))
+
+/* MEMPROF_RUN_VARS: those of run_vars set now that were not before (had[i] says). */
+static int set_run_vars(const bool *had)
+{
+	char list[256] = "";
+
+	for (size_t i = 0; i < N_RUN_VARS; i++) {
+		if (had[i] || !getenv(run_vars[i]))
+			continue;
+		if (list[0])
+			strcat(list, ":");
+		strcat(list, run_vars[i]);
+	}
+	if (list[0] && setenv("MEMPROF_RUN_VARS", list, 1) != 0) {
+		mp_error("cannot set the environment: %m");
+		return -1;
+	}
+	return 0;
+}
+
 int mp_cmd_run(int argc, char **argv)
 {
 	struct run_options o = { .error_exitcode = 1 };
@@ -532,8 +560,17 @@ int mp_cmd_run(int argc, char **argv)
 		return rc;
 	}
 	prog = argv + optind;
+	bool had[N_RUN_VARS];
+	for (size_t i = 0; i < N_RUN_VARS; i++)
+		had[i] = getenv(run_vars[i]) != NULL;
 	if (find_library(lib, sizeof(lib)) < 0 || set_preload(lib) < 0 || set_options_env(&o) < 0 ||
 	    (fd = create_manifest(manifest, sizeof(manifest))) < 0) {
+		mp_check_rules_free(&o.rules);
+		return MP_EXIT_USAGE;
+	}
+	if (set_run_vars(had) < 0) {
+		close(fd);
+		unlink(manifest);
 		mp_check_rules_free(&o.rules);
 		return MP_EXIT_USAGE;
 	}

@@ -121,6 +121,13 @@ compare_with_heaptrack() {
 	leaked=$(sed -nE 's/^total memory leaked: ([0-9.]+)([BKMG]).*/\1 \2/p' "$T/ht.txt" |
 		awk '{ m = $2 == "K" ? 1e3 : $2 == "M" ? 1e6 : $2 == "G" ? 1e9 : 1; printf "%d", $1 * m }')
 	[ -n "$leaked" ] || { tail -n 20 "$T/ht.txt"; fail "no 'total memory leaked' in heaptrack_print's output"; }
+	# libstdc++'s emergency exception pool (one block of 72,704 bytes from its constructor)
+	# is freed at exit by heaptrack (__gnu_cxx::__freeres) and kept, like memcheck's
+	# "still reachable", by memprof: it is added to heaptrack's figure when memprof saw it.
+	if awk '/^#[0-9]+ live 72,704 bytes in 1 blocks/ { getline; if (/libstdc\+\+\.so/) found = 1 }
+		END { exit !found }' "$T/report.cmp.gz.txt"; then
+		leaked=$((leaked + 72704))
+	fi
 	diff=$((leaked > SNAP_LIVE_BYTES ? leaked - SNAP_LIVE_BYTES : SNAP_LIVE_BYTES - leaked))
 	echo "in use at exit: memprof $SNAP_LIVE_BYTES bytes, heaptrack about $leaked"
 	[ $((diff * 100)) -le $((leaked * pct + 1000)) ] ||

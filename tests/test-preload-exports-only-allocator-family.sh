@@ -5,7 +5,7 @@
 # profiled program's namespace.
 source "$(dirname "$0")/lib.sh"
 nm -D --defined-only "$LIBMEMPROF" | awk '{print $3}' | sed 's/@.*//' | sort >got
-printf '%s\n' _Exit _exit aligned_alloc calloc dlclose free malloc malloc_usable_size memalign \
+printf '%s\n' _Exit _exit aligned_alloc calloc daemon dlclose free malloc malloc_usable_size memalign \
 	memprof_api_leak_check memprof_api_snapshot posix_memalign pvalloc realloc reallocarray strdup strndup valloc \
 	sigaction signal bsd_signal ssignal sysv_signal __sysv_signal | sort >want
 diff want got || fail "exported symbols differ (left: expected, right: exported)"
