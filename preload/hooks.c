@@ -687,10 +687,12 @@ static void final_snapshot_from(int inside, unsigned reason)
 		final_snapshot(reason);
 		return;
 	}
-	if (initialized && getpid() == my_pid && !atomic_exchange(&mp_final_written, 1))
+	if (initialized && getpid() == my_pid && !atomic_exchange(&mp_final_written, 1)) {
 		mp_log(reason == MP_REASON_EXIT ? "exit()" : "_exit()",
 		       " from a signal handler that interrupted the profiler holding a lock: "
 		       "no final snapshot", NULL);
+		atomic_store(&final_done, 1); /* no thread waits for it */
+	}
 }
 
 int mp_in_vfork_child(void)
@@ -720,6 +722,7 @@ void mp_fatal_snapshot(int sig)
 	else
 		mp_utoa((uint64_t)sig, label + 3);
 	mp_snapshot_write(MP_REASON_FATAL_SIGNAL, label);
+	atomic_store(&final_done, 1); /* a thread in exit() or _exit() waits for it */
 }
 
 __attribute__((noreturn)) static void exit_common(void (*fn)(int), int status)
