@@ -22,6 +22,7 @@
  * Every mode ends with exit(0) after zeroing callee-saved registers, so that no stale copy
  * of a pointer survives where one of the two tools would see it and the other not. */
 #include "../include/memprof.h"
+#include "leak-prog.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -44,13 +45,6 @@ static __thread void *volatile tls_root;
 static struct node *nalloc(void)
 {
 	return calloc(1, sizeof(struct node));
-}
-
-/* Opaque to the optimizer: returns p unchanged. */
-__attribute__((noinline)) static void *launder(void *p)
-{
-	__asm__ volatile("" : "+r"(p));
-	return p;
 }
 
 static char *interior(void *p)
@@ -194,21 +188,6 @@ __attribute__((noinline)) static void scrub_stack(void)
 {
 	volatile char wipe[64 * 1024];
 	memset((char *)wipe, 0, sizeof(wipe));
-}
-
-/* Overwrites the stack below the caller (dead frames of setup code) and clears the
- * callee-saved registers before exit. */
-__attribute__((noinline)) static void scrub_and_exit(int keep_dead)
-{
-	if (!keep_dead) {
-		volatile char wipe[64 * 1024];
-		memset((char *)wipe, 0, sizeof(wipe));
-	}
-	fflush(stdout);
-	__asm__ volatile("xor %%ebx, %%ebx\n\txor %%r12d, %%r12d\n\txor %%r13d, %%r13d\n\t"
-			 "xor %%r14d, %%r14d\n\txor %%r15d, %%r15d"
-			 ::: "rbx", "r12", "r13", "r14", "r15");
-	exit(0);
 }
 
 int main(int argc, char **argv)

@@ -11,7 +11,6 @@
  *   live-stack    a block held only on a waiting thread's stack              (reachable)
  *   live-specific a block held only in a waiting thread's pthread_setspecific slot
  *   live-tls      a block held only in a waiting thread's __thread variable
- *   live-register a block held only in a spinning thread's register
  *   stale-frame   a stale pointer in a dead frame below a waiting thread's SP (lost)
  *   pool          4 workers run 1,000 jobs; every 7th job's error path leaks  (lost)
  *   realloc-race  a thread reallocates a reachable array of 4,096 pointers (and callocs
@@ -22,6 +21,7 @@
  * Every mode ends with exit(0) after scrubbing the stack and the callee-saved registers, so
  * that no stale copy of a pointer survives where one tool would see it and the other not. */
 #include "../include/memprof.h"
+#include "leak-prog.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -36,13 +36,6 @@ static pthread_key_t key;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int ready;
-
-/* Opaque to the optimizer: returns p unchanged. */
-__attribute__((noinline)) static void *launder(void *p)
-{
-	__asm__ volatile("" : "+r"(p));
-	return p;
-}
 
 /* The threads of this process, from /proc/self/task. */
 static int count_threads(void)
@@ -149,21 +142,6 @@ static void *hold_in_tls(void *arg)
 	return NULL;
 }
 
-static volatile int spinning;
-
-static void *hold_in_register(void *arg)
-{
-	(void)arg;
-	void *p = malloc(999);
-	register void *keep __asm__("r12") = launder(p);
-	p = NULL;
-	__asm__ volatile("" : "+r"(keep));
-	spinning = 1;
-	for (;;)
-		__asm__ volatile("" : "+r"(keep));
-	return NULL;
-}
-
 /* Stores the only pointer to a block deep in a frame that then returns. */
 __attribute__((noinline)) static void dead_frame(void)
 {
@@ -248,19 +226,6 @@ static void start_realloc_race(void)
 	usleep(20 * 1000);
 }
 
-/* Overwrites the stack below the caller (dead frames of setup code) and clears the
- * callee-saved registers before exit. */
-__attribute__((noinline)) static void scrub_and_exit(void)
-{
-	volatile char wipe[64 * 1024];
-	memset((char *)wipe, 0, sizeof(wipe));
-	fflush(stdout);
-	__asm__ volatile("xor %%ebx, %%ebx\n\txor %%r12d, %%r12d\n\txor %%r13d, %%r13d\n\t"
-			 "xor %%r14d, %%r14d\n\txor %%r15d, %%r15d"
-			 ::: "rbx", "r12", "r13", "r14", "r15");
-	exit(0);
-}
-
 static void start_and_join(void *(*fn)(void *), int n)
 {
 	pthread_t t[8];
@@ -335,11 +300,6 @@ int main(int argc, char **argv)
 		start_waiting(hold_in_specific);
 	} else if (strcmp(m, "live-tls") == 0) {
 		start_waiting(hold_in_tls);
-	} else if (strcmp(m, "live-register") == 0) {
-		pthread_t t;
-		pthread_create(&t, NULL, hold_in_register, NULL);
-		while (!spinning)
-			;
 	} else if (strcmp(m, "stale-frame") == 0) {
 		start_waiting(stale_then_wait);
 	} else if (strcmp(m, "pool") == 0) {
@@ -352,9 +312,9 @@ int main(int argc, char **argv)
 			printf("memprof_leak_check: %lld\n", memprof_leak_check());
 	} else {
 		fprintf(stderr, "usage: %s joined|detached|cancelled|arg|retval|dead-tls|live-stack|"
-				"live-specific|live-tls|live-register|stale-frame|pool|realloc-race|check-race\n",
+				"live-specific|live-tls|stale-frame|pool|realloc-race|check-race\n",
 			argv[0]);
 		return 2;
 	}
-	scrub_and_exit();
+	scrub_and_exit(0);
 }

@@ -56,7 +56,7 @@ expect_match 'earlier snapshot first' bad.txt
 MEMPROF_OUTPUT=$PWD/other.gz LD_PRELOAD=$LIBMEMPROF "$prog" </dev/null >/dev/null
 "$MEMPROF" report --since other.gz d.1.gz >/dev/null 2>bad.txt && fail "--since took another process's snapshot"
 expect_match 'same process' bad.txt
-for mode in joined live-register live-stack live-tls stale-frame pool; do
+for mode in joined live-stack live-tls stale-frame pool; do
 	vg_figures vg.txt "$TESTBIN/prog-leak-threads" "$mode"
 	mp_figures mp.txt "$TESTBIN/prog-no-ptrace" --deny-vm-read env LD_PRELOAD="$LIBMEMPROF" "$TESTBIN/prog-leak-threads" "$mode"
 	diff vg.txt mp.txt >/dev/null || { echo "valgrind: $(cat vg.txt)"; echo "memprof:  $(cat mp.txt)"; cat mp.err; fail "$mode without process_vm_readv: not memcheck's figures"; }
