@@ -15,7 +15,11 @@
  *   env       prints its environment (environ, then /proc/self/environ), then execs
  *             `prog-host-life env-child`, which prints its own
  *   lib       (linked with tests/data/ctor-allocates.c) leaks 7 x 10 bytes itself, says
- *             whether the library kept its block */
+ *             whether the library kept its block
+ *   getattr   4 threads, one after another, whose first allocation is made inside
+ *             pthread_getattr_np (which holds the thread's lock while it allocates); each
+ *             then allocates 20 x 40 bytes in a loop and leaks 3 of them */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -147,6 +151,36 @@ static void print_env(const char *who)
 	fflush(stdout);
 }
 
+static void *first_in_getattr(void *arg)
+{
+	pthread_attr_t attr;
+	size_t size = 0;
+	if (pthread_getattr_np(pthread_self(), &attr) != 0 || pthread_attr_getstacksize(&attr, &size) != 0)
+		return arg;
+	pthread_attr_destroy(&attr);
+	void *blocks[20];
+	for (int i = 0; i < 20; i++)
+		blocks[i] = malloc(40);
+	for (int i = 3; i < 20; i++)
+		free(blocks[i]);
+	sink = blocks[0];
+	sink = blocks[1];
+	sink = blocks[2];
+	return size ? NULL : arg;
+}
+
+static int getattr_threads(void)
+{
+	for (int i = 0; i < 4; i++) {
+		pthread_t t;
+		void *r = &r;
+		if (pthread_create(&t, NULL, first_in_getattr, NULL) != 0 || pthread_join(t, &r) != 0 || r)
+			return 1;
+	}
+	puts("4 threads asked for their attributes");
+	return 0;
+}
+
 extern void *ctor_kept __attribute__((weak));
 
 int main(int argc, char **argv)
@@ -169,6 +203,8 @@ int main(int argc, char **argv)
 		print_env("child");
 		return 0;
 	}
+	if (!strcmp(what, "getattr"))
+		return getattr_threads();
 	if (!strcmp(what, "lib")) {
 		for (int i = 0; i < 7; i++)
 			sink = malloc(10);
@@ -179,6 +215,6 @@ int main(int argc, char **argv)
 			return 1;
 		return 0;
 	}
-	fprintf(stderr, "usage: prog-host-life million|fault|stale-tmp|daemon|env|lib ...\n");
+	fprintf(stderr, "usage: prog-host-life million|fault|stale-tmp|daemon|env|lib|getattr ...\n");
 	return 2;
 }
