@@ -70,9 +70,10 @@ TEST_C_SRC := $(filter-out tests/fuzz-%.c,$(wildcard tests/*.c))
 TEST_CXX_SRC := $(wildcard tests/*.cc)
 TEST_BINS  := $(TEST_C_SRC:tests/%.c=$(BUILD)/tests/%) $(TEST_CXX_SRC:tests/%.cc=$(BUILD)/tests/%)
 # Unit tests link the preload objects they test directly (no LD_PRELOAD), from an archive so
-# that only the objects a test needs come in. Not the interposed functions (hooks.o, fatal.o):
-# the tests keep the C library's.
-$(BUILD)/libmp-units.a: $(filter-out $(BUILD)/preload/hooks.o $(BUILD)/preload/fatal.o,$(PRELOAD_OBJ))
+# that only the objects a test needs come in. Every object but the files that interpose the C
+# library's functions (the tests keep the C library's): the hooks and the life cycle.
+$(BUILD)/libmp-units.a: $(filter-out $(BUILD)/preload/hooks.o $(BUILD)/preload/signal_hooks.o \
+		$(BUILD)/preload/lifecycle.o,$(PRELOAD_OBJ))
 	rm -f $@ && ar rcs $@ $^
 $(BUILD)/tests/unit-%: tests/unit-%.c $(BUILD)/libmp-units.a | $(BUILD)/tests
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmp-units.a $(PRELOAD_LIBS)

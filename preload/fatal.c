@@ -4,9 +4,9 @@
  * outside (SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGTERM).
  *
  * Only a signal whose action is the default one when the library starts is taken, and the
- * program is not told: sigaction() and the signal() family report SIG_DFL for it, setting
- * SIG_DFL keeps our handler, and any other action the program sets replaces it as it would
- * replace the default. After the snapshot the default action is put back and the signal
+ * program is not told: sigaction() and the signal() family (signal_hooks.c) report SIG_DFL
+ * for it, setting SIG_DFL keeps our handler, and any other action the program sets replaces it
+ * as it would replace the default. After the snapshot the default action is put back and the signal
  * raised again (a fault is simply let happen again), so the program ends exactly as it would
  * have: same signal, same core dump.
  *
@@ -22,11 +22,17 @@
  * the kernel applies the default). There is no leak scan: the other threads are in whatever
  * state the fault left them. The snapshot's reason is "fatal-signal" and its label the
  * signal's name. */
-#include "mp.h"
+#include "fatal.h"
+
+#include "arch.h"
+#include "final.h"
+#include "options.h"
+#include "signal_hooks.h"
+#include "state.h"
+#include "util.h"
 
 #include "snapshot_format.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -36,29 +42,8 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#define EXPORT __attribute__((visibility("default")))
-
-/* glibc's own entry point, past our sigaction(). */
-extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
-
-static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT,
-				     SIGHUP,  SIGINT, SIGQUIT, SIGPIPE, SIGTERM };
-
-/* Signals whose action is ours while the program believes it is SIG_DFL. */
-static atomic_int owned[NSIG];
-static int enabled; /* set by the constructor when MEMPROF_FATAL_SIGNALS allows */
 /* 0: no snapshot yet; 1: a thread is writing it; 2: written (or given up) */
 static atomic_int state;
-
-static int is_fatal(int sig)
-{
-	if (sig <= 0 || sig >= NSIG || sig == mp_opt.snapshot_signal)
-		return 0;
-	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
-		if (fatal_signals[i] == sig)
-			return 1;
-	return 0;
-}
 
 /* A fault the kernel raised: returning re-executes the instruction, which faults again. */
 static int is_kernel_fault(int sig, const siginfo_t *si)
@@ -137,7 +122,7 @@ static void on_fatal_signal(int sig, siginfo_t *si, void *ucv)
 	int saved = errno;
 	/* A vfork child runs in its parent's memory: it leaves our state alone. */
 	if (!mp_in_vfork_child()) {
-		if (mp_hook_guard_is_stale((uintptr_t)uc->uc_mcontext.gregs[REG_RSP])) {
+		if (mp_hook_guard_is_stale(MP_ARCH_UCONTEXT_SP(uc))) {
 			/* A longjmp left a hook's guard set: the program is not in the hook, and a
 			 * signal that hook had put off is the program's to take when this returns. */
 			if (mp_fatal_deferred)
@@ -149,7 +134,7 @@ static void on_fatal_signal(int sig, siginfo_t *si, void *ucv)
 			/* Another thread writes the final snapshot: without the profiler this process
 			 * would be in exit() or gone already. The signal is held (blocked when the
 			 * handler returns, pending on this thread) and either never taken, for _exit(),
-			 * or raised again by exit() once the snapshot is written (hooks.c). */
+			 * or raised again by exit() once the snapshot is written (final.c). */
 			sigaddset(&uc->uc_sigmask, sig);
 			syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), sig);
 			errno = saved;
@@ -179,143 +164,23 @@ static void on_fatal_signal(int sig, siginfo_t *si, void *ucv)
 		struct timespec ms = { 0, 1000 * 1000 };
 		for (int i = 0; i < 30 * 1000 && mp_guard == 0 && atomic_load(&state) == 1; i++)
 			nanosleep(&ms, NULL);
-		atomic_store(&owned[sig], 0);
+		mp_sig_disown(sig);
 	}
 	default_action_again(sig, si);
 	errno = saved;
 }
 
-static int install(int sig)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_fatal_signal;
-	/* No SA_ONSTACK: the writer needs more stack than a typical alternate stack has. A stack
-	 * overflow therefore ends the program as before, without a snapshot. */
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigfillset(&sa.sa_mask);
-	if (__sigaction(sig, &sa, NULL) != 0)
-		return -1;
-	atomic_store(&owned[sig], 1);
-	return 0;
-}
-
-/* The signal() family, for the signals we may take; glibc's own for the others. */
-static sighandler_t (*real_signal)(int, sighandler_t);
-static sighandler_t (*real_sysv_signal)(int, sighandler_t);
-
-static void resolve_signal_family(void)
-{
-	if (!real_signal)
-		real_signal = (sighandler_t(*)(int, sighandler_t))dlsym(RTLD_NEXT, "signal");
-	if (!real_sysv_signal)
-		real_sysv_signal = (sighandler_t(*)(int, sighandler_t))dlsym(RTLD_NEXT, "__sysv_signal");
-}
-
 void mp_fatal_init(void)
 {
-	resolve_signal_family();
+	mp_sig_resolve();
 	if (!mp_opt.fatal_signals)
 		return;
-	enabled = 1;
+	mp_sig_enable(on_fatal_signal);
 	writer_stack = mp_map(WRITER_STACK_BYTES);
-	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++) {
-		int sig = fatal_signals[i];
-		struct sigaction cur;
-		if (is_fatal(sig) && __sigaction(sig, NULL, &cur) == 0 && !(cur.sa_flags & SA_SIGINFO) &&
-		    cur.sa_handler == SIG_DFL)
-			install(sig);
-	}
+	mp_sig_take_defaults();
 }
 
 void mp_fatal_after_fork_child(void)
 {
 	atomic_store(&state, 0);
-}
-
-/* ---- what the program sees ---- */
-
-EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
-{
-	if (sig <= 0 || sig >= NSIG || !atomic_load(&owned[sig])) {
-		/* Setting SIG_DFL on a signal we may take: take it instead (bash does so in its
-		 * subshells); the program sees the default it asked for. */
-		if (enabled && act && !(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL &&
-		    is_fatal(sig) && atomic_load(&mp_active)) {
-			struct sigaction prev;
-			if (__sigaction(sig, NULL, &prev) != 0)
-				return -1;
-			if (install(sig) != 0)
-				return __sigaction(sig, act, old);
-			if (old)
-				*old = prev;
-			return 0;
-		}
-		return __sigaction(sig, act, old);
-	}
-	if (old) {
-		memset(old, 0, sizeof(*old));
-		old->sa_handler = SIG_DFL;
-		sigemptyset(&old->sa_mask);
-	}
-	if (!act || (!(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL))
-		return 0; /* the default, as far as the program can tell: ours stays */
-	atomic_store(&owned[sig], 0);
-	return __sigaction(sig, act, NULL);
-}
-
-/* flags: SA_RESTART for glibc's signal() (BSD semantics: the handler stays, the signal is
- * blocked in it, interrupted calls restart), SA_RESETHAND | SA_NODEFER for System V's (what
- * signal() is when compiled with a strict standard, through __sysv_signal). */
-static sighandler_t set_handler(int sig, sighandler_t handler, int sysv)
-{
-	if (!enabled || !is_fatal(sig)) {
-		resolve_signal_family();
-		sighandler_t (*fn)(int, sighandler_t) = sysv ? real_sysv_signal : real_signal;
-		if (!fn) {
-			errno = ENOSYS;
-			return SIG_ERR;
-		}
-		return fn(sig, handler);
-	}
-	struct sigaction sa, old;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = handler;
-	sigemptyset(&sa.sa_mask);
-	if (sysv)
-		sa.sa_flags = SA_RESETHAND | SA_NODEFER;
-	else {
-		sa.sa_flags = SA_RESTART;
-		sigaddset(&sa.sa_mask, sig);
-	}
-	if (handler == SIG_ERR || sigaction(sig, &sa, &old) < 0) {
-		errno = EINVAL;
-		return SIG_ERR;
-	}
-	return old.sa_handler;
-}
-
-EXPORT sighandler_t signal(int sig, sighandler_t handler)
-{
-	return set_handler(sig, handler, 0);
-}
-
-EXPORT sighandler_t bsd_signal(int sig, sighandler_t handler)
-{
-	return set_handler(sig, handler, 0);
-}
-
-EXPORT sighandler_t ssignal(int sig, sighandler_t handler)
-{
-	return set_handler(sig, handler, 0);
-}
-
-EXPORT sighandler_t sysv_signal(int sig, sighandler_t handler)
-{
-	return set_handler(sig, handler, 1);
-}
-
-EXPORT sighandler_t __sysv_signal(int sig, sighandler_t handler)
-{
-	return set_handler(sig, handler, 1);
 }

@@ -39,7 +39,18 @@
  * word); (d) libc's caches (gettext's domains, loaded locales: frames 0 and 1 in libc.so.6,
  * and libc's own roots reach them), even when the program also points at them; (e) setenv's
  * copies of the environment. */
-#include "mp.h"
+#include "leakscan.h"
+
+#include "arch.h"
+#include "live_table.h"
+#include "modules.h"
+#include "peak.h"
+#include "snapshot.h"
+#include "state.h"
+#include "thread.h"
+#include "trace_table.h"
+#include "unwind.h"
+#include "util.h"
 
 #include "snapshot_format.h"
 

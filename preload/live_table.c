@@ -14,7 +14,11 @@
  * under it moves its own entry; a remover probes the older table first, then the head, and
  * retries when the head changed: the order of these steps (all seq_cst) guarantees that a key
  * present in some table is found. Only growth takes a lock, and only growers wait on it. */
-#include "mp.h"
+#include "live_table.h"
+
+#include "arch.h"
+#include "state.h"
+#include "util.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -176,7 +180,7 @@ static void wait_while(struct slot *s, uintptr_t v)
 		if (spins > 64)
 			sched_yield();
 		else
-			__builtin_ia32_pause();
+			mp_cpu_relax();
 	}
 }
 
@@ -200,7 +204,7 @@ static void wait_for_move(struct ltable *t)
 		if (spins > 64)
 			sched_yield();
 		else
-			__builtin_ia32_pause();
+			mp_cpu_relax();
 	}
 }
 
@@ -301,7 +305,7 @@ static int grow(struct ltable *t)
 	for (size_t i = 0; i < t->cap; i++) {
 		uintptr_t v;
 		while ((v = atomic_load(&t->slots[i].key)) & CLAIM)
-			__builtin_ia32_pause();
+			mp_cpu_relax();
 		to_move += v != EMPTY && v != TOMB && !(v & MOVING);
 	}
 	long spare = (long)(n->cap - n->cap / 16) - (long)to_move;
@@ -312,7 +316,7 @@ static int grow(struct ltable *t)
 		struct slot *s = &t->slots[i];
 		uintptr_t v;
 		while ((v = atomic_load(&s->key)) & CLAIM)
-			__builtin_ia32_pause();
+			mp_cpu_relax();
 		if (v == EMPTY || v == TOMB || (v & MOVING))
 			continue;
 		if (!atomic_compare_exchange_strong(&s->key, &v, v | MOVING))

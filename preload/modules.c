@@ -2,7 +2,11 @@
 /* Every module (executable, shared library) loaded during the run, with its load address and
  * build-id, so that the CLI can symbolize addresses afterwards, including modules dlclose'd
  * before the snapshot. Registered at snapshot time and before every dlclose. */
-#include "mp.h"
+#include "modules.h"
+
+#include "options.h"
+#include "state.h"
+#include "util.h"
 
 #include "snapshot_format.h"
 

@@ -3,7 +3,9 @@
  * the first hook call on), the process facts a snapshot needs (program name, command line,
  * working directory), and the constructor's edits of the environment the program's children
  * inherit. */
-#include "mp.h"
+#include "options.h"
+
+#include "util.h"
 
 #include <errno.h>
 #include <signal.h>

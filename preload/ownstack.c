@@ -3,45 +3,25 @@
  * unwinding with libunwind needs several KiB, which a program that allocates on a small
  * stack (a coroutine's, a sigaltstack's, a small thread's) does not have to spare.
  *
- * mp_run_on_stack switches to it through a frame whose CFI gives the caller's CFA from
+ * mp_run_on_stack (arch.h) switches to it through a frame whose CFI gives the caller's CFA from
  * %rbp, which holds the stack pointer of the program's stack: an unwinder that starts on our
  * stack continues onto the program's, so a backtrace taken there is the whole trace. Before
  * switching it also pushes the callee-saved registers onto the program's stack, where a leak
  * scan that stops the thread meanwhile finds them (it never scans our mappings). */
-#include "mp.h"
+#include "ownstack.h"
+
+#include "arch.h"
+#include "state.h"
+#include "thread.h"
+#include "util.h"
 
 #include <sys/mman.h>
 
 #define OWN_STACK_BYTES (128 * 1024)
 #define GUARD_BYTES 4096
 
-/* void mp_run_on_stack(void *arg, void (*fn)(void *), void *top): fn(arg) with %rsp = top
- * (16-byte aligned), back on the caller's stack afterwards. */
-__asm__(".text\n"
-	".globl mp_run_on_stack\n"
-	".hidden mp_run_on_stack\n"
-	".type mp_run_on_stack, @function\n"
-	"mp_run_on_stack:\n"
-	".cfi_startproc\n"
-	"	pushq %rbp\n"
-	".cfi_def_cfa_offset 16\n"
-	".cfi_offset %rbp, -16\n"
-	"	movq %rsp, %rbp\n"
-	".cfi_def_cfa_register %rbp\n"
-	"	pushq %rbx\n"
-	"	pushq %r12\n"
-	"	pushq %r13\n"
-	"	pushq %r14\n"
-	"	pushq %r15\n"
-	"	movq %rdx, %rsp\n"
-	"	callq *%rsi\n"
-	"	movq %rbp, %rsp\n"
-	"	popq %rbp\n"
-	".cfi_restore %rbp\n"
-	".cfi_def_cfa %rsp, 8\n"
-	"	ret\n"
-	".cfi_endproc\n"
-	".size mp_run_on_stack, .-mp_run_on_stack\n");
+/* fn(arg) on the stack whose top is top (arch.h). */
+__asm__(MP_ARCH_RUN_ON_STACK_ASM);
 void mp_run_on_stack(void *arg, void (*fn)(void *), void *top);
 
 /* The stack's pages are touched only as deep as it is used (mmap with MAP_NORESERVE); the

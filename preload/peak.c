@@ -7,10 +7,16 @@
  *
  * How close: the last capture C and the true peak P satisfy P < C + max(C / 20, MIN_STEP), so C
  * is within 5% or 64 bytes of P. In a program with several threads, the peak is checked when a
- * thread publishes its share of the live heap (thread.c, every 16 KiB), so P itself may be
+ * thread publishes its share of the live heap (heap.c, every 16 KiB), so P itself may be
  * up to 16 KiB per thread late; and other threads' pending counts are read while they run
  * (none moved meanwhile: mp_read_trace_counts). */
-#include "mp.h"
+#include "peak.h"
+
+#include "heap.h"
+#include "state.h"
+#include "thread.h"
+#include "trace_table.h"
+#include "util.h"
 
 #include <string.h>
 

@@ -9,7 +9,15 @@
  * else: sem_post is async-signal-safe), takes timeline points while the program is idle, and
  * ends the process with exit(0) when it is the last thread left, as glibc does when the last
  * thread of a process returns or calls pthread_exit: it never keeps the process alive. */
-#include "mp.h"
+#include "periodic.h"
+
+#include "leakscan.h"
+#include "options.h"
+#include "snapshot.h"
+#include "state.h"
+#include "thread.h"
+#include "timeline.h"
+#include "util.h"
 
 #include "snapshot_format.h"
 

@@ -3,7 +3,19 @@
  * framing, memory from mmap) into a temporary file created with O_EXCL and mode 0600, then
  * renamed into place, so that no reader ever sees half a snapshot and no planted symlink is
  * followed. */
-#include "mp.h"
+#include "snapshot.h"
+
+#include "arch.h"
+#include "heap.h"
+#include "leakscan.h"
+#include "modules.h"
+#include "options.h"
+#include "peak.h"
+#include "state.h"
+#include "thread.h"
+#include "timeline.h"
+#include "trace_table.h"
+#include "util.h"
 
 #include "snapshot_format.h"
 
@@ -108,7 +120,8 @@ static void put(struct out *o, const void *p, size_t n)
 	}
 }
 
-/* x86-64 is little-endian, as the format is: integers go out as they are in memory. */
+/* The processor is little-endian (arch.h), as the format is: integers go out as they are in
+ * memory. */
 static void put_u32(struct out *o, uint32_t v)
 {
 	put(o, &v, 4);
@@ -300,7 +313,7 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 		classes[i] = atomic_load(&mp_heap.size_classes[i]);
 	for (struct mp_thread *th = mp_thread_list(); th; th = th->next_all) {
 		for (int i = 0; i < MP_SIZE_CLASSES; i++)
-			classes[i] += th->size_classes[i];
+			classes[i] += mp_relaxed(&th->size_classes[i]);
 	}
 	section(o, MP_SEC_SIZES, 4 + 8 * MP_SIZE_CLASSES);
 	put_u32(o, MP_SIZE_CLASSES);

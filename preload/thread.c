@@ -2,7 +2,13 @@
 /* Per-thread state: the trace cache, the size histogram and the not-yet-published share of
  * the live heap. From mmap, found through an initial-exec TLS pointer, recycled when a
  * thread exits (a pthread key destructor), never unmapped, so a snapshot can walk them all. */
-#include "mp.h"
+#include "thread.h"
+
+#include "heap.h"
+#include "live_table.h"
+#include "state.h"
+#include "trace_table.h"
+#include "util.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -10,8 +16,6 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-
-struct mp_heap mp_heap;
 
 static MP_TLS struct mp_thread *self;
 /* Set once this thread's state went back to the free list: glibc frees the thread's own
@@ -23,6 +27,16 @@ static struct mp_thread *free_list;
 static mp_spinlock_t free_lock;
 static pthread_key_t exit_key;
 static struct mp_thread *held_first; /* the reader's: the first state it holds (hold_all) */
+/* The unwinder's trace cache at the end of every state, and its reset for a state that a new
+ * thread takes over (mp_thread_set_cache). */
+static size_t cache_bytes;
+static void (*cache_on_reuse)(struct mp_thread *th);
+
+void mp_thread_set_cache(size_t bytes, void (*on_reuse)(struct mp_thread *th))
+{
+	cache_bytes = bytes;
+	cache_on_reuse = on_reuse;
+}
 
 void mp_threads_lock(void)
 {
@@ -35,7 +49,7 @@ void mp_threads_unlock(void)
 }
 
 /* Only the forking thread lives on in the child; the others' unpublished shares of the live
- * heap are lost with them (at most PUBLISH_BYTES each). */
+ * heap are lost with them (at most heap.c's PUBLISH_BYTES each). */
 void mp_threads_after_fork_child(void)
 {
 	atomic_store(&mp_heap.n_threads, self ? 1 : 0);
@@ -48,9 +62,6 @@ void mp_threads_after_fork_child(void)
 	held_first = NULL;
 	mp_spin_unlock(&free_lock);
 }
-
-/* A thread adds its share of the live heap to the total at least this often. */
-#define PUBLISH_BYTES (16 * 1024)
 
 static void publish_live(struct mp_thread *th)
 {
@@ -65,51 +76,6 @@ void mp_thread_flush(struct mp_thread *th)
 {
 	mp_flush_trace_counts(th);
 	publish_live(th);
-}
-
-/* The live heap and its peak. While this is the only thread, base + pending is the exact live
- * heap and the peak is checked on every change. With several threads, each thread adds its
- * share to the total every PUBLISH_BYTES and the peak is checked then (exact within
- * PUBLISH_BYTES per thread): checking a thread's own partial view on every change would
- * see a producer thread's allocations without its consumer's frees. */
-void mp_heap_add(struct mp_thread *th, int64_t delta_bytes)
-{
-	if (MP_UNLIKELY(!th)) { /* a thread that could get no state: straight to the total */
-		atomic_fetch_add_explicit(&mp_heap.live_bytes, delta_bytes, memory_order_relaxed);
-		return;
-	}
-	int64_t pending = th->pending_live_bytes + delta_bytes;
-	int64_t live = th->live_base + pending;
-	if (MP_UNLIKELY(pending >= PUBLISH_BYTES || pending <= -PUBLISH_BYTES)) {
-		live = atomic_fetch_add_explicit(&mp_heap.live_bytes, pending, memory_order_relaxed) + pending;
-		th->live_base = live;
-		pending = 0;
-	} else if (atomic_load_explicit(&mp_heap.n_threads, memory_order_relaxed) > 1) {
-		th->pending_live_bytes = pending;
-		return;
-	}
-	th->pending_live_bytes = pending;
-	/* interval_max (the timeline's highest point since its last point) is never above the
-	 * peak, so the common case, a heap below both, costs one comparison. A lost race between
-	 * two threads' stores only lowers a point's max_live_bytes a little. */
-	if (MP_LIKELY(live <= 0 ||
-		      (uint64_t)live <= atomic_load_explicit(&mp_heap.interval_max, memory_order_relaxed)))
-		return;
-	atomic_store_explicit(&mp_heap.interval_max, (uint64_t)live, memory_order_relaxed);
-	uint64_t peak = atomic_load_explicit(&mp_heap.peak_bytes, memory_order_relaxed);
-	while ((uint64_t)live > peak) {
-		if (atomic_compare_exchange_weak_explicit(&mp_heap.peak_bytes, &peak, (uint64_t)live,
-							  memory_order_relaxed, memory_order_relaxed)) {
-			/* The coarse clock lags the one start_ns was read from by up to a tick. */
-			uint64_t now = mp_coarse_now_ns();
-			atomic_store_explicit(&mp_heap.peak_time_ns, now > mp_heap.start_ns ? now - mp_heap.start_ns : 0,
-					      memory_order_relaxed);
-			if (MP_UNLIKELY((uint64_t)live >=
-					atomic_load_explicit(&mp_heap.peak_capture_at, memory_order_relaxed)))
-				mp_peak_capture();
-			break;
-		}
-	}
 }
 
 /* Inlined even without optimization: the moves below must hold all their code. */
@@ -397,7 +363,7 @@ struct mp_thread *mp_thread_get(void)
 	if (th) {
 		/* The counters (summed over every state) carry on; the old cache's pages go back
 		 * rather than being cleared one by one (zero pages are an empty cache). */
-		uintptr_t cache = (uintptr_t)th->cache, end = cache + mp_thread_cache_bytes();
+		uintptr_t cache = (uintptr_t)th->cache, end = cache + cache_bytes;
 		uintptr_t page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
 		uintptr_t page = (cache + page_size - 1) & ~(page_size - 1);
 		if (page > end)
@@ -411,9 +377,10 @@ struct mp_thread *mp_thread_get(void)
 		 * that did not return) is nobody's now; a reader's 2 stays. */
 		int one = 1;
 		atomic_compare_exchange_strong(&th->counts_lock, &one, 0);
-		mp_thread_cache_reset(th);
+		if (cache_on_reuse)
+			cache_on_reuse(th);
 	} else {
-		th = mp_map(sizeof(*th) + mp_thread_cache_bytes());
+		th = mp_map(sizeof(*th) + cache_bytes);
 		if (!th)
 			return NULL;
 		struct mp_thread *old = atomic_load(&all);

@@ -8,7 +8,12 @@
  * the coarse clock, and when the period has elapsed one thread (whichever takes the lock; the
  * others go on) takes the point. The helper thread, when there is one, takes points too, so
  * that an idle program's series goes on. */
-#include "mp.h"
+#include "timeline.h"
+
+#include "heap.h"
+#include "state.h"
+#include "thread.h"
+#include "util.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -47,14 +52,6 @@ uint64_t mp_timeline_next_due_ns(void)
 	return atomic_load_explicit(&next_due_ns, memory_order_relaxed);
 }
 
-int64_t mp_live_bytes_now(void)
-{
-	int64_t live = atomic_load_explicit(&mp_heap.live_bytes, memory_order_relaxed);
-	for (struct mp_thread *th = mp_thread_list(); th; th = th->next_all)
-		live += *(volatile int64_t *)&th->pending_live_bytes;
-	return live > 0 ? live : 0;
-}
-
 /* Resident set size from /proc/self/statm (its second field, in pages); 0 if unreadable.
  * Plain system calls: no stdio, no allocation. */
 static uint64_t rss_bytes(void)
@@ -78,17 +75,16 @@ static uint64_t rss_bytes(void)
 
 /* The figures now. The counts are summed over every thread state: the allocations from the
  * size histograms, the frees from their own counters; both as recent as the other threads'
- * plain stores let them be. */
+ * relaxed stores let them be. */
 static void measure(struct mp_timeline_point *p, uint64_t now_ns)
 {
 	uint64_t allocs = 0, frees = atomic_load_explicit(&mp_heap.frees_without_state, memory_order_relaxed);
 	for (int i = 0; i < MP_SIZE_CLASSES; i++)
 		allocs += atomic_load_explicit(&mp_heap.size_classes[i], memory_order_relaxed);
 	for (struct mp_thread *th = mp_thread_list(); th; th = th->next_all) {
-		const volatile struct mp_thread *v = th;
 		for (int i = 0; i < MP_SIZE_CLASSES; i++)
-			allocs += v->size_classes[i];
-		frees += v->n_frees;
+			allocs += mp_relaxed(&th->size_classes[i]);
+		frees += mp_relaxed(&th->n_frees);
 	}
 	uint64_t live = (uint64_t)mp_live_bytes_now();
 	uint64_t max = atomic_load_explicit(&mp_heap.interval_max, memory_order_relaxed);
@@ -134,22 +130,6 @@ void mp_timeline_sample_at(uint64_t now_ns)
 	if (now_ns >= atomic_load_explicit(&next_due_ns, memory_order_relaxed))
 		take_point(now_ns);
 	mp_spin_unlock(&lock);
-}
-
-static void poll(void *arg)
-{
-	(void)arg;
-	mp_periodic_ensure_helper();
-	if (mp_coarse_now_ns() >= atomic_load_explicit(&next_due_ns, memory_order_relaxed))
-		mp_timeline_sample_at(mp_now_ns());
-}
-
-void mp_timeline_poll(struct mp_thread *th)
-{
-	th->tick_countdown = MP_TIMELINE_TICK_EVENTS - 1;
-	/* On the profiler's own stack: starting the helper thread (pthread_create) and taking a
-	 * point need more stack than a hook may take from the program's. */
-	mp_call_on_own_stack(th, poll, NULL);
 }
 
 void mp_timeline_sample_if_due(void)

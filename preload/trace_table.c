@@ -2,7 +2,10 @@
 /* Deduplicated stack traces. Lookups are lock-free; a new trace is added under a spinlock
  * (new call stacks are rare next to lookups), and records are immutable once published, so a
  * reader holding an older table still sees valid records. Records never move or die. */
-#include "mp.h"
+#include "trace_table.h"
+
+#include "state.h"
+#include "util.h"
 
 #include <errno.h>
 #include <string.h>

@@ -26,10 +26,18 @@
  *
  * A miss, which unwinds, runs on the thread's own stack (ownstack.c), so that the hooks take
  * little of the program's: libunwind's cursor and context alone are some 2 KiB. */
+#include "unwind.h"
+
+#include "arch.h"
+#include "options.h"
+#include "ownstack.h"
+#include "state.h"
+#include "thread.h"
+#include "trace_table.h"
+#include "util.h"
+
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
-
-#include "mp.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -228,8 +236,8 @@ static void mark_unopened(const struct seg_find *f, int check)
 static int take_over_memory_reads(void *h)
 {
 	unw_accessors_t *(*get_accessors)(unw_addr_space_t) =
-		(unw_accessors_t * (*)(unw_addr_space_t)) dlsym(h, "_Ux86_64_get_accessors");
-	unw_addr_space_t *local = (unw_addr_space_t *)dlsym(h, "_ULx86_64_local_addr_space");
+		(unw_accessors_t * (*)(unw_addr_space_t)) dlsym(h, MP_UNW_SYM("get_accessors"));
+	unw_addr_space_t *local = (unw_addr_space_t *)dlsym(h, MP_UNWL_SYM("local_addr_space"));
 	struct link_map *lm = NULL;
 	if (!get_accessors || !local || dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0 || !lm)
 		return -ENOENT;
@@ -250,16 +258,24 @@ static int take_over_memory_reads(void *h)
 	return 0;
 }
 
+/* The state's pages were just dropped (they read as zero, which is an empty cache): only the
+ * calling thread's stack bounds remain to be found again. */
+static void cache_reset(struct mp_thread *th)
+{
+	(void)th;
+	stack.lo = stack.hi = 0;
+}
+
 int mp_unwind_init(void)
 {
 	void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
 	if (!h)
 		return -ENOENT;
 	p_backtrace = (int (*)(void **, int))dlsym(h, "unw_backtrace");
-	p_getcontext = (int (*)(unw_context_t *))dlsym(h, "_Ux86_64_getcontext");
-	p_init_local = (int (*)(unw_cursor_t *, unw_context_t *))dlsym(h, "_ULx86_64_init_local");
-	p_step = (int (*)(unw_cursor_t *))dlsym(h, "_ULx86_64_step");
-	p_get_reg = (int (*)(unw_cursor_t *, unw_regnum_t, unw_word_t *))dlsym(h, "_ULx86_64_get_reg");
+	p_getcontext = (int (*)(unw_context_t *))dlsym(h, MP_UNW_SYM("getcontext"));
+	p_init_local = (int (*)(unw_cursor_t *, unw_context_t *))dlsym(h, MP_UNWL_SYM("init_local"));
+	p_step = (int (*)(unw_cursor_t *))dlsym(h, MP_UNWL_SYM("step"));
+	p_get_reg = (int (*)(unw_cursor_t *, unw_regnum_t, unw_word_t *))dlsym(h, MP_UNWL_SYM("get_reg"));
 	if (!p_backtrace || !p_getcontext || !p_init_local || !p_step || !p_get_reg)
 		return -ENOENT;
 	int err = take_over_memory_reads(h);
@@ -269,6 +285,7 @@ int mp_unwind_init(void)
 	if (!sizes)
 		return -ENOMEM;
 	entry_stride = (sizeof(struct entry) + mp_opt.max_depth * sizeof(uint32_t) + 7) & ~(size_t)7;
+	mp_thread_set_cache(CACHE_ENTRIES * entry_stride, cache_reset);
 	Dl_info info;
 	const ElfW(Sym) *sym = NULL;
 	void *ga = dlsym(RTLD_DEFAULT, "pthread_getattr_np");
@@ -279,19 +296,6 @@ int mp_unwind_init(void)
 	/* Without its extent, no call may be proven safe: no thread's bounds are asked for, and
 	 * no trace is cached (slower, still exact). */
 	return 0;
-}
-
-size_t mp_thread_cache_bytes(void)
-{
-	return CACHE_ENTRIES * entry_stride;
-}
-
-/* The state's pages were just dropped (they read as zero, which is an empty cache): only the
- * calling thread's stack bounds remain to be found again. */
-void mp_thread_cache_reset(struct mp_thread *th)
-{
-	(void)th;
-	stack.lo = stack.hi = 0;
 }
 
 static struct size_slot *size_slot(uintptr_t ip, int create)
@@ -495,17 +499,17 @@ struct mp_trace *mp_capture(struct mp_thread *th, uintptr_t cfa, uintptr_t ra)
 		}
 		if (e->cfa != cfa || e->ra != ra || !still_valid(e, cfa))
 			continue;
-		th->cache_hits++;
+		mp_owner_add(&th->cache_hits, 1);
 		if (MP_UNLIKELY(mp_opt.verify_traces)) {
 			struct miss m = { cfa, ra, NULL, NULL, 0 };
 			if (unwind_on_own_stack(th, &m) != e->trace)
-				th->cache_mismatches++;
+				mp_owner_add(&th->cache_mismatches, 1);
 		}
 		return e->trace;
 	}
-	th->cache_misses++;
+	mp_owner_add(&th->cache_misses, 1);
 	if (!victim) /* every way taken: replace one, in turn */
-		victim = (struct entry *)(base + (th->cache_misses % CACHE_WAYS) * entry_stride);
+		victim = (struct entry *)(base + (mp_relaxed(&th->cache_misses) % CACHE_WAYS) * entry_stride);
 	victim->trace = NULL;
 	struct miss m = { cfa, ra, victim, NULL, 0 };
 	return unwind_on_own_stack(th, &m);
@@ -515,9 +519,9 @@ void mp_unwind_stats(struct mp_unwind_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	for (struct mp_thread *th = mp_thread_list(); th; th = th->next_all) {
-		out->hits += th->cache_hits;
-		out->misses += th->cache_misses;
-		out->mismatches += th->cache_mismatches;
+		out->hits += mp_relaxed(&th->cache_hits);
+		out->misses += mp_relaxed(&th->cache_misses);
+		out->mismatches += mp_relaxed(&th->cache_mismatches);
 	}
 	out->learned = atomic_load(&learned);
 }
@@ -525,10 +529,9 @@ void mp_unwind_stats(struct mp_unwind_stats *out)
 /* The first frame up from here whose code `skip` does not claim (the leak scan's caller in
  * the program): its stack pointer and its callee-saved registers (rbx, rbp, r12-r15), as
  * they were when it made the call. Returns 0, or -1 when the stack cannot be walked. */
-static __attribute__((noinline)) int find_caller(int (*skip)(uintptr_t ip), uintptr_t *sp_out, uintptr_t regs[6])
+static __attribute__((noinline)) int find_caller(int (*skip)(uintptr_t ip), uintptr_t *sp_out, uintptr_t regs[MP_ARCH_N_CALLEE_SAVED])
 {
-	static const unw_regnum_t saved[6] = { UNW_X86_64_RBX, UNW_X86_64_RBP, UNW_X86_64_R12,
-					       UNW_X86_64_R13, UNW_X86_64_R14, UNW_X86_64_R15 };
+	static const unw_regnum_t saved[MP_ARCH_N_CALLEE_SAVED] = MP_ARCH_UNW_CALLEE_SAVED;
 	unw_context_t uc;
 	unw_cursor_t c;
 	if (p_getcontext(&uc) < 0 || p_init_local(&c, &uc) < 0)
@@ -538,7 +541,7 @@ static __attribute__((noinline)) int find_caller(int (*skip)(uintptr_t ip), uint
 		if (p_get_reg(&c, UNW_REG_IP, &ip) < 0 || p_get_reg(&c, UNW_REG_SP, &sp) < 0)
 			return -1;
 		if (!skip(ip)) {
-			for (int r = 0; r < 6; r++) {
+			for (int r = 0; r < MP_ARCH_N_CALLEE_SAVED; r++) {
 				unw_word_t v;
 				regs[r] = p_get_reg(&c, saved[r], &v) == 0 ? v : 0;
 			}
@@ -551,7 +554,7 @@ static __attribute__((noinline)) int find_caller(int (*skip)(uintptr_t ip), uint
 	return -1;
 }
 
-int mp_unwind_find_caller(int (*skip)(uintptr_t ip), uintptr_t *sp_out, uintptr_t regs[6])
+int mp_unwind_find_caller(int (*skip)(uintptr_t ip), uintptr_t *sp_out, uintptr_t regs[MP_ARCH_N_CALLEE_SAVED])
 {
 	if (MP_UNLIKELY(!stack.hi))
 		find_stack_bounds();

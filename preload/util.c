@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Profiler memory from mmap, logging with write(2), clocks and spinlocks: nothing here may
  * call the allocator that libmemprof.so wraps. */
-#include "mp.h"
+#include "util.h"
+
+#include "arch.h"
+#include "state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -240,4 +243,14 @@ uint64_t mp_coarse_now_ns(void)
 uint64_t mp_realtime_ns(void)
 {
 	return clock_ns(CLOCK_REALTIME);
+}
+
+/* From here on frees go unseen, so a snapshot would report every block live at the failure
+ * as in use at exit: none is written (mp_failed tells the writer). */
+void mp_fail(const char *what)
+{
+	atomic_store(&mp_failed, 1);
+	if (atomic_exchange(&mp_active, 0))
+		mp_log("internal failure: ", what,
+		       "; recording stopped, no snapshot will be written, the program runs on");
 }

@@ -7,14 +7,14 @@
  * starts 500 threads that insert 120 keys each (fresh threads: each checks the fill level
  * only every 128 inserts), 60,000 in all, more than the new table has room for. They must
  * all succeed, with every key found afterwards. */
-#include "mp.h"
+#include "live_table.h"
+#include "state.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-MP_TLS int mp_guard;
 extern void (*mp_live_grow_hook)(void);
 
 #define MAIN_KEYS 49152   /* the initial table's fill limit: the next check grows it */

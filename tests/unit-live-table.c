@@ -2,13 +2,12 @@
 /* The live-block table under concurrency: 8 threads insert and remove their own keys, hand
  * keys to each other to remove (cross-thread frees), while the table grows several times.
  * Every key inserted must be found exactly once with its metadata; none may be found twice. */
-#include "mp.h"
+#include "live_table.h"
+#include "state.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-MP_TLS int mp_guard;
 
 #define THREADS 8
 #define PER_THREAD 200000

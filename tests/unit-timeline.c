@@ -3,22 +3,11 @@
  * clock: the series stays within its bounds however long the run, its times increase at the
  * current period, it covers the whole run, the maximum of a short spike survives every merge,
  * and the live bytes of each point are the ones set at its time. */
-#include "mp.h"
+#include "heap.h"
+#include "timeline.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-
-/* What hooks.c would define: the library is not running here. */
-MP_TLS int mp_guard;
-atomic_int mp_active;
-atomic_int mp_final_written;
-atomic_int mp_failed;
-int mp_is_fork_child;
-pid_t mp_parent_pid;
-void mp_fail(const char *what)
-{
-	(void)what;
-}
 
 #define MS 1000000ull
 #define RUN_MS (20ull * 60 * 1000)

@@ -5,14 +5,13 @@
  * the main thread reads every trace's counts without pause. Each read must lie between what
  * the threads had counted before it started and what they had counted when it ended: a move
  * seen half done would count a burst twice (or not at all). At the end every count is exact. */
-#include "mp.h"
+#include "thread.h"
+#include "trace_table.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-MP_TLS int mp_guard;
 
 #define TRACES 1200
 #define WAVES 8

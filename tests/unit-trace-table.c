@@ -2,13 +2,11 @@
 /* The trace table under concurrency: 8 threads intern overlapping sets of stacks while the
  * table grows; each distinct stack must get exactly one record, with its frames, and ids must
  * be dense and map back to their records. */
-#include "mp.h"
+#include "trace_table.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-
-MP_TLS int mp_guard;
 
 #define THREADS 8
 #define STACKS 30000

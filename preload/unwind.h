@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Backtraces, with a per-thread cache of verified traces. */
+#ifndef MEMPROF_UNWIND_H
+#define MEMPROF_UNWIND_H
+
+#include "arch.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mp_thread;
+/* The trace of the allocation whose hook was entered with this CFA (the caller's stack
+ * pointer at the call) and return address. Called with the hook guard set. */
+struct mp_trace *mp_capture(struct mp_thread *th, uintptr_t cfa, uintptr_t ra);
+int mp_unwind_init(void);
+struct mp_unwind_stats { uint64_t hits, misses, mismatches, learned; };
+void mp_unwind_stats(struct mp_unwind_stats *out);
+int mp_unwind_find_caller(int (*skip)(uintptr_t ip), uintptr_t *sp_out, uintptr_t regs[MP_ARCH_N_CALLEE_SAVED]);
+
+#endif
