@@ -212,13 +212,8 @@ static void write_leaks(struct out *o, const struct mp_leak_result *lr)
 	}
 }
 
-static void write_body(struct out *o, unsigned reason, const char *label, uint32_t seq,
-		       const struct mp_leak_result *leaks)
+static void write_meta(struct out *o, unsigned reason, const char *label, uint32_t seq)
 {
-	put(o, MP_SNAP_MAGIC, MP_SNAP_MAGIC_LEN);
-	put_u32(o, MP_SNAP_VERSION);
-	put_u32(o, 0);
-
 	size_t exe_len = strlen(mp_opt.exe_path), label_len = label ? strlen(label) : 0;
 	section(o, MP_SEC_META, 4 * 4 + 3 * 8 + 2 * 4 + 3 * 4 + exe_len + mp_opt.cmdline_len + label_len);
 	put_u32(o, (uint32_t)getpid());
@@ -233,10 +228,12 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 	put_str(o, mp_opt.exe_path, exe_len);
 	put_str(o, mp_opt.cmdline, mp_opt.cmdline_len);
 	put_str(o, label ? label : "", label_len);
+}
 
-	mp_peak_hold(); /* before the totals, so that their peak is at least the capture's */
-	/* Traces first into the totals, then out. */
-	uint32_t n_traces = mp_trace_count();
+/* The TOTALS section, from every trace's counts (kept in `counts` for write_traces); returns
+ * the TRACES section's size. Called with the peak held (mp_peak_hold). */
+static uint64_t write_totals(struct out *o, uint32_t n_traces, const struct mp_leak_result *leaks)
+{
 	/* A leak scan's own counts, read with the threads stopped, are its heap; traces made
 	 * since then (none at exit, as a rule) are counted as they are now. */
 	counts_bytes = (size_t)n_traces * sizeof(*counts);
@@ -274,7 +271,11 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 	put_u64(o, atomic_load(&mp_heap.peak_time_ns));
 	put_u64(o, atomic_load(&mp_heap.untracked_frees));
 	put_u64(o, atomic_load(&mp_heap.lost_allocs));
+	return traces_bytes;
+}
 
+static void write_modules(struct out *o)
+{
 	size_t n_mod = mp_module_count();
 	uint64_t mod_bytes = 4;
 	for (size_t i = 0; i < n_mod; i++) {
@@ -293,7 +294,10 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 		put(o, m->build_id, m->build_id_len);
 		put_str(o, m->path, strlen(m->path));
 	}
+}
 
+static void write_traces(struct out *o, uint32_t n_traces, uint64_t traces_bytes)
+{
 	section(o, MP_SEC_TRACES, traces_bytes);
 	put_u32(o, n_traces);
 	for (uint32_t id = 0; id < n_traces; id++) {
@@ -307,7 +311,10 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 		put_u64(o, c.bytes_freed);
 		put(o, t->frames, 8ull * t->n_frames);
 	}
+}
 
+static void write_sizes(struct out *o)
+{
 	uint64_t classes[MP_SIZE_CLASSES];
 	for (int i = 0; i < MP_SIZE_CLASSES; i++)
 		classes[i] = atomic_load(&mp_heap.size_classes[i]);
@@ -318,7 +325,22 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 	section(o, MP_SEC_SIZES, 4 + 8 * MP_SIZE_CLASSES);
 	put_u32(o, MP_SIZE_CLASSES);
 	put(o, classes, sizeof(classes));
+}
 
+static void write_body(struct out *o, unsigned reason, const char *label, uint32_t seq,
+		       const struct mp_leak_result *leaks)
+{
+	put(o, MP_SNAP_MAGIC, MP_SNAP_MAGIC_LEN);
+	put_u32(o, MP_SNAP_VERSION);
+	put_u32(o, 0);
+	write_meta(o, reason, label, seq);
+	mp_peak_hold(); /* before the totals, so that their peak is at least the capture's */
+	/* Traces first into the totals, then out. */
+	uint32_t n_traces = mp_trace_count();
+	uint64_t traces_bytes = write_totals(o, n_traces, leaks);
+	write_modules(o);
+	write_traces(o, n_traces, traces_bytes);
+	write_sizes(o);
 	write_timeline_and_peak(o);
 
 	if (leaks)
