@@ -31,7 +31,8 @@ static int is_fatal(int sig)
 	return 0;
 }
 
-int mp_sig_take(int sig)
+/* Take sig now (its action is SIG_DFL as far as the program can tell): 0, or -1. */
+static int take(int sig)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -72,7 +73,7 @@ void mp_sig_take_defaults(void)
 		struct sigaction cur;
 		if (is_fatal(sig) && __sigaction(sig, NULL, &cur) == 0 && !(cur.sa_flags & SA_SIGINFO) &&
 		    cur.sa_handler == SIG_DFL)
-			mp_sig_take(sig);
+			take(sig);
 	}
 }
 
@@ -109,7 +110,7 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
 			struct sigaction prev;
 			if (__sigaction(sig, NULL, &prev) != 0)
 				return -1;
-			if (mp_sig_take(sig) != 0)
+			if (take(sig) != 0)
 				return __sigaction(sig, act, old);
 			if (old)
 				*old = prev;

@@ -14,8 +14,6 @@ extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *o
 void mp_sig_resolve(void);
 void mp_sig_enable(void (*handler)(int sig, siginfo_t *si, void *uc));
 void mp_sig_take_defaults(void);
-/* Take sig now (its action is SIG_DFL as far as the program can tell): 0, or -1. */
-int mp_sig_take(int sig);
 void mp_sig_disown(int sig); /* sig's action is the default again, or the program's own */
 
 #endif

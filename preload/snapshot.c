@@ -28,7 +28,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-atomic_uint mp_snapshot_seq;
+static atomic_uint snapshot_seq;
 static mp_spinlock_t write_lock;
 
 void mp_snapshot_lock(void)
@@ -543,7 +543,7 @@ static int write_snapshot(unsigned reason, const char *label, const struct mp_le
 		mp_snapshot_unlock();
 		return -ECANCELED;
 	}
-	uint32_t seq = atomic_fetch_add(&mp_snapshot_seq, 1);
+	uint32_t seq = atomic_fetch_add(&snapshot_seq, 1);
 	int err = expand_path(path, sizeof(path), seq, intermediate);
 	if (err) {
 		mp_snapshot_unlock();
