@@ -53,6 +53,7 @@ static MP_TLS int writes_final;
 /* A signal from outside that another thread got while the final snapshot was written and
  * holds blocked (fatal.c); the exit() path raises it again once the snapshot is written. */
 static atomic_int held_signal;
+
 /* The signals held on the thread that writes the final snapshot: every standard one but the
  * faults, which cannot wait (a fault with its signal blocked kills at once). The real-time
  * ones are left alone: the leak scan's stop signal is one, and they take its census. */

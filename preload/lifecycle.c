@@ -185,9 +185,9 @@ __attribute__((constructor(101))) static void mp_init(void)
 	mp_guard = 0;
 }
 
-/* Runs after the program's own destructors and atexit handlers (it was mp_initialized before
+/* Runs after the program's own destructors and atexit handlers (it was initialized before
  * them); the hooks keep working after it for whatever runs later. A signal that arrives while
- * the snapshot is written waits for it (release_signals). */
+ * the snapshot is written waits for it (mp_final_release_signals). */
 __attribute__((destructor(101))) static void mp_fini(void)
 {
 	int saved = mp_guard;

@@ -5,7 +5,7 @@
  * a run of any length is covered by at most MP_TIMELINE_MAX_POINTS - 1 points.
  *
  * No thread is needed: every MP_TIMELINE_TICK_EVENTS allocations or frees, a thread looks at
- * the coarse clock, and when the period has elapsed one thread (whichever takes the lock; the
+ * the coarse clock (the hooks' timeline tick, hooks.c), and when the period has elapsed one thread (whichever takes the lock; the
  * others go on) takes the point. The helper thread, when there is one, takes points too, so
  * that an idle program's series goes on. */
 #include "timeline.h"
