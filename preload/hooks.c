@@ -70,7 +70,7 @@ static void record_alloc(void *p, size_t size, uintptr_t cfa, uintptr_t ra)
 	mp_heap_add(th, (int64_t)size);
 	if (MP_LIKELY(th != NULL)) {
 		unsigned cls = size ? 64u - (unsigned)__builtin_clzl(size) : 0;
-		mp_owner_add(&th->size_classes[cls < MP_SIZE_CLASSES ? cls : MP_SIZE_CLASSES - 1], 1);
+		MP_BUMP(th->size_classes[cls < MP_SIZE_CLASSES ? cls : MP_SIZE_CLASSES - 1]);
 		if (MP_UNLIKELY(--th->tick_countdown < 0))
 			timeline_tick(th);
 	}
@@ -87,7 +87,7 @@ static void count_free(uint64_t meta)
 	mp_count_free(th, tr, size);
 	mp_heap_add(th, -(int64_t)size);
 	if (MP_LIKELY(th != NULL)) {
-		mp_owner_add(&th->n_frees, 1);
+		MP_BUMP(th->n_frees);
 		if (MP_UNLIKELY(--th->tick_countdown < 0))
 			timeline_tick(th);
 	} else {

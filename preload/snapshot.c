@@ -320,7 +320,7 @@ static void write_sizes(struct out *o)
 		classes[i] = atomic_load(&mp_heap.size_classes[i]);
 	for (struct mp_thread *th = mp_thread_list(); th; th = th->next_all) {
 		for (int i = 0; i < MP_SIZE_CLASSES; i++)
-			classes[i] += mp_relaxed(&th->size_classes[i]);
+			classes[i] += MP_READ(th->size_classes[i]);
 	}
 	section(o, MP_SEC_SIZES, 4 + 8 * MP_SIZE_CLASSES);
 	put_u32(o, MP_SIZE_CLASSES);

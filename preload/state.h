@@ -12,16 +12,10 @@
 #define MP_TLS __thread __attribute__((tls_model("initial-exec")))
 #define MP_CACHELINE 64
 
-/* Add n to a counter that only its owner thread writes and other threads read: a relaxed load
- * and store (a plain add on x86-64), no read-modify-write. */
-static inline void mp_owner_add(atomic_uint_fast64_t *v, uint64_t n)
-{
-	atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + n, memory_order_relaxed);
-}
-static inline uint64_t mp_relaxed(const atomic_uint_fast64_t *v)
-{
-	return atomic_load_explicit(v, memory_order_relaxed);
-}
+/* A counter that one thread writes and others read: a relaxed load and store, no atomic
+ * read-modify-write. MP_READ: another thread's relaxed read of one. */
+#define MP_BUMP(c) atomic_store_explicit(&(c), atomic_load_explicit(&(c), memory_order_relaxed) + 1, memory_order_relaxed)
+#define MP_READ(c) atomic_load_explicit(&(c), memory_order_relaxed)
 
 /* Set while this thread runs profiler code: nested allocator calls (from libunwind, zlib,
  * dlsym, libc) go straight to the real allocator, unrecorded. */

@@ -83,8 +83,8 @@ static void measure(struct mp_timeline_point *p, uint64_t now_ns)
 		allocs += atomic_load_explicit(&mp_heap.size_classes[i], memory_order_relaxed);
 	for (struct mp_thread *th = mp_thread_list(); th; th = th->next_all) {
 		for (int i = 0; i < MP_SIZE_CLASSES; i++)
-			allocs += mp_relaxed(&th->size_classes[i]);
-		frees += mp_relaxed(&th->n_frees);
+			allocs += MP_READ(th->size_classes[i]);
+		frees += MP_READ(th->n_frees);
 	}
 	uint64_t live = (uint64_t)mp_live_bytes_now();
 	uint64_t max = atomic_load_explicit(&mp_heap.interval_max, memory_order_relaxed);

@@ -499,17 +499,17 @@ struct mp_trace *mp_capture(struct mp_thread *th, uintptr_t cfa, uintptr_t ra)
 		}
 		if (e->cfa != cfa || e->ra != ra || !still_valid(e, cfa))
 			continue;
-		mp_owner_add(&th->cache_hits, 1);
+		MP_BUMP(th->cache_hits);
 		if (MP_UNLIKELY(mp_opt.verify_traces)) {
 			struct miss m = { cfa, ra, NULL, NULL, 0 };
 			if (unwind_on_own_stack(th, &m) != e->trace)
-				mp_owner_add(&th->cache_mismatches, 1);
+				MP_BUMP(th->cache_mismatches);
 		}
 		return e->trace;
 	}
-	mp_owner_add(&th->cache_misses, 1);
+	MP_BUMP(th->cache_misses);
 	if (!victim) /* every way taken: replace one, in turn */
-		victim = (struct entry *)(base + (mp_relaxed(&th->cache_misses) % CACHE_WAYS) * entry_stride);
+		victim = (struct entry *)(base + (MP_READ(th->cache_misses) % CACHE_WAYS) * entry_stride);
 	victim->trace = NULL;
 	struct miss m = { cfa, ra, victim, NULL, 0 };
 	return unwind_on_own_stack(th, &m);
@@ -519,9 +519,9 @@ void mp_unwind_stats(struct mp_unwind_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	for (struct mp_thread *th = mp_thread_list(); th; th = th->next_all) {
-		out->hits += mp_relaxed(&th->cache_hits);
-		out->misses += mp_relaxed(&th->cache_misses);
-		out->mismatches += mp_relaxed(&th->cache_mismatches);
+		out->hits += MP_READ(th->cache_hits);
+		out->misses += MP_READ(th->cache_misses);
+		out->mismatches += MP_READ(th->cache_mismatches);
 	}
 	out->learned = atomic_load(&learned);
 }
