@@ -42,6 +42,9 @@ struct mp_options {
 };
 extern struct mp_options mp_opt;
 void mp_options_init(void); /* from the first hook call: getenv and /proc only */
+/* The one reading of every yes/no variable: 1, yes, on or true (any case) is 1; 0, no, off or
+ * false is 0; unset or empty is dflt; anything else is dflt, with one warning. getenv only. */
+int mp_env_bool(const char *name, int dflt);
 /* The constructor's part: the environment edits for the programs this one execs (setenv is
  * not safe inside a malloc call). */
 void mp_options_init_environment(void);
