@@ -26,17 +26,11 @@
 #define CALLER_CFA ((uintptr_t)__builtin_dwarf_cfa())
 #define CALLER_RA ((uintptr_t)__builtin_return_address(0))
 
-MP_TLS int mp_guard;
-atomic_int mp_active;
-atomic_int mp_failed;
-int mp_is_fork_child;
-pid_t mp_parent_pid;
 static pid_t my_pid;
 static int initialized;
 /* 0: recording not started; 1: being started (start_recording); 2: started, or never will be
  * (disabled, or the start failed). */
 static atomic_int init_state;
-atomic_int mp_final_written;
 static MP_TLS int in_resolve;
 static MP_TLS int guard_before_fork;
 /* The caller's stack pointer (CFA) and the return address at the entry of the hook that set
@@ -131,16 +125,6 @@ static int resolve(void)
 	return 1;
 }
 
-/* From here on frees go unseen, so a snapshot would report every block live at the failure
- * as in use at exit: none is written (mp_failed tells the writer). */
-void mp_fail(const char *what)
-{
-	atomic_store(&mp_failed, 1);
-	if (atomic_exchange(&mp_active, 0))
-		mp_log("internal failure: ", what,
-		       "; recording stopped, no snapshot will be written, the program runs on");
-}
-
 /* ---- recording; called with the guard set ---- */
 
 static inline void drain_if_needed(struct mp_thread *th);
@@ -157,7 +141,7 @@ static void record_alloc(void *p, size_t size, uintptr_t cfa, uintptr_t ra)
 	mp_heap_add(th, (int64_t)size);
 	if (MP_LIKELY(th != NULL)) {
 		unsigned cls = size ? 64u - (unsigned)__builtin_clzl(size) : 0;
-		th->size_classes[cls < MP_SIZE_CLASSES ? cls : MP_SIZE_CLASSES - 1]++;
+		MP_BUMP(th->size_classes[cls < MP_SIZE_CLASSES ? cls : MP_SIZE_CLASSES - 1]);
 		if (MP_UNLIKELY(--th->tick_countdown < 0))
 			mp_timeline_poll(th);
 	}
@@ -174,7 +158,7 @@ static void count_free(uint64_t meta)
 	mp_count_free(th, tr, size);
 	mp_heap_add(th, -(int64_t)size);
 	if (MP_LIKELY(th != NULL)) {
-		th->n_frees++;
+		MP_BUMP(th->n_frees);
 		if (MP_UNLIKELY(--th->tick_countdown < 0))
 			mp_timeline_poll(th);
 	} else {
@@ -777,20 +761,32 @@ EXPORT int dlclose(void *handle)
 }
 
 /* fork: every lock of ours, in one fixed order, so that the child finds none held. */
+/* fork's handlers take and release our locks from one list, by rank (mp.h): prepare in
+ * increasing rank, parent and child in decreasing rank. A child entry of NULL: released by a
+ * later one (the threads' entry frees the counts too). */
+static const struct fork_lock {
+	void (*take)(void);
+	void (*parent)(void);
+	void (*child)(void);
+} fork_locks[MP_RANK_COUNT] = {
+	[MP_RANK_LEAKSCAN] = { mp_leakscan_lock, mp_leakscan_unlock, mp_leakscan_after_fork_child },
+	[MP_RANK_SNAPSHOT] = { mp_snapshot_lock, mp_snapshot_unlock, mp_snapshot_unlock },
+	[MP_RANK_PEAK] = { mp_peak_lock, mp_peak_unlock, mp_peak_unlock },
+	[MP_RANK_TIMELINE] = { mp_timeline_lock, mp_timeline_unlock, mp_timeline_unlock },
+	[MP_RANK_COUNTS] = { mp_counts_hold_for_fork, mp_counts_release_after_fork, NULL },
+	[MP_RANK_MODULES] = { mp_modules_lock, mp_modules_unlock, mp_modules_unlock },
+	[MP_RANK_TRACES] = { mp_traces_lock, mp_traces_unlock, mp_traces_unlock },
+	[MP_RANK_ARENA] = { mp_arena_lock, mp_arena_unlock, mp_arena_unlock },
+	[MP_RANK_THREADS] = { mp_threads_lock, mp_threads_unlock, mp_threads_after_fork_child },
+	[MP_RANK_LIVE_GROWTH] = { mp_live_lock_growth, mp_live_unlock_growth, mp_live_after_fork_child },
+};
+
 static void before_fork(void)
 {
 	guard_before_fork = mp_guard;
 	mp_guard = 1;
-	mp_leakscan_lock();
-	mp_snapshot_lock();
-	mp_timeline_lock();
-	mp_peak_lock();
-	mp_counts_hold_for_fork();
-	mp_modules_lock();
-	mp_traces_lock();
-	mp_arena_lock();
-	mp_threads_lock();
-	mp_live_lock_growth();
+	for (int r = 0; r < MP_RANK_COUNT; r++)
+		fork_locks[r].take();
 }
 
 /* Set by daemon() on the calling thread: its parent side ends with glibc's internal _exit,
@@ -801,16 +797,8 @@ static MP_TLS int daemon_held;
 
 static void after_fork_parent(void)
 {
-	mp_live_unlock_growth();
-	mp_threads_unlock();
-	mp_arena_unlock();
-	mp_traces_unlock();
-	mp_modules_unlock();
-	mp_counts_release_after_fork();
-	mp_peak_unlock();
-	mp_timeline_unlock();
-	mp_snapshot_unlock();
-	mp_leakscan_unlock();
+	for (int r = MP_RANK_COUNT - 1; r >= 0; r--)
+		fork_locks[r].parent();
 	if (in_daemon) {
 		/* daemon()'s parent calls _exit(0) next (or returns -1 if fork failed: daemon()
 		 * undoes this then): its final snapshot, signals held as _exit() holds them. */
@@ -823,15 +811,11 @@ static void after_fork_parent(void)
 
 static void after_fork_child(void)
 {
-	mp_live_after_fork_child();
-	mp_threads_after_fork_child();
-	mp_arena_unlock();
-	mp_traces_unlock();
-	mp_modules_unlock();
-	mp_peak_unlock();
-	mp_timeline_unlock();
-	mp_snapshot_unlock();
-	mp_leakscan_after_fork_child();
+	for (int r = MP_RANK_COUNT - 1; r >= 0; r--) {
+		if (fork_locks[r].child)
+			fork_locks[r].child();
+	}
+	mp_lock_witness_reset();
 	mp_periodic_after_fork_child();
 	mp_fatal_after_fork_child();
 	mp_is_fork_child = 1;

@@ -12,14 +12,37 @@
 #define MP_UNLIKELY(e) __builtin_expect(!!(e), 0)
 #define MP_TLS __thread __attribute__((tls_model("initial-exec")))
 #define MP_CACHELINE 64
+/* A counter that one thread writes and others read: a relaxed load and store, no atomic
+ * read-modify-write. MP_READ: another thread's relaxed read of one. */
+#define MP_BUMP(c) atomic_store_explicit(&(c), atomic_load_explicit(&(c), memory_order_relaxed) + 1, memory_order_relaxed)
+#define MP_READ(c) atomic_load_explicit(&(c), memory_order_relaxed)
+
+/* MP_ASSERT(e): always compiled (e is type-checked), checked only in debug builds (make debug
+ * defines MP_DEBUG). A failure prints "memprof: assertion failed: e at file:line" with
+ * write(2), no malloc or stdio, and aborts. */
+#ifdef MP_DEBUG
+#define MP_ASSERT(e) ((e) ? (void)0 : mp_assert_failed(#e, __FILE__, __LINE__))
+#else
+#define MP_ASSERT(e) ((void)sizeof(!(e)))
+#endif
+__attribute__((noreturn)) void mp_assert_failed(const char *expr, const char *file, int line);
 
 #define MP_DEFAULT_DEPTH 64
 #define MP_MAX_DEPTH 256
 
-/* Set while this thread runs profiler code: nested allocator calls (from libunwind, zlib,
- * dlsym, libc) go straight to the real allocator, unrecorded. */
+/* state.c: set while this thread runs profiler code: nested allocator calls (from libunwind,
+ * zlib, dlsym, libc) go straight to the real allocator, unrecorded. */
 extern MP_TLS int mp_guard;
 #define MP_IN_HOOK 2 /* mp_guard's value inside an allocator hook (1: other profiler code) */
+
+/* ---- state.c: the flags every file reads (set by hooks.c, the life cycle and fatal.c) ---- */
+extern atomic_int mp_active;     /* recording; 0 before init, when disabled, or after failure */
+extern atomic_int mp_final_written; /* the final snapshot of this process is written or being written */
+extern atomic_int mp_failed;     /* recording stopped by an internal failure: no snapshots */
+extern int mp_is_fork_child;
+extern pid_t mp_parent_pid; /* recorded at start and in a fork child at the fork */
+/* Stop recording after an internal failure: say so once; keep forwarding. */
+void mp_fail(const char *what);
 
 /* ---- options.c: settings read once by the constructor ---- */
 struct mp_options {
@@ -71,16 +94,39 @@ uint64_t mp_now_ns(void);        /* CLOCK_MONOTONIC */
 uint64_t mp_coarse_now_ns(void); /* CLOCK_MONOTONIC_COARSE: a few ms of resolution, cheap */
 uint64_t mp_realtime_ns(void);   /* CLOCK_REALTIME */
 
-typedef struct { atomic_int locked; } mp_spinlock_t;
+/* Every lock of ours, by rank: a thread takes them only in increasing rank (a debug build's
+ * witness checks it, see mp_spin_lock), and fork's prepare handler takes them all in this
+ * order (hooks.c's fork_locks). MP_RANK_COUNTS is every thread state's counts_lock, held by
+ * fork alone (mp_counts_hold_for_fork); trylocks may be taken in any order. */
+enum mp_lock_rank {
+	MP_RANK_LEAKSCAN,     /* leakscan.c: one scan at a time */
+	MP_RANK_SNAPSHOT,     /* snapshot.c: one writer at a time */
+	MP_RANK_PEAK,         /* peak.c: the capture (the writer holds it while it collects the timeline) */
+	MP_RANK_TIMELINE,     /* timeline.c: the series */
+	MP_RANK_COUNTS,       /* thread.c: every state's pending counts (fork only) */
+	MP_RANK_MODULES,      /* modules.c: the module list */
+	MP_RANK_TRACES,       /* trace_table.c: inserts */
+	MP_RANK_ARENA,        /* util.c: the arena's bump pointer */
+	MP_RANK_THREADS,      /* thread.c: the list of free states */
+	MP_RANK_LIVE_GROWTH,  /* live_table.c: growth and migration */
+	MP_RANK_COUNT
+};
+typedef struct {
+	atomic_int locked;
+	unsigned rank; /* enum mp_lock_rank */
+} mp_spinlock_t;
+#define MP_SPINLOCK_INIT(r) { 0, (r) }
 void mp_spin_lock(mp_spinlock_t *l);
 void mp_spin_unlock(mp_spinlock_t *l);
 int mp_spin_trylock(mp_spinlock_t *l); /* 1 when taken */
+/* The fork child's handler, once every lock is free again: the witness holds nothing. */
+void mp_lock_witness_reset(void);
 /* How many of our locks this thread holds (taken minus released by it): a thread that must
  * write a snapshot from a signal handler that interrupted the library knows whether it would
  * wait for itself. */
 extern MP_TLS int mp_locks_held;
 
-/* Every lock of ours, for fork's handlers; taken in the order hooks.c lists them. */
+/* Every lock of ours, for fork's handlers (by rank, above). */
 void mp_arena_lock(void);
 void mp_arena_unlock(void);
 void mp_traces_lock(void);
@@ -169,7 +215,9 @@ struct mp_thread {
 	int64_t pending_live_bytes;   /* not yet added to mp_heap.live_bytes */
 	int64_t live_base;            /* mp_heap.live_bytes when this thread last added to it */
 	int tick_countdown;           /* events until this thread next looks at the timeline clock */
-	uint64_t n_frees;             /* frees counted by this thread (allocs: its size_classes) */
+	/* Counters written by the owner alone and read by other threads (the timeline, the
+	 * snapshot writer): relaxed atomics, a plain load and store on x86-64 (MP_BUMP). */
+	atomic_uint_fast64_t n_frees; /* frees counted by this thread (allocs: its size_classes) */
 	/* 1 while the owner moves pending counts into the records, 2 while a reader
 	 * (mp_read_trace_counts) holds them still; the owner never waits for a reader. */
 	atomic_int counts_lock;
@@ -183,8 +231,8 @@ struct mp_thread {
 		_Atomic(struct mp_trace *) trace;
 		atomic_uint_fast64_t allocs, bytes_allocated, frees, bytes_freed;
 	} pending[MP_PENDING_TRACES];
-	uint64_t size_classes[MP_SIZE_CLASSES];
-	uint64_t cache_hits, cache_misses, cache_mismatches;
+	atomic_uint_fast64_t size_classes[MP_SIZE_CLASSES];
+	atomic_uint_fast64_t cache_hits, cache_misses, cache_mismatches;
 	/* Frees that reached free() while this thread was inside a hook (a signal handler's):
 	 * done by the hook when it leaves, so that the block leaves the live table first. */
 	void *deferred[MP_DEFERRED_FREES];
@@ -362,13 +410,5 @@ void mp_leakscan_lock(void);   /* fork's prepare handler: before every other loc
 void mp_leakscan_unlock(void);
 void mp_leakscan_after_fork_child(void);
 
-/* ---- hooks.c ---- */
-extern atomic_int mp_active;     /* recording; 0 before init, when disabled, or after failure */
-extern atomic_int mp_final_written; /* the final snapshot of this process is written or being written */
-extern atomic_int mp_failed;     /* recording stopped by an internal failure: no snapshots */
-extern int mp_is_fork_child;
-extern pid_t mp_parent_pid; /* recorded at start and in a fork child at the fork */
-/* Stop recording after an internal failure: say so once; keep forwarding. */
-void mp_fail(const char *what);
 
 #endif

@@ -17,7 +17,7 @@
 #include <zlib.h>
 
 atomic_uint mp_snapshot_seq;
-static mp_spinlock_t write_lock;
+static mp_spinlock_t write_lock = MP_SPINLOCK_INIT(MP_RANK_SNAPSHOT);
 
 void mp_snapshot_lock(void)
 {
@@ -300,7 +300,7 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 		classes[i] = atomic_load(&mp_heap.size_classes[i]);
 	for (struct mp_thread *th = mp_thread_list(); th; th = th->next_all) {
 		for (int i = 0; i < MP_SIZE_CLASSES; i++)
-			classes[i] += th->size_classes[i];
+			classes[i] += MP_READ(th->size_classes[i]);
 	}
 	section(o, MP_SEC_SIZES, 4 + 8 * MP_SIZE_CLASSES);
 	put_u32(o, MP_SIZE_CLASSES);

@@ -21,7 +21,7 @@ static size_t n_points;
 static uint64_t period_ns = FIRST_PERIOD_NS;
 /* CLOCK_MONOTONIC time of the next point; read without the lock by every polling thread. */
 static atomic_uint_fast64_t next_due_ns;
-static mp_spinlock_t lock;
+static mp_spinlock_t lock = MP_SPINLOCK_INIT(MP_RANK_TIMELINE);
 
 void mp_timeline_lock(void)
 {
@@ -87,8 +87,8 @@ static void measure(struct mp_timeline_point *p, uint64_t now_ns)
 	for (struct mp_thread *th = mp_thread_list(); th; th = th->next_all) {
 		const volatile struct mp_thread *v = th;
 		for (int i = 0; i < MP_SIZE_CLASSES; i++)
-			allocs += v->size_classes[i];
-		frees += v->n_frees;
+			allocs += MP_READ(v->size_classes[i]);
+		frees += MP_READ(v->n_frees);
 	}
 	uint64_t live = (uint64_t)mp_live_bytes_now();
 	uint64_t max = atomic_load_explicit(&mp_heap.interval_max, memory_order_relaxed);

@@ -8,18 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* What hooks.c would define: the library is not running here. */
-MP_TLS int mp_guard;
-atomic_int mp_active;
-atomic_int mp_final_written;
-atomic_int mp_failed;
-int mp_is_fork_child;
-pid_t mp_parent_pid;
-void mp_fail(const char *what)
-{
-	(void)what;
-}
-
 #define MS 1000000ull
 #define RUN_MS (20ull * 60 * 1000)
 #define SPIKE_MS 12345ull
