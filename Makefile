@@ -7,16 +7,25 @@ CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wundef -Wpointer-arith
-CFLAGS  ?=
 VERSION := $(shell sed -n 's/^\#define MP_VERSION "\(.*\)"/\1/p' src/cli.h)
-CFLAGS  += -std=gnu11 $(OPT) $(WARN) -MMD -MP -D_GNU_SOURCE -Isrc -Ipreload
+# The project's own flags. The user's CPPFLAGS, CFLAGS, CXXFLAGS and LDFLAGS (on the command
+# line or in the environment) come after them on every compile and link, so that
+# `make CFLAGS=-O0` changes the optimisation and keeps -std, the include paths and the
+# dependency files.
+MP_CPPFLAGS := -D_GNU_SOURCE -Isrc -Ipreload
+MP_CFLAGS    = -std=gnu11 $(OPT) $(WARN) -MMD -MP
 # CI (which sets CI=true) builds with -Werror.
 ifneq ($(CI),)
 WERROR ?= 1
 endif
 ifeq ($(WERROR),1)
-CFLAGS  += -Werror
+MP_CFLAGS   += -Werror
 endif
+ALL_CFLAGS   = $(MP_CPPFLAGS) $(MP_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+# Test programs and samples: fixed, light optimisation (reports name their lines), with
+# dependency files too.
+PROG_CFLAGS  = -std=gnu11 -O1 -g -Wall -MMD -MP $(CPPFLAGS) $(CFLAGS)
+PROG_CXXFLAGS = -std=gnu++17 -O1 -g -Wall -MMD -MP $(CPPFLAGS) $(CXXFLAGS)
 
 DEB_PACKAGES := libunwind-dev zlib1g-dev uthash-dev libdw-dev
 # Programs the real-program tests and make bench run (tests skip when one is missing);
@@ -41,17 +50,17 @@ CLI_LIBS       := -lz -ldw -lelf -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--
 all: $(BUILD)/libmemprof.so $(BUILD)/memprof
 
 $(BUILD)/preload/%.o: preload/%.c | $(BUILD)/preload
-	$(CC) $(CFLAGS) $(PRELOAD_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(PRELOAD_CFLAGS) -c $< -o $@
 $(BUILD)/src/%.o: src/%.c | $(BUILD)/src
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 $(BUILD)/preload $(BUILD)/src $(BUILD)/tests $(BUILD)/samples $(BUILD)/tools $(BUILD)/fuzz:
 	mkdir -p $@
 
 $(BUILD)/libmemprof.so: $(PRELOAD_OBJ) preload/libmemprof.map
-	$(CC) -shared $(OPT) -flto=auto -o $@ $(PRELOAD_OBJ) -Wl,--version-script=preload/libmemprof.map \
+	$(CC) -shared $(OPT) -flto=auto $(LDFLAGS) -o $@ $(PRELOAD_OBJ) -Wl,--version-script=preload/libmemprof.map \
 		-Wl,--exclude-libs,ALL -Wl,-z,now $(PRELOAD_LIBS)
 $(BUILD)/memprof: $(CLI_OBJ)
-	$(CC) -o $@ $(CLI_OBJ) $(CLI_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(CLI_LIBS)
 
 # Programs the tests and samples run: each its own binary.
 SAMPLE_SRC := $(wildcard samples/*.c)
@@ -60,11 +69,11 @@ SAMPLES    := $(SAMPLE_SRC:samples/%.c=$(BUILD)/samples/%) \
 	$(SAMPLE_CXX_SRC:samples/%.cc=$(BUILD)/samples/%) $(BUILD)/samples/libleaky-plugin.so
 samples: $(SAMPLES)
 $(BUILD)/samples/%: samples/%.c | $(BUILD)/samples
-	$(CC) -std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -Isrc -Iinclude -o $@ $< -ldl -lpthread
+	$(CC) $(PROG_CFLAGS) -fno-omit-frame-pointer -Isrc -Iinclude $(LDFLAGS) -o $@ $< -ldl -lpthread
 $(BUILD)/samples/%: samples/%.cc | $(BUILD)/samples
-	$(CXX) -std=gnu++17 -O1 -g -fno-omit-frame-pointer -Wall -o $@ $<
+	$(CXX) $(PROG_CXXFLAGS) -fno-omit-frame-pointer $(LDFLAGS) -o $@ $<
 $(BUILD)/samples/libleaky-plugin.so: samples/plugin/leaky-plugin.c | $(BUILD)/samples
-	$(CC) -std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -fPIC -shared -o $@ $<
+	$(CC) $(PROG_CFLAGS) -fno-omit-frame-pointer -fPIC -shared $(LDFLAGS) -o $@ $<
 
 TEST_C_SRC := $(filter-out tests/fuzz-%.c,$(wildcard tests/*.c))
 TEST_CXX_SRC := $(wildcard tests/*.cc)
@@ -76,16 +85,16 @@ $(BUILD)/libmp-units.a: $(filter-out $(BUILD)/preload/hooks.o $(BUILD)/preload/s
 		$(BUILD)/preload/lifecycle.o,$(PRELOAD_OBJ))
 	rm -f $@ && ar rcs $@ $^
 $(BUILD)/tests/unit-%: tests/unit-%.c $(BUILD)/libmp-units.a | $(BUILD)/tests
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmp-units.a $(PRELOAD_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libmp-units.a $(PRELOAD_LIBS)
 # Test-only snapshot printer: the CLI's reader, nothing else.
 $(BUILD)/tests/snapshot-sections: tests/snapshot-sections.c $(BUILD)/src/snapshot_read.o | $(BUILD)/tests
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/src/snapshot_read.o -lz
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/src/snapshot_read.o -lz
 $(BUILD)/tests/prog-%: tests/prog-%.cc | $(BUILD)/tests
-	$(CXX) -std=gnu++17 -O1 -g -Wall -o $@ $<
+	$(CXX) $(PROG_CXXFLAGS) $(LDFLAGS) -o $@ $<
 $(BUILD)/tests/prog-%: tests/prog-%.c | $(BUILD)/tests
-	$(CC) -std=gnu11 -O1 -g -Wall -Isrc -o $@ $< -ldl -lpthread
+	$(CC) $(PROG_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< -ldl -lpthread
 $(BUILD)/tests/%: tests/%.c | $(BUILD)/tests
-	$(CC) -std=gnu11 -O1 -g -Wall -Isrc -o $@ $< -ldl -lpthread
+	$(CC) $(PROG_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< -ldl -lpthread
 
 check: all samples $(TEST_BINS)
 	@BUILD=$(BUILD) tests/run-tests.sh
@@ -180,4 +189,6 @@ uninstall:
 clean:
 	rm -rf $(BUILD) build-debug $(BUILD)-asan $(BUILD)-tsan
 
--include $(PRELOAD_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+# Every object's and program's dependency file, so that nothing stays stale after a header
+# changes.
+-include $(wildcard $(BUILD)/*/*.d)

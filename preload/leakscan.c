@@ -1592,7 +1592,7 @@ static int make_records(struct mp_leak_result *res)
 	return 0;
 }
 
-static mp_spinlock_t scan_lock;
+static mp_spinlock_t scan_lock = MP_SPINLOCK_INIT(MP_RANK_LEAKSCAN);
 
 /* Every trace's counts, while no thread can change them: the snapshot's heap is then the one
  * classified. Not when a stopped thread may be reading them itself (it holds the peak lock,

@@ -78,21 +78,32 @@ EXPORT void _Exit(int status)
 	exit_common(mp_real.Exit_, status);
 }
 
-/* fork: every lock of ours, in one fixed order, so that the child finds none held. */
+/* fork's handlers take and release our locks from one list, by rank (util.h): prepare in
+ * increasing rank, parent and child in decreasing rank, so that the child finds none held. A
+ * child entry of NULL: released by a later one (the threads' entry frees the counts too). */
+static const struct fork_lock {
+	void (*take)(void);
+	void (*parent)(void);
+	void (*child)(void);
+} fork_locks[MP_RANK_COUNT] = {
+	[MP_RANK_LEAKSCAN] = { mp_leakscan_lock, mp_leakscan_unlock, mp_leakscan_after_fork_child },
+	[MP_RANK_SNAPSHOT] = { mp_snapshot_lock, mp_snapshot_unlock, mp_snapshot_unlock },
+	[MP_RANK_PEAK] = { mp_peak_lock, mp_peak_unlock, mp_peak_unlock },
+	[MP_RANK_TIMELINE] = { mp_timeline_lock, mp_timeline_unlock, mp_timeline_unlock },
+	[MP_RANK_COUNTS] = { mp_counts_hold_for_fork, mp_counts_release_after_fork, NULL },
+	[MP_RANK_MODULES] = { mp_modules_lock, mp_modules_unlock, mp_modules_unlock },
+	[MP_RANK_TRACES] = { mp_traces_lock, mp_traces_unlock, mp_traces_unlock },
+	[MP_RANK_ARENA] = { mp_arena_lock, mp_arena_unlock, mp_arena_unlock },
+	[MP_RANK_THREADS] = { mp_threads_lock, mp_threads_unlock, mp_threads_after_fork_child },
+	[MP_RANK_LIVE_GROWTH] = { mp_live_lock_growth, mp_live_unlock_growth, mp_live_after_fork_child },
+};
+
 static void before_fork(void)
 {
 	guard_before_fork = mp_guard;
 	mp_guard = 1;
-	mp_leakscan_lock();
-	mp_snapshot_lock();
-	mp_timeline_lock();
-	mp_peak_lock();
-	mp_counts_hold_for_fork();
-	mp_modules_lock();
-	mp_traces_lock();
-	mp_arena_lock();
-	mp_threads_lock();
-	mp_live_lock_growth();
+	for (int r = 0; r < MP_RANK_COUNT; r++)
+		fork_locks[r].take();
 }
 
 /* Set by daemon() on the calling thread: its parent side ends with glibc's internal _exit,
@@ -103,16 +114,8 @@ static MP_TLS int daemon_held;
 
 static void after_fork_parent(void)
 {
-	mp_live_unlock_growth();
-	mp_threads_unlock();
-	mp_arena_unlock();
-	mp_traces_unlock();
-	mp_modules_unlock();
-	mp_counts_release_after_fork();
-	mp_peak_unlock();
-	mp_timeline_unlock();
-	mp_snapshot_unlock();
-	mp_leakscan_unlock();
+	for (int r = MP_RANK_COUNT - 1; r >= 0; r--)
+		fork_locks[r].parent();
 	if (in_daemon) {
 		/* daemon()'s parent calls _exit(0) next (or returns -1 if fork failed: daemon()
 		 * undoes this then): its final snapshot, signals held as _exit() holds them. */
@@ -125,15 +128,11 @@ static void after_fork_parent(void)
 
 static void after_fork_child(void)
 {
-	mp_live_after_fork_child();
-	mp_threads_after_fork_child();
-	mp_arena_unlock();
-	mp_traces_unlock();
-	mp_modules_unlock();
-	mp_peak_unlock();
-	mp_timeline_unlock();
-	mp_snapshot_unlock();
-	mp_leakscan_after_fork_child();
+	for (int r = MP_RANK_COUNT - 1; r >= 0; r--) {
+		if (fork_locks[r].child)
+			fork_locks[r].child();
+	}
+	mp_lock_witness_reset();
 	mp_periodic_after_fork_child();
 	mp_fatal_after_fork_child();
 	mp_is_fork_child = 1;

@@ -57,7 +57,7 @@ struct ltable {
 _Static_assert(sizeof(struct ltable) == HEADER_BYTES, "slots start on their own page");
 
 static _Atomic(struct ltable *) head;
-static mp_spinlock_t grow_lock;
+static mp_spinlock_t grow_lock = MP_SPINLOCK_INIT(MP_RANK_LIVE_GROWTH);
 static atomic_uint next_stripe;
 static MP_TLS unsigned my_stripe; /* 1 + stripe index; 0 until assigned */
 static MP_TLS unsigned inserts_since_check;

@@ -18,7 +18,7 @@
 
 static const struct mp_module *modules[MAX_MODULES];
 static atomic_size_t n_modules;
-static mp_spinlock_t lock;
+static mp_spinlock_t lock = MP_SPINLOCK_INIT(MP_RANK_MODULES);
 
 void mp_modules_lock(void)
 {

@@ -24,17 +24,33 @@ static void copy(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
-static int env_flag(const char *name)
+/* s equals word (lower case), ignoring the case of ASCII letters only (no locale). */
+static int is_word(const char *s, const char *word)
 {
-	const char *v = getenv(name);
-	return v && *v && strcmp(v, "0") != 0 && strcmp(v, "no") != 0;
+	for (; *word; s++, word++) {
+		char c = *s >= 'A' && *s <= 'Z' ? (char)(*s - 'A' + 'a') : *s;
+		if (c != *word)
+			return 0;
+	}
+	return *s == '\0';
 }
 
-/* A setting that is on unless set to 0, no or off. */
-static int env_on_by_default(const char *name)
+int mp_env_bool(const char *name, int dflt)
 {
+	static const char *const yes[] = { "1", "yes", "on", "true" };
+	static const char *const no[] = { "0", "no", "off", "false" };
 	const char *v = getenv(name);
-	return !(v && (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 || strcmp(v, "off") == 0));
+	if (!v || !*v)
+		return dflt;
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (is_word(v, yes[i]))
+			return 1;
+		if (is_word(v, no[i]))
+			return 0;
+	}
+	mp_log(name, dflt ? " wants 1, yes, on or true, or 0, no, off or false; on (the default), not "
+			  : " wants 1, yes, on or true, or 0, no, off or false; off (the default), not ", v);
+	return dflt;
 }
 
 static void read_cmdline(void)
@@ -216,8 +232,8 @@ void mp_options_init(void)
 		else
 			mp_opt.max_depth = (unsigned)d;
 	}
-	mp_opt.follow_children = env_flag("MEMPROF_FOLLOW_CHILDREN");
-	mp_opt.verify_traces = env_flag("MEMPROF_VERIFY_TRACES");
+	mp_opt.follow_children = mp_env_bool("MEMPROF_FOLLOW_CHILDREN", 0);
+	mp_opt.verify_traces = mp_env_bool("MEMPROF_VERIFY_TRACES", 0);
 	read_interval();
 	mp_opt.snapshot_signal = read_signal("MEMPROF_SIGNAL");
 	mp_opt.leak_signal = read_signal("MEMPROF_LEAK_SIGNAL");
@@ -229,8 +245,8 @@ void mp_options_init(void)
 	v = getenv("MEMPROF_TEST_MAPS_MAX");
 	if (v && *v)
 		mp_maps_limit_for_test(strtoul(v, NULL, 10));
-	mp_opt.leak_check = env_on_by_default("MEMPROF_LEAK_CHECK");
-	mp_opt.fatal_signals = env_on_by_default("MEMPROF_FATAL_SIGNALS");
+	mp_opt.leak_check = mp_env_bool("MEMPROF_LEAK_CHECK", 1);
+	mp_opt.fatal_signals = mp_env_bool("MEMPROF_FATAL_SIGNALS", 1);
 	if (!getcwd(mp_opt.cwd, sizeof(mp_opt.cwd)))
 		mp_opt.cwd[0] = '\0';
 	ssize_t n = readlink("/proc/self/exe", mp_opt.exe_path, sizeof(mp_opt.exe_path) - 1);

@@ -28,6 +28,9 @@ struct mp_options {
 	int fatal_signals;     /* MEMPROF_FATAL_SIGNALS: a snapshot on a fatal signal (default on) */
 };
 extern struct mp_options mp_opt;
+/* The one reading of every yes/no variable: 1, yes, on or true (any case) is 1; 0, no, off or
+ * false is 0; unset or empty is dflt; anything else is dflt, with one warning. getenv only. */
+int mp_env_bool(const char *name, int dflt);
 void mp_options_init(void); /* from the first hook call: getenv and /proc only */
 /* The constructor's part: the environment edits for the programs this one execs (setenv is
  * not safe inside a malloc call). */

@@ -22,7 +22,7 @@
 
 #define MIN_STEP_BYTES 64
 
-static mp_spinlock_t lock;
+static mp_spinlock_t lock = MP_SPINLOCK_INIT(MP_RANK_PEAK);
 static struct mp_trace_counts *work; /* by trace id, from mmap, grown */
 static size_t work_cap;
 static struct mp_peak_site *sites; /* the capture, from mmap, grown */

@@ -29,7 +29,7 @@
 #include <zlib.h>
 
 static atomic_uint snapshot_seq;
-static mp_spinlock_t write_lock;
+static mp_spinlock_t write_lock = MP_SPINLOCK_INIT(MP_RANK_SNAPSHOT);
 
 void mp_snapshot_lock(void)
 {

@@ -15,8 +15,6 @@
 #include "unwind.h"
 #include "util.h"
 
-#include <stdlib.h>
-#include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
 
@@ -45,8 +43,7 @@ void mp_start_recording(void)
 	mp_guard = 1;
 	mp_pid = getpid();
 	mp_parent_pid = getppid();
-	const char *off = getenv("MEMPROF_DISABLE");
-	if (getauxval(AT_SECURE) || (off && *off && strcmp(off, "0") != 0)) {
+	if (getauxval(AT_SECURE) || mp_env_bool("MEMPROF_DISABLE", 0)) {
 		atomic_store(&init_state, 2);
 		mp_guard = saved;
 		return; /* setuid and friends are never profiled */

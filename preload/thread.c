@@ -24,7 +24,7 @@ static MP_TLS struct mp_thread *self;
 static MP_TLS int exited;
 static _Atomic(struct mp_thread *) all;
 static struct mp_thread *free_list;
-static mp_spinlock_t free_lock;
+static mp_spinlock_t free_lock = MP_SPINLOCK_INIT(MP_RANK_THREADS);
 static pthread_key_t exit_key;
 static struct mp_thread *held_first; /* the reader's: the first state it holds (hold_all) */
 /* The unwinder's trace cache at the end of every state, and its reset for a state that a new

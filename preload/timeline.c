@@ -26,7 +26,7 @@ static size_t n_points;
 static uint64_t period_ns = FIRST_PERIOD_NS;
 /* CLOCK_MONOTONIC time of the next point; read without the lock by every polling thread. */
 static atomic_uint_fast64_t next_due_ns;
-static mp_spinlock_t lock;
+static mp_spinlock_t lock = MP_SPINLOCK_INIT(MP_RANK_TIMELINE);
 
 void mp_timeline_lock(void)
 {

@@ -4,6 +4,7 @@
  * reader holding an older table still sees valid records. Records never move or die. */
 #include "trace_table.h"
 
+#include "options.h"
 #include "state.h"
 #include "util.h"
 
@@ -18,7 +19,7 @@ struct table {
 static _Atomic(struct table *) current;
 static struct mp_trace **by_id; /* id -> record, MP_TRACE_MAX_ID + 1 entries, from mmap */
 static atomic_uint n_traces;
-static mp_spinlock_t insert_lock;
+static mp_spinlock_t insert_lock = MP_SPINLOCK_INIT(MP_RANK_TRACES);
 
 void mp_traces_lock(void)
 {
@@ -99,6 +100,7 @@ int mp_traces_init(void)
 
 struct mp_trace *mp_trace_intern(const uintptr_t *frames, uint32_t n_frames)
 {
+	MP_ASSERT(n_frames <= MP_MAX_DEPTH);
 	uint64_t h = hash_frames(frames, n_frames);
 	struct mp_trace *r = find(atomic_load_explicit(&current, memory_order_acquire), h, frames, n_frames);
 	if (r)

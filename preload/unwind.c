@@ -82,10 +82,6 @@ struct bounds {
 	uintptr_t lo, hi;
 };
 static MP_TLS struct bounds stack;
-/* pthread_getattr_np's code, where find_stack_bounds must not be called from: it holds the
- * thread's descriptor lock while it allocates, and would wait for itself. */
-static uintptr_t getattr_lo, getattr_hi;
-static MP_TLS int unwound_through_getattr; /* set by full_unwind */
 
 /* ---- memory reads for libunwind, without a file descriptor ---- */
 
@@ -286,15 +282,6 @@ int mp_unwind_init(void)
 		return -ENOMEM;
 	entry_stride = (sizeof(struct entry) + mp_opt.max_depth * sizeof(uint32_t) + 7) & ~(size_t)7;
 	mp_thread_set_cache(CACHE_ENTRIES * entry_stride, cache_reset);
-	Dl_info info;
-	const ElfW(Sym) *sym = NULL;
-	void *ga = dlsym(RTLD_DEFAULT, "pthread_getattr_np");
-	if (ga && dladdr1(ga, &info, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_size) {
-		getattr_lo = (uintptr_t)ga;
-		getattr_hi = getattr_lo + sym->st_size;
-	}
-	/* Without its extent, no call may be proven safe: no thread's bounds are asked for, and
-	 * no trace is cached (slower, still exact). */
 	return 0;
 }
 
@@ -410,10 +397,6 @@ static struct mp_trace *full_unwind(uintptr_t ra)
 	void *buf[MP_MAX_DEPTH + SKIP_MAX];
 	int n = p_backtrace(buf, (int)mp_opt.max_depth + SKIP_MAX);
 	int s = -1;
-	for (int i = 0; i < n; i++) {
-		if ((uintptr_t)buf[i] >= getattr_lo && (uintptr_t)buf[i] < getattr_hi)
-			unwound_through_getattr = 1;
-	}
 	for (int i = 0; i < n && i < SKIP_MAX; i++) {
 		if ((uintptr_t)buf[i] == ra) {
 			s = i;
@@ -457,19 +440,10 @@ struct miss {
 static void miss_path(void *arg)
 {
 	struct miss *m = arg;
-	/* The bounds are found here because pthread_getattr_np reads /proc/self/maps with stdio
-	 * for the main thread: over 3 KiB of stack. But only after an unwind (read with checks,
-	 * as no bounds are known yet) shows that this allocation is not pthread_getattr_np's
-	 * own: a thread whose first allocation is made there would wait for its own lock. */
-	if (MP_UNLIKELY(!stack.hi)) {
-		unwound_through_getattr = !getattr_hi;
-		unwind_begin(0);
-		m->tr = full_unwind(m->ra);
-		unwind_end();
-		if (!unwound_through_getattr)
-			find_stack_bounds();
-		return; /* cached from the next miss on */
-	}
+	/* Here too because pthread_getattr_np reads /proc/self/maps with stdio for the main
+	 * thread: over 3 KiB of stack. */
+	if (MP_UNLIKELY(!stack.hi))
+		find_stack_bounds();
 	unwind_begin(m->floor);
 	m->tr = full_unwind(m->ra);
 	if (m->victim && m->tr && m->cfa >= stack.lo && m->cfa < stack.hi)

@@ -8,9 +8,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -109,13 +113,34 @@ int mp_maps_overflowed(void)
 
 MP_TLS int mp_locks_held;
 
+/* The lock-order witness of debug builds: the ranks this thread holds, one bit each. */
+#ifdef MP_DEBUG
+static MP_TLS unsigned ranks_held;
+#define WITNESS_TAKE(l) (ranks_held |= 1u << (l)->rank)
+#define WITNESS_DROP(l) (ranks_held &= ~(1u << (l)->rank))
+#else
+static const unsigned ranks_held;
+#define WITNESS_TAKE(l) ((void)(l))
+#define WITNESS_DROP(l) ((void)(l))
+#endif
+
+void mp_lock_witness_reset(void)
+{
+#ifdef MP_DEBUG
+	ranks_held = 0;
+#endif
+}
+
 void mp_spin_lock(mp_spinlock_t *l)
 {
+	/* No lock of this rank or a higher one may be held already. */
+	MP_ASSERT(l->rank < MP_RANK_COUNT && (ranks_held >> l->rank) == 0);
 	for (unsigned spins = 0;; spins++) {
 		int expected = 0;
 		if (atomic_compare_exchange_weak_explicit(&l->locked, &expected, 1,
 							  memory_order_acquire, memory_order_relaxed)) {
 			mp_locks_held++;
+			WITNESS_TAKE(l);
 			return;
 		}
 		if (spins > 64)
@@ -134,17 +159,20 @@ int mp_spin_trylock(mp_spinlock_t *l)
 						     memory_order_relaxed))
 		return 0;
 	mp_locks_held++;
+	WITNESS_TAKE(l);
 	return 1;
 }
 
 void mp_spin_unlock(mp_spinlock_t *l)
 {
+	MP_ASSERT(atomic_load_explicit(&l->locked, memory_order_relaxed));
 	atomic_store_explicit(&l->locked, 0, memory_order_release);
 	mp_locks_held--;
+	WITNESS_DROP(l);
 }
 
 #define ARENA_CHUNK (4u << 20)
-static mp_spinlock_t arena_lock;
+static mp_spinlock_t arena_lock = MP_SPINLOCK_INIT(MP_RANK_ARENA);
 
 void mp_arena_lock(void)
 {
@@ -177,6 +205,30 @@ void *mp_arena_alloc(size_t size_bytes)
 	arena_cur += size_bytes;
 	mp_spin_unlock(&arena_lock);
 	return r;
+}
+
+void mp_assert_failed(const char *expr, const char *file, int line)
+{
+	char where[300];
+	size_t n = 0;
+	for (const char *s = " at "; *s; s++)
+		where[n++] = *s;
+	for (const char *s = file; *s && n < sizeof(where) - 24; s++)
+		where[n++] = *s;
+	where[n++] = ':';
+	n += mp_utoa((uint64_t)(line > 0 ? line : 0), where + n);
+	where[n] = '\0';
+	mp_log("assertion failed: ", expr, where);
+	/* SIGABRT at its default action, unblocked, set with the system call itself: the
+	 * library's own fatal-signal handler (fatal.c, which also interposes sigaction) would
+	 * write a snapshot now, with this thread's locks held. */
+	struct { void *handler; unsigned long flags; void *restorer; unsigned long mask; } dfl = { 0 };
+	syscall(SYS_rt_sigaction, SIGABRT, &dfl, NULL, sizeof(dfl.mask));
+	sigset_t abrt;
+	sigemptyset(&abrt);
+	sigaddset(&abrt, SIGABRT);
+	pthread_sigmask(SIG_UNBLOCK, &abrt, NULL);
+	abort();
 }
 
 void mp_log(const char *a, const char *b, const char *c)

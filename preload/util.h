@@ -30,20 +30,53 @@ uint64_t mp_now_ns(void);        /* CLOCK_MONOTONIC */
 uint64_t mp_coarse_now_ns(void); /* CLOCK_MONOTONIC_COARSE: a few ms of resolution, cheap */
 uint64_t mp_realtime_ns(void);   /* CLOCK_REALTIME */
 
-typedef struct { atomic_int locked; } mp_spinlock_t;
+/* Every lock of ours, by rank: a thread takes them only in increasing rank (a debug build's
+ * witness checks it, see mp_spin_lock), and fork's prepare handler takes them all in this
+ * order (lifecycle.c's fork_locks). MP_RANK_COUNTS is every thread state's counts_lock, held by
+ * fork alone (mp_counts_hold_for_fork); trylocks may be taken in any order. */
+enum mp_lock_rank {
+	MP_RANK_LEAKSCAN,     /* leakscan.c: one scan at a time */
+	MP_RANK_SNAPSHOT,     /* snapshot.c: one writer at a time */
+	MP_RANK_PEAK,         /* peak.c: the capture (the writer holds it while it collects the timeline) */
+	MP_RANK_TIMELINE,     /* timeline.c: the series */
+	MP_RANK_COUNTS,       /* thread.c: every state's pending counts (fork only) */
+	MP_RANK_MODULES,      /* modules.c: the module list */
+	MP_RANK_TRACES,       /* trace_table.c: inserts */
+	MP_RANK_ARENA,        /* util.c: the arena's bump pointer */
+	MP_RANK_THREADS,      /* thread.c: the list of free states */
+	MP_RANK_LIVE_GROWTH,  /* live_table.c: growth and migration */
+	MP_RANK_COUNT
+};
+typedef struct {
+	atomic_int locked;
+	unsigned rank; /* enum mp_lock_rank */
+} mp_spinlock_t;
+#define MP_SPINLOCK_INIT(r) { 0, (r) }
 void mp_spin_lock(mp_spinlock_t *l);
 void mp_spin_unlock(mp_spinlock_t *l);
 int mp_spin_trylock(mp_spinlock_t *l); /* 1 when taken */
+/* The fork child's handler, once every lock is free again: the witness holds nothing. */
+void mp_lock_witness_reset(void);
 /* How many of our locks this thread holds (taken minus released by it): a thread that must
  * write a snapshot from a signal handler that interrupted the library knows whether it would
  * wait for itself. */
 extern MP_TLS int mp_locks_held;
 
-/* The arena's lock, for fork's handlers (lifecycle.c takes every lock in one order). */
+/* The arena's lock, for fork's handlers (by rank, above). */
 void mp_arena_lock(void);
 void mp_arena_unlock(void);
 
 /* Stop recording after an internal failure: say so once; keep forwarding. */
 void mp_fail(const char *what);
+
+/* MP_ASSERT(e): always compiled (e is type-checked), checked only in debug builds (make debug
+ * defines MP_DEBUG). A failure prints "memprof: assertion failed: e at file:line" with
+ * write(2), no malloc or stdio, and aborts. */
+#ifdef MP_DEBUG
+#define MP_ASSERT(e) ((e) ? (void)0 : mp_assert_failed(#e, __FILE__, __LINE__))
+#else
+#define MP_ASSERT(e) ((void)sizeof(!(e)))
+#endif
+__attribute__((noreturn)) void mp_assert_failed(const char *expr, const char *file, int line);
 
 #endif
