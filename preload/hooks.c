@@ -760,7 +760,6 @@ EXPORT int dlclose(void *handle)
 	return r;
 }
 
-/* fork: every lock of ours, in one fixed order, so that the child finds none held. */
 /* fork's handlers take and release our locks from one list, by rank (mp.h): prepare in
  * increasing rank, parent and child in decreasing rank. A child entry of NULL: released by a
  * later one (the threads' entry frees the counts too). */
@@ -815,7 +814,6 @@ static void after_fork_child(void)
 		if (fork_locks[r].child)
 			fork_locks[r].child();
 	}
-	mp_lock_witness_reset();
 	mp_periodic_after_fork_child();
 	mp_fatal_after_fork_child();
 	mp_is_fork_child = 1;

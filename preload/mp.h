@@ -119,8 +119,6 @@ typedef struct {
 void mp_spin_lock(mp_spinlock_t *l);
 void mp_spin_unlock(mp_spinlock_t *l);
 int mp_spin_trylock(mp_spinlock_t *l); /* 1 when taken */
-/* The fork child's handler, once every lock is free again: the witness holds nothing. */
-void mp_lock_witness_reset(void);
 /* How many of our locks this thread holds (taken minus released by it): a thread that must
  * write a snapshot from a signal handler that interrupted the library knows whether it would
  * wait for itself. */
@@ -409,6 +407,5 @@ void mp_leakscan_deferred_stop(void);
 void mp_leakscan_lock(void);   /* fork's prepare handler: before every other lock */
 void mp_leakscan_unlock(void);
 void mp_leakscan_after_fork_child(void);
-
 
 #endif

@@ -78,17 +78,16 @@ static uint64_t rss_bytes(void)
 
 /* The figures now. The counts are summed over every thread state: the allocations from the
  * size histograms, the frees from their own counters; both as recent as the other threads'
- * plain stores let them be. */
+ * relaxed stores let them be. */
 static void measure(struct mp_timeline_point *p, uint64_t now_ns)
 {
 	uint64_t allocs = 0, frees = atomic_load_explicit(&mp_heap.frees_without_state, memory_order_relaxed);
 	for (int i = 0; i < MP_SIZE_CLASSES; i++)
 		allocs += atomic_load_explicit(&mp_heap.size_classes[i], memory_order_relaxed);
 	for (struct mp_thread *th = mp_thread_list(); th; th = th->next_all) {
-		const volatile struct mp_thread *v = th;
 		for (int i = 0; i < MP_SIZE_CLASSES; i++)
-			allocs += MP_READ(v->size_classes[i]);
-		frees += MP_READ(v->n_frees);
+			allocs += MP_READ(th->size_classes[i]);
+		frees += MP_READ(th->n_frees);
 	}
 	uint64_t live = (uint64_t)mp_live_bytes_now();
 	uint64_t max = atomic_load_explicit(&mp_heap.interval_max, memory_order_relaxed);
