@@ -132,7 +132,6 @@ static void after_fork_child(void)
 		if (fork_locks[r].child)
 			fork_locks[r].child();
 	}
-	mp_lock_witness_reset();
 	mp_periodic_after_fork_child();
 	mp_fatal_after_fork_child();
 	mp_is_fork_child = 1;

@@ -124,13 +124,6 @@ static const unsigned ranks_held;
 #define WITNESS_DROP(l) ((void)(l))
 #endif
 
-void mp_lock_witness_reset(void)
-{
-#ifdef MP_DEBUG
-	ranks_held = 0;
-#endif
-}
-
 void mp_spin_lock(mp_spinlock_t *l)
 {
 	/* No lock of this rank or a higher one may be held already. */

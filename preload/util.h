@@ -55,8 +55,6 @@ typedef struct {
 void mp_spin_lock(mp_spinlock_t *l);
 void mp_spin_unlock(mp_spinlock_t *l);
 int mp_spin_trylock(mp_spinlock_t *l); /* 1 when taken */
-/* The fork child's handler, once every lock is free again: the witness holds nothing. */
-void mp_lock_witness_reset(void);
 /* How many of our locks this thread holds (taken minus released by it): a thread that must
  * write a snapshot from a signal handler that interrupted the library knows whether it would
  * wait for itself. */
