@@ -65,6 +65,7 @@ int mp_resolve_slow(void)
 	mp_real.exit_ = (void (*)(int))dlsym(RTLD_NEXT, "_exit");
 	mp_real.Exit_ = (void (*)(int))dlsym(RTLD_NEXT, "_Exit");
 	RESOLVE(dlclose);
+	RESOLVE(pthread_getattr_np);
 	in_resolve = 0;
 	if (!mp_real.malloc || !mp_real.free || !mp_real.calloc || !mp_real.realloc) {
 		mp_log("cannot find the real malloc with dlsym", NULL, NULL);

@@ -6,6 +6,7 @@
 
 #include "state.h"
 
+#include <pthread.h>
 #include <stddef.h>
 
 struct mp_real {
@@ -22,6 +23,7 @@ struct mp_real {
 	void (*exit_)(int);
 	void (*Exit_)(int);
 	int (*dlclose)(void *);
+	int (*pthread_getattr_np)(pthread_t, pthread_attr_t *);
 };
 extern struct mp_real mp_real; /* complete once mp_resolve() has returned 1 */
 

@@ -435,6 +435,19 @@ EXPORT char *strndup(const char *s, size_t max)
 	return p;
 }
 
+/* glibc's pthread_getattr_np allocates while it holds the thread's lock, which the unwinder
+ * takes to find the thread's stack bounds: inside it they are not asked for (unwind.c). Every
+ * Rust thread calls it first. */
+EXPORT int pthread_getattr_np(pthread_t th, pthread_attr_t *attr)
+{
+	if (!mp_resolve() || !mp_real.pthread_getattr_np)
+		return ENOSYS;
+	mp_in_getattr++;
+	int r = mp_real.pthread_getattr_np(th, attr);
+	mp_in_getattr--;
+	return r;
+}
+
 EXPORT int dlclose(void *handle)
 {
 	mp_resolve();

@@ -344,11 +344,18 @@ static void learn(uintptr_t cfa, uintptr_t ra)
 	}
 }
 
+MP_TLS int mp_in_getattr;
+
+/* Left unknown (0, 0) inside pthread_getattr_np, which would wait for the lock this thread
+ * holds there: that unwind reads the stack with process_vm_readv and caches nothing, and the
+ * next one asks again. */
 static void find_stack_bounds(void)
 {
 	pthread_attr_t attr;
 	void *addr;
 	size_t size;
+	if (mp_in_getattr)
+		return;
 	stack.lo = 1;
 	stack.hi = 1; /* an empty range: nothing is cached if the bounds cannot be had */
 	if (pthread_getattr_np(pthread_self(), &attr) != 0)

@@ -4,6 +4,7 @@
 #define MEMPROF_UNWIND_H
 
 #include "arch.h"
+#include "state.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,9 @@ struct mp_trace *mp_capture(struct mp_thread *th, uintptr_t cfa, uintptr_t ra);
 int mp_unwind_init(void);
 struct mp_unwind_stats { uint64_t hits, misses, mismatches, learned; };
 void mp_unwind_stats(struct mp_unwind_stats *out);
+/* Above zero while this thread is inside pthread_getattr_np (hooks.c): glibc holds the
+ * thread's lock there while it allocates, so the stack bounds must not be asked for then. */
+extern MP_TLS int mp_in_getattr;
 int mp_unwind_find_caller(int (*skip)(uintptr_t ip), uintptr_t *sp_out, uintptr_t regs[MP_ARCH_N_CALLEE_SAVED]);
 
 #endif
