@@ -3,10 +3,10 @@
  * and the peak it reaches. */
 #include "heap.h"
 
-#include "peak.h"
 #include "state.h"
-#include "thread.h"
 #include "util.h"
+
+struct mp_heap mp_heap;
 
 /* A thread adds its share of the live heap to the total at least this often. */
 #define PUBLISH_BYTES (16 * 1024)
@@ -16,29 +16,29 @@
  * share to the total every PUBLISH_BYTES and the peak is checked then (exact within
  * PUBLISH_BYTES per thread): checking a thread's own partial view on every change would
  * see a producer thread's allocations without its consumer's frees. */
-void mp_heap_add(struct mp_thread *th, int64_t delta_bytes)
+int mp_heap_add(struct mp_heap_share *s, int64_t delta_bytes)
 {
-	if (MP_UNLIKELY(!th)) { /* a thread that could get no state: straight to the total */
+	if (MP_UNLIKELY(!s)) { /* a thread that could get no state: straight to the total */
 		atomic_fetch_add_explicit(&mp_heap.live_bytes, delta_bytes, memory_order_relaxed);
-		return;
+		return 0;
 	}
-	int64_t pending = th->pending_live_bytes + delta_bytes;
-	int64_t live = th->live_base + pending;
+	int64_t pending = atomic_load_explicit(&s->pending_bytes, memory_order_relaxed) + delta_bytes;
+	int64_t live = s->base + pending;
 	if (MP_UNLIKELY(pending >= PUBLISH_BYTES || pending <= -PUBLISH_BYTES)) {
 		live = atomic_fetch_add_explicit(&mp_heap.live_bytes, pending, memory_order_relaxed) + pending;
-		th->live_base = live;
+		s->base = live;
 		pending = 0;
 	} else if (atomic_load_explicit(&mp_heap.n_threads, memory_order_relaxed) > 1) {
-		th->pending_live_bytes = pending;
-		return;
+		atomic_store_explicit(&s->pending_bytes, pending, memory_order_relaxed);
+		return 0;
 	}
-	th->pending_live_bytes = pending;
+	atomic_store_explicit(&s->pending_bytes, pending, memory_order_relaxed);
 	/* interval_max (the timeline's highest point since its last point) is never above the
 	 * peak, so the common case, a heap below both, costs one comparison. A lost race between
 	 * two threads' stores only lowers a point's max_live_bytes a little. */
 	if (MP_LIKELY(live <= 0 ||
 		      (uint64_t)live <= atomic_load_explicit(&mp_heap.interval_max, memory_order_relaxed)))
-		return;
+		return 0;
 	atomic_store_explicit(&mp_heap.interval_max, (uint64_t)live, memory_order_relaxed);
 	uint64_t peak = atomic_load_explicit(&mp_heap.peak_bytes, memory_order_relaxed);
 	while ((uint64_t)live > peak) {
@@ -48,18 +48,23 @@ void mp_heap_add(struct mp_thread *th, int64_t delta_bytes)
 			uint64_t now = mp_coarse_now_ns();
 			atomic_store_explicit(&mp_heap.peak_time_ns, now > mp_heap.start_ns ? now - mp_heap.start_ns : 0,
 					      memory_order_relaxed);
-			if (MP_UNLIKELY((uint64_t)live >=
-					atomic_load_explicit(&mp_heap.peak_capture_at, memory_order_relaxed)))
-				mp_peak_capture();
-			break;
+			return (uint64_t)live >= atomic_load_explicit(&mp_heap.peak_capture_at, memory_order_relaxed);
 		}
+	}
+	return 0;
+}
+
+void mp_heap_publish(struct mp_heap_share *s)
+{
+	int64_t p = atomic_load_explicit(&s->pending_bytes, memory_order_relaxed);
+	if (p) {
+		atomic_store_explicit(&s->pending_bytes, 0, memory_order_relaxed);
+		s->base = atomic_fetch_add_explicit(&mp_heap.live_bytes, p, memory_order_relaxed) + p;
 	}
 }
 
-int64_t mp_live_bytes_now(void)
+void mp_heap_share_start(struct mp_heap_share *s)
 {
-	int64_t live = atomic_load_explicit(&mp_heap.live_bytes, memory_order_relaxed);
-	for (struct mp_thread *th = mp_thread_list(); th; th = th->next_all)
-		live += *(volatile int64_t *)&th->pending_live_bytes;
-	return live > 0 ? live : 0;
+	s->base = atomic_load_explicit(&mp_heap.live_bytes, memory_order_relaxed);
+	atomic_store_explicit(&s->pending_bytes, 0, memory_order_relaxed);
 }

@@ -23,14 +23,22 @@ struct mp_heap {
 	atomic_int n_threads;
 	uint64_t start_ns, start_realtime_ns;
 };
-/* Defined in state.c (the leaf), so that every layer may read it. */
 extern struct mp_heap mp_heap;
 
-struct mp_thread;
-/* Add delta_bytes to the live heap through th's unpublished share (th NULL: a thread that
- * could get no state) and check the peak. Called with the hook guard set. */
-void mp_heap_add(struct mp_thread *th, int64_t delta_bytes);
-/* Live bytes now: the published total plus every thread's unpublished share. */
-int64_t mp_live_bytes_now(void);
+/* A thread's share of the live heap not yet added to the total. Its owner writes it; readers
+ * of the live heap (thread.c's mp_live_bytes_now) read pending_bytes. */
+struct mp_heap_share {
+	atomic_int_fast64_t pending_bytes; /* not yet added to mp_heap.live_bytes */
+	int64_t base;                      /* mp_heap.live_bytes when the owner last added to it */
+};
+/* Add delta_bytes to the live heap through share s (NULL: a thread that could get no state)
+ * and check the peak. Returns 1 when the heap has just passed peak_capture_at: the caller
+ * captures the sites (mp_peak_capture), as nothing here does more than arithmetic. Called
+ * with the hook guard set. */
+int mp_heap_add(struct mp_heap_share *s, int64_t delta_bytes);
+/* Add s's pending bytes to the total now (a thread that ends, a snapshot). */
+void mp_heap_publish(struct mp_heap_share *s);
+/* A share that starts empty, from the total now (a new or reused thread state). */
+void mp_heap_share_start(struct mp_heap_share *s);
 
 #endif

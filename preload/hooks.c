@@ -16,6 +16,7 @@
 #include "live_table.h"
 #include "modules.h"
 #include "ownstack.h"
+#include "peak.h"
 #include "periodic.h"
 #include "start.h"
 #include "state.h"
@@ -67,7 +68,8 @@ static void record_alloc(void *p, size_t size, uintptr_t cfa, uintptr_t ra)
 		atomic_fetch_add_explicit(&mp_heap.lost_allocs, 1, memory_order_relaxed);
 	}
 	mp_count_alloc(th, tr, size);
-	mp_heap_add(th, (int64_t)size);
+	if (MP_UNLIKELY(mp_heap_add(th ? &th->heap : NULL, (int64_t)size)))
+		mp_peak_capture();
 	if (MP_LIKELY(th != NULL)) {
 		unsigned cls = size ? 64u - (unsigned)__builtin_clzl(size) : 0;
 		MP_BUMP(th->size_classes[cls < MP_SIZE_CLASSES ? cls : MP_SIZE_CLASSES - 1]);
@@ -85,7 +87,8 @@ static void count_free(uint64_t meta)
 	uint64_t size = MP_META_SIZE(meta);
 	struct mp_thread *th = mp_thread_get();
 	mp_count_free(th, tr, size);
-	mp_heap_add(th, -(int64_t)size);
+	if (MP_UNLIKELY(mp_heap_add(th ? &th->heap : NULL, -(int64_t)size)))
+		mp_peak_capture();
 	if (MP_LIKELY(th != NULL)) {
 		MP_BUMP(th->n_frees);
 		if (MP_UNLIKELY(--th->tick_countdown < 0))

@@ -28,6 +28,8 @@ static size_t work_cap;
 static struct mp_peak_site *sites; /* the capture, from mmap, grown */
 static size_t sites_cap, n_sites;
 static uint64_t captured_bytes, captured_time_ns;
+/* Traces the buffers have room for (the smaller capacity), for mp_peak_reserve's unlocked look. */
+static atomic_size_t room;
 
 void mp_peak_lock(void)
 {
@@ -64,16 +66,33 @@ static int reserve(void **buf, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
-/* With the lock held: every trace's live bytes and blocks now, from its record and every
- * thread's pending counters (read, never written); kept if the heap is higher than the previous
- * capture (another thread's free may have come between the trigger and here). */
-static void capture(void)
+/* With the lock held: room for n traces in both buffers; -1 when out of memory. */
+static int grow(size_t n)
 {
-	uint32_t n = mp_trace_count();
 	if (reserve((void **)&work, &work_cap, n, sizeof(*work)) < 0 ||
 	    reserve((void **)&sites, &sites_cap, n, sizeof(*sites)) < 0)
-		return; /* out of memory: the previous capture stays */
-	mp_read_trace_counts(work, n);
+		return -1;
+	atomic_store_explicit(&room, work_cap < sites_cap ? work_cap : sites_cap, memory_order_relaxed);
+	return 0;
+}
+
+/* With the lock held: every trace's live bytes and blocks now, from its record and every
+ * thread's pending counters (read, never written); kept if the heap is higher than the previous
+ * capture (another thread's free may have come between the trigger and here). in_hook: inside
+ * an allocator hook, which must not wait or map memory: no capture when the buffers are short
+ * (mp_peak_reserve grows them) or another thread is moving its counts at this moment; the
+ * heap's next new peak tries again, and the snapshot writer captures in any case. */
+static void capture(int in_hook)
+{
+	uint32_t n = mp_trace_count();
+	if (in_hook) {
+		if (n > atomic_load_explicit(&room, memory_order_relaxed) || mp_try_read_trace_counts(work, n) < 0)
+			return;
+	} else {
+		if (grow(n) < 0)
+			return; /* out of memory: the previous capture stays */
+		mp_read_trace_counts(work, n);
+	}
 	/* A free counted before the allocation it matches (another thread, mid-hook) leaves a
 	 * site negative for a moment: nothing held. */
 	uint64_t total = 0;
@@ -117,14 +136,22 @@ void mp_peak_capture(void)
 	 * there, or at the next new peak: nobody waits on the hot path. */
 	if (!mp_spin_trylock(&lock))
 		return;
-	capture();
+	capture(1);
+	mp_spin_unlock(&lock);
+}
+
+void mp_peak_reserve(uint32_t n_traces)
+{
+	if (MP_LIKELY(n_traces <= atomic_load_explicit(&room, memory_order_relaxed)) || !mp_spin_trylock(&lock))
+		return;
+	(void)grow(n_traces);
 	mp_spin_unlock(&lock);
 }
 
 void mp_peak_hold(void)
 {
 	mp_spin_lock(&lock);
-	capture();
+	capture(0);
 }
 
 size_t mp_peak_sites(const struct mp_peak_site **out, uint64_t *peak_bytes, uint64_t *peak_time_ns)

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The profiler's shared state, defined once at the bottom so that no file links around another
- * to reach a flag: the hook guard, the process-wide flags and the heap totals. */
+ * to reach a flag: the hook guard and the process-wide flags. */
 #include "state.h"
 
 #include "arch.h"
-#include "heap.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -18,7 +17,6 @@ int mp_is_fork_child;
 pid_t mp_parent_pid;
 int mp_initialized;
 pid_t mp_pid;
-struct mp_heap mp_heap;
 
 int mp_in_vfork_child(void)
 {

@@ -63,19 +63,18 @@ void mp_threads_after_fork_child(void)
 	mp_spin_unlock(&free_lock);
 }
 
-static void publish_live(struct mp_thread *th)
-{
-	if (th->pending_live_bytes) {
-		int64_t p = th->pending_live_bytes;
-		th->pending_live_bytes = 0;
-		th->live_base = atomic_fetch_add_explicit(&mp_heap.live_bytes, p, memory_order_relaxed) + p;
-	}
-}
-
 void mp_thread_flush(struct mp_thread *th)
 {
 	mp_flush_trace_counts(th);
-	publish_live(th);
+	mp_heap_publish(&th->heap);
+}
+
+int64_t mp_live_bytes_now(void)
+{
+	int64_t live = atomic_load_explicit(&mp_heap.live_bytes, memory_order_relaxed);
+	for (struct mp_thread *th = atomic_load(&all); th; th = th->next_all)
+		live += atomic_load_explicit(&th->heap.pending_bytes, memory_order_relaxed);
+	return live > 0 ? live : 0;
 }
 
 /* Inlined even without optimization: the moves below must hold all their code. */
@@ -271,6 +270,31 @@ static void hold_all(void)
 		counts_hold(th, self);
 }
 
+/* The same, but 0 at the first state whose owner is moving its counts, with none held. */
+static int try_hold_all(void)
+{
+	held_first = atomic_load(&all);
+	for (struct mp_thread *th = held_first; th; th = th->next_all) {
+		th->counts_held = 0;
+		if (th == self)
+			continue;
+		int expected = 0;
+		if (!atomic_compare_exchange_strong_explicit(&th->counts_lock, &expected, 2, memory_order_acquire,
+							     memory_order_relaxed)) {
+			for (struct mp_thread *h = held_first; h != th; h = h->next_all) {
+				if (h->counts_held) {
+					h->counts_held = 0;
+					atomic_store_explicit(&h->counts_lock, 0, memory_order_release);
+				}
+			}
+			held_first = NULL;
+			return 0;
+		}
+		th->counts_held = 1;
+	}
+	return 1;
+}
+
 static void release_all(void)
 {
 	for (struct mp_thread *th = held_first; th; th = th->next_all) {
@@ -290,9 +314,9 @@ void mp_trace_record_counts(const struct mp_trace *t, struct mp_trace_counts *ou
 	out->bytes_freed = atomic_load_explicit(&t->bytes_freed, memory_order_relaxed);
 }
 
-void mp_read_trace_counts(struct mp_trace_counts *out, uint32_t n)
+/* With every state held: the records' counts plus the pending ones. */
+static void sum_held_counts(struct mp_trace_counts *out, uint32_t n)
 {
-	hold_all();
 	for (uint32_t id = 0; id < n; id++)
 		mp_trace_record_counts(mp_trace_by_id(id), &out[id]);
 	for (struct mp_thread *th = held_first; th; th = th->next_all) {
@@ -307,7 +331,22 @@ void mp_read_trace_counts(struct mp_trace_counts *out, uint32_t n)
 			out[t->id].bytes_freed += get(&p->bytes_freed);
 		}
 	}
+}
+
+void mp_read_trace_counts(struct mp_trace_counts *out, uint32_t n)
+{
+	hold_all();
+	sum_held_counts(out, n);
 	release_all();
+}
+
+int mp_try_read_trace_counts(struct mp_trace_counts *out, uint32_t n)
+{
+	if (!try_hold_all())
+		return -1;
+	sum_held_counts(out, n);
+	release_all();
+	return 0;
 }
 
 /* fork: no move half done in another thread (which the child would keep for good). */
@@ -331,7 +370,7 @@ static void thread_exit(void *arg)
 	mp_guard = 1;
 	/* The live share is published; the trace counters, size histogram and free count stay
 	 * in the state (every reader sums all states): moving them now could meet a reader. */
-	publish_live(th);
+	mp_heap_publish(&th->heap);
 	mp_live_thread_exit();
 	self = NULL;
 	exited = 1;
@@ -388,8 +427,7 @@ struct mp_thread *mp_thread_get(void)
 			th->next_all = old;
 		while (!atomic_compare_exchange_weak(&all, &old, th));
 	}
-	th->live_base = atomic_load_explicit(&mp_heap.live_bytes, memory_order_relaxed);
-	th->pending_live_bytes = 0;
+	mp_heap_share_start(&th->heap);
 	self = th;
 	atomic_fetch_add(&mp_heap.n_threads, 1);
 	/* Low key numbers need no allocation; anything it does allocate is unrecorded. */

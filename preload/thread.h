@@ -16,8 +16,7 @@ struct mp_trace;
 struct mp_thread {
 	struct mp_thread *next_all;   /* list of every state, for summing at snapshot time */
 	struct mp_thread *next_free;
-	int64_t pending_live_bytes;   /* not yet added to mp_heap.live_bytes (heap.c) */
-	int64_t live_base;            /* mp_heap.live_bytes when this thread last added to it */
+	struct mp_heap_share heap;    /* its share of the live heap (heap.c) */
 	int tick_countdown;           /* events until this thread next looks at the timeline clock */
 	/* Frees counted by this thread (allocs: its size_classes); written by the owner alone,
 	 * read by the timeline (relaxed atomics: the owner loads and stores, no read-modify-write). */
@@ -55,6 +54,8 @@ struct mp_thread *mp_thread_list(void);
  * registered from above, so that this file never calls up into unwind.c. */
 void mp_thread_set_cache(size_t cache_bytes, void (*on_reuse)(struct mp_thread *th));
 void mp_thread_flush(struct mp_thread *th);
+/* Live bytes now: the published total plus every thread's unpublished share. */
+int64_t mp_live_bytes_now(void);
 /* Count an allocation or a free against a trace, through the thread's pending counters
  * (th NULL: a thread that could get no state; straight to the shared counters). */
 void mp_count_alloc(struct mp_thread *th, struct mp_trace *tr, uint64_t size);
@@ -68,6 +69,9 @@ struct mp_trace_counts {
 	uint64_t allocs, bytes_allocated, frees, bytes_freed;
 };
 void mp_read_trace_counts(struct mp_trace_counts *out, uint32_t n);
+/* The same without waiting (the peak capture inside an allocator hook): -1, and nothing
+ * read, when another thread is moving its counts at this moment. */
+int mp_try_read_trace_counts(struct mp_trace_counts *out, uint32_t n);
 /* A record's own counters alone (what mp_read_trace_counts starts from). */
 void mp_trace_record_counts(const struct mp_trace *t, struct mp_trace_counts *out);
 /* fork's handlers: every state's counts_lock held across fork (lifecycle.c), so that the child

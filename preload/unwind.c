@@ -31,6 +31,7 @@
 #include "arch.h"
 #include "options.h"
 #include "ownstack.h"
+#include "peak.h"
 #include "state.h"
 #include "thread.h"
 #include "trace_table.h"
@@ -453,6 +454,7 @@ static void miss_path(void *arg)
 		find_stack_bounds();
 	unwind_begin(m->floor);
 	m->tr = full_unwind(m->ra);
+	mp_peak_reserve(mp_trace_count()); /* a new trace, perhaps: room for it in a peak capture */
 	if (m->victim && m->tr && m->cfa >= stack.lo && m->cfa < stack.hi)
 		build_entry(m->victim, m->cfa, m->ra, m->tr);
 	unwind_end();
