@@ -16,10 +16,11 @@
 #include <string.h>
 
 #include "cli.h"
-#include "report.h"
+#include "report_body.h"
 #include "snapshot_format.h"
 #include "snapshot_read.h"
 #include "symbolize.h"
+#include "text_out.h"
 
 const char mp_export_help[] =
 	"Usage: memprof export --format FORMAT [OPTIONS] SNAPSHOT\n"

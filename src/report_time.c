@@ -2,7 +2,7 @@
 /* The time parts of memprof report: the heap over time chart drawn from the TIMELINE section
  * (in the spirit of valgrind's ms_print) and the sites that held the memory at the peak, from
  * the PEAK section. The chart fits in 80 columns. */
-#include "report.h"
+#include "report_time.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "numfmt.h"
+#include "sites.h"
+#include "text_out.h"
 
 #define CHART_LABEL_COLS 10 /* the y axis labels, then " |" */
 #define CHART_COLS 64       /* one column per 1/64 of the run */

@@ -10,6 +10,7 @@
  * the programs the profiled one runs see the environment they would see without us. */
 #include "cli.h"
 #include "check.h"
+#include "report_body.h"
 
 #include <errno.h>
 #include <fcntl.h>
