@@ -16,9 +16,13 @@
 
 #include "cli.h"
 #include "numfmt.h"
-#include "report.h"
+#include "json_out.h"
+#include "report_leaks.h"
+#include "report_time.h"
+#include "sites.h"
 #include "snapshot_format.h"
 #include "suppress.h"
+#include "text_out.h"
 
 const char mp_check_help[] =
 	"Usage: memprof check [OPTIONS] SNAPSHOT...\n"

@@ -18,10 +18,6 @@ int mp_cmd_export(int argc, char **argv);
 int mp_cmd_diff(int argc, char **argv);
 int mp_cmd_trend(int argc, char **argv);
 
-/* Prints the text report of the snapshot at `path` on stdout with the default options, as
- * "memprof report PATH" does; returns that command's exit status. */
-int mp_report_file(const char *path, bool color);
-
 /* Help texts, printed by "memprof help COMMAND" and "memprof COMMAND --help". */
 extern const char mp_run_help[];
 extern const char mp_report_help[];

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "numfmt.h"
-#include "report.h"
+#include "report_types.h"
 #include "snapshot_read.h"
 
 typedef struct mp_compare {

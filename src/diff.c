@@ -9,8 +9,11 @@
 
 #include "cli.h"
 #include "compare.h"
+#include "json_out.h"
 #include "site_match.h"
+#include "sites.h"
 #include "symbolize.h"
+#include "text_out.h"
 
 const char mp_diff_help[] =
 	"Usage: memprof diff [OPTIONS] OLD NEW\n"

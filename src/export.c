@@ -16,10 +16,11 @@
 #include <string.h>
 
 #include "cli.h"
-#include "report.h"
+#include "report_body.h"
 #include "snapshot_format.h"
 #include "snapshot_read.h"
 #include "symbolize.h"
+#include "text_out.h"
 
 const char mp_export_help[] =
 	"Usage: memprof export --format FORMAT [OPTIONS] SNAPSHOT\n"
@@ -356,7 +357,12 @@ static int leaked_per_trace(struct exporter *e)
 	return 0;
 }
 
-int mp_cmd_export(int argc, char **argv)
+/* What parse_options() returns when the command is to go on. */
+#define KEEP_GOING (-1)
+
+/* Reads the options and checks the operands: sets *format, e->value and *symbols; returns
+ * KEEP_GOING, or the command's exit status when it ends here (--help, a usage error). */
+static int parse_options(int argc, char **argv, const char **format, struct exporter *e, bool *symbols)
 {
 	enum { OPT_FORMAT = 256, OPT_VALUE, OPT_NO_SYMBOLS };
 	static const struct option longopts[] = {
@@ -367,12 +373,8 @@ int mp_cmd_export(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const values[] = { "live", "allocated", "allocs", "leaked" };
-	const char *format = NULL, *value = NULL;
-	struct exporter e = { .value = VALUE_LIVE };
-	bool symbols = true;
-	mp_snapshot_t snap;
-	char err[512];
-	int c, rc;
+	const char *value = NULL;
+	int c;
 
 	opterr = 0;
 	optind = 1;
@@ -383,7 +385,7 @@ int mp_cmd_export(int argc, char **argv)
 				mp_error("export: --format wants folded, massif or json, not '%s'", optarg);
 				return MP_EXIT_USAGE;
 			}
-			format = optarg;
+			*format = optarg;
 			break;
 		case OPT_VALUE:
 			value = optarg;
@@ -393,10 +395,10 @@ int mp_cmd_export(int argc, char **argv)
 				mp_error("export: --value wants live, allocated, allocs or leaked, not '%s'", optarg);
 				return MP_EXIT_USAGE;
 			}
-			e.value = (enum value)c;
+			e->value = (enum value)c;
 			break;
 		case OPT_NO_SYMBOLS:
-			symbols = false;
+			*symbols = false;
 			break;
 		case 'h':
 			fputs(mp_export_help, stdout);
@@ -405,11 +407,11 @@ int mp_cmd_export(int argc, char **argv)
 			return mp_bad_option("export", c, argv);
 		}
 	}
-	if (!format) {
+	if (!*format) {
 		mp_error("export: --format is required (folded, massif or json)");
 		return MP_EXIT_USAGE;
 	}
-	if (value && strcmp(format, "folded") != 0) {
+	if (value && strcmp(*format, "folded") != 0) {
 		mp_error("export: --value applies to --format folded only");
 		return MP_EXIT_USAGE;
 	}
@@ -418,13 +420,23 @@ int mp_cmd_export(int argc, char **argv)
 			 argc == optind ? "no snapshot given" : "give exactly one snapshot");
 		return MP_EXIT_USAGE;
 	}
-	if (mp_snapshot_read(argv[optind], &snap, err, sizeof(err)) < 0) {
+	return KEEP_GOING;
+}
+
+/* Writes the snapshot at `path` in `format` (e->value set); returns the exit status. */
+static int export_path(const char *path, const char *format, struct exporter *e, bool symbols)
+{
+	mp_snapshot_t snap;
+	char err[512];
+	int rc;
+
+	if (mp_snapshot_read(path, &snap, err, sizeof(err)) < 0) {
 		mp_error("%s", err);
 		return MP_EXIT_USAGE;
 	}
 	if (strcmp(format, "json") == 0) {
 		mp_report_t r = {
-			.path = argv[optind],
+			.path = path,
 			.top = UINT64_MAX,
 			.frames = MP_SNAP_MAX_FRAMES,
 			.sort = MP_SORT_ALL,
@@ -435,19 +447,19 @@ int mp_cmd_export(int argc, char **argv)
 		mp_snapshot_free(&snap);
 		return rc;
 	}
-	e.snap = &snap;
-	if (e.value == VALUE_LEAKED && !snap.has_leaks) {
+	e->snap = &snap;
+	if (e->value == VALUE_LEAKED && !snap.has_leaks) {
 		mp_error("export: %s has no leak scan (snapshots taken at exit or by "
-			 "memprof_leak_check() have one)", argv[optind]);
+			 "memprof_leak_check() have one)", path);
 		mp_snapshot_free(&snap);
 		return MP_EXIT_USAGE;
 	}
-	e.sym = mp_symbolizer_new(&snap, symbols);
-	rc = e.sym ? leaked_per_trace(&e) : -ENOMEM;
+	e->sym = mp_symbolizer_new(&snap, symbols);
+	rc = e->sym ? leaked_per_trace(e) : -ENOMEM;
 	if (rc == 0)
-		rc = strcmp(format, "folded") == 0 ? export_folded(&e) : export_massif(&e);
-	mp_symbolizer_free(e.sym);
-	free(e.leaked);
+		rc = strcmp(format, "folded") == 0 ? export_folded(e) : export_massif(e);
+	mp_symbolizer_free(e->sym);
+	free(e->leaked);
 	mp_snapshot_free(&snap);
 	if (rc < 0) {
 		mp_error("export: out of memory");
@@ -458,4 +470,16 @@ int mp_cmd_export(int argc, char **argv)
 		return 1;
 	}
 	return 0;
+}
+
+int mp_cmd_export(int argc, char **argv)
+{
+	const char *format = NULL;
+	struct exporter e = { .value = VALUE_LIVE };
+	bool symbols = true;
+	int rc = parse_options(argc, argv, &format, &e, &symbols);
+
+	if (rc != KEEP_GOING)
+		return rc;
+	return export_path(argv[optind], format, &e, symbols);
 }

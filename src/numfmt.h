@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Number formatting shared by every memprof output: thousands separators, durations. */
+/* Number formatting shared by every memprof output: thousands separators, durations,
+ * short byte sizes. */
 #ifndef MEMPROF_NUMFMT_H
 #define MEMPROF_NUMFMT_H
 
@@ -14,5 +15,8 @@ char *mp_fmt_u64(uint64_t v, char buf[MP_FMT_U64_BYTES]);
 
 /* Writes a duration in nanoseconds as seconds with millisecond precision ("1.234 s"). */
 char *mp_fmt_duration(uint64_t t_ns, char *buf, size_t buf_bytes);
+
+/* "1023 B", "1.5 KiB", "12.0 MiB": at most 10 characters. */
+void mp_fmt_bytes_short(uint64_t v, char *buf, size_t buf_bytes);
 
 #endif

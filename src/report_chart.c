@@ -1,76 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* The ASCII charts of memprof report: live bytes of the top sites, and the histogram of
  * allocation sizes from the SIZES section. Every line fits in 80 columns. */
-#include "report.h"
+#include "report_chart.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "numfmt.h"
-#include "symbolize.h"
+#include "sites.h"
+#include "snapshot_format.h"
+#include "text_out.h"
 
 #define NAME_COLS 30
 #define LIVE_BAR_COLS 30
 #define SIZE_LABEL_COLS 15
 #define SIZE_BAR_COLS 36
-
-/* Module basenames whose frames say little about who allocated: the allocator's callers
- * inside the C and C++ runtimes and the loader. */
-static bool is_runtime_module(const char *base)
-{
-	static const char *const prefixes[] = { "libc.so", "libc-", "libstdc++", "libgcc_s", "ld-linux",
-						"libmemprof", NULL };
-
-	for (size_t i = 0; prefixes[i]; i++)
-		if (strncmp(base, prefixes[i], strlen(prefixes[i])) == 0)
-			return true;
-	return false;
-}
-
-static void frame_name(mp_report_t *r, const mp_frame_info_t *f, char *buf, size_t buf_bytes)
-{
-	if (f->kind == MP_FRAME_SOURCE || f->kind == MP_FRAME_SYMBOL) {
-		snprintf(buf, buf_bytes, "%s", f->lines[0].function ? f->lines[0].function : "???");
-		return;
-	}
-	mp_frame_format(r->snap, f, 0, buf, buf_bytes);
-}
-
-void mp_site_name(mp_report_t *r, const mp_snap_trace_t *t, char *buf, size_t buf_bytes)
-{
-	if (t->n_frames == 0) {
-		snprintf(buf, buf_bytes, "(no stack trace)");
-		return;
-	}
-	for (uint32_t i = 0; i < t->n_frames; i++) {
-		const mp_frame_info_t *f = mp_symbolize(r->sym, t->frames[i]);
-
-		if (f->module && !is_runtime_module(mp_module_basename(r->snap, f->module))) {
-			frame_name(r, f, buf, buf_bytes);
-			return;
-		}
-	}
-	frame_name(r, mp_symbolize(r->sym, t->frames[0]), buf, buf_bytes);
-}
-
-void mp_fmt_bytes_short(uint64_t v, char *buf, size_t buf_bytes)
-{
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	double d = (double)v;
-	size_t u = 0;
-
-	if (v < 1024) {
-		snprintf(buf, buf_bytes, "%" PRIu64 " B", v);
-		return;
-	}
-	d /= 1024;
-	while (d >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		d /= 1024;
-		u++;
-	}
-	snprintf(buf, buf_bytes, "%.1f %s", d, units[u]);
-}
 
 static void put_bar(uint64_t v, uint64_t max, int cols)
 {

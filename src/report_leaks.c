@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The leak part of `memprof report`: what the reachability scan of the LEAKS section found,
  * in memcheck's words: loss records with their stacks, suppressions, the LEAK SUMMARY. */
+#include "report_leaks.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -8,9 +10,9 @@
 #include <string.h>
 
 #include "numfmt.h"
-#include "report.h"
 #include "snapshot_format.h"
 #include "suppress.h"
+#include "text_out.h"
 
 /* memcheck's order of states when two records have the same total size. */
 static int memcheck_state(uint32_t kind)

@@ -2,7 +2,7 @@
 /* The time parts of memprof report: the heap over time chart drawn from the TIMELINE section
  * (in the spirit of valgrind's ms_print) and the sites that held the memory at the peak, from
  * the PEAK section. The chart fits in 80 columns. */
-#include "report.h"
+#include "report_time.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "numfmt.h"
+#include "sites.h"
+#include "text_out.h"
 
 #define CHART_LABEL_COLS 10 /* the y axis labels, then " |" */
 #define CHART_COLS 64       /* one column per 1/64 of the run */
@@ -63,25 +65,13 @@ static void place(char *line, size_t width, size_t at, const char *s)
 		line[at + i] = s[i];
 }
 
-void mp_print_timeline_chart(mp_report_t *r)
+/* Fills the chart's columns from the TIMELINE points; returns the height of the chart in
+ * bytes: the peak, or a higher column's top or RSS. */
+static uint64_t fill_columns(const mp_snapshot_t *s, uint64_t end_ns, struct column col[CHART_COLS])
 {
-	const mp_snapshot_t *s = r->snap;
 	const mp_snap_point_t *p = s->timeline;
-	struct column col[CHART_COLS] = { { 0 } };
-	uint64_t end_ns = s->meta.run_time_ns, top = s->totals.peak_bytes;
-	int peak_col = -1, peak_row = 0;
-	char label[64], a[MP_FMT_U64_BYTES], line[128];
+	uint64_t top = s->totals.peak_bytes;
 
-	/* No TIMELINE section at all (an older writer): nothing to draw. */
-	if (!s->timeline)
-		return;
-	mp_title(r, "HEAP OVER TIME");
-	if (s->n_timeline == 0) {
-		printf("    (no points)\n");
-		return;
-	}
-	if (p[s->n_timeline - 1].time_ns > end_ns)
-		end_ns = p[s->n_timeline - 1].time_ns;
 	for (size_t i = 0; i < s->n_timeline; i++) {
 		struct column *c = &col[column_of(p[i].time_ns, end_ns)];
 		uint64_t hi = p[i].max_live_bytes > p[i].live_bytes ? p[i].max_live_bytes : p[i].live_bytes;
@@ -105,14 +95,14 @@ void mp_print_timeline_chart(mp_report_t *r)
 		if (col[i].rss > top)
 			top = col[i].rss;
 	}
-	if (top == 0)
-		top = 1;
-	if (s->totals.peak_bytes) {
-		peak_col = column_of(s->totals.peak_time_ns, end_ns);
-		peak_row = rows_of(s->totals.peak_bytes, top);
-	}
-	printf("  # live bytes (. less than half a row), : highest since the previous point,\n"
-	       "  - RSS, @ peak\n");
+	return top ? top : 1;
+}
+
+/* The chart's rows, top first, each with its bytes label on the left. */
+static void print_rows(const struct column col[CHART_COLS], uint64_t top, int peak_col, int peak_row)
+{
+	char label[64], line[128];
+
 	for (int row = CHART_ROWS; row >= 1; row--) {
 		size_t n = 0;
 
@@ -143,28 +133,61 @@ void mp_print_timeline_chart(mp_report_t *r)
 		line[n] = '\0';
 		puts(line);
 	}
+}
+
+/* The time axis, '^' under the peak, and the time labels under the first, middle and last
+ * columns. */
+static void print_time_axis(int peak_col, uint64_t end_ns)
+{
+	size_t width = CHART_LABEL_COLS + 2 + CHART_COLS + 4, len;
+	char label[64], line[128];
+
 	printf("%*s +", CHART_LABEL_COLS, "0 B");
 	for (int i = 0; i < CHART_COLS; i++)
 		putchar(i == peak_col ? '^' : '-');
 	putchar('\n');
 
-	/* Time labels under the first, middle and last columns. */
 	memset(line, ' ', sizeof(line));
-	{
-		size_t width = CHART_LABEL_COLS + 2 + CHART_COLS + 4, len;
+	place(line, width, CHART_LABEL_COLS + 2, "0");
+	fmt_time(end_ns / 2, end_ns, label, sizeof(label));
+	len = strlen(label);
+	place(line, width, CHART_LABEL_COLS + 2 + CHART_COLS / 2 - len / 2, label);
+	fmt_time(end_ns, end_ns, label, sizeof(label));
+	len = strlen(label);
+	place(line, width, CHART_LABEL_COLS + 2 + CHART_COLS - len, label);
+	while (width && line[width - 1] == ' ')
+		width--;
+	line[width] = '\0';
+	puts(line);
+}
 
-		place(line, width, CHART_LABEL_COLS + 2, "0");
-		fmt_time(end_ns / 2, end_ns, label, sizeof(label));
-		len = strlen(label);
-		place(line, width, CHART_LABEL_COLS + 2 + CHART_COLS / 2 - len / 2, label);
-		fmt_time(end_ns, end_ns, label, sizeof(label));
-		len = strlen(label);
-		place(line, width, CHART_LABEL_COLS + 2 + CHART_COLS - len, label);
-		while (width && line[width - 1] == ' ')
-			width--;
-		line[width] = '\0';
-		puts(line);
+void mp_print_timeline_chart(mp_report_t *r)
+{
+	const mp_snapshot_t *s = r->snap;
+	struct column col[CHART_COLS] = { { 0 } };
+	uint64_t end_ns = s->meta.run_time_ns, top;
+	int peak_col = -1, peak_row = 0;
+	char label[64], a[MP_FMT_U64_BYTES];
+
+	/* No TIMELINE section at all (an older writer): nothing to draw. */
+	if (!s->timeline)
+		return;
+	mp_title(r, "HEAP OVER TIME");
+	if (s->n_timeline == 0) {
+		printf("    (no points)\n");
+		return;
 	}
+	if (s->timeline[s->n_timeline - 1].time_ns > end_ns)
+		end_ns = s->timeline[s->n_timeline - 1].time_ns;
+	top = fill_columns(s, end_ns, col);
+	if (s->totals.peak_bytes) {
+		peak_col = column_of(s->totals.peak_time_ns, end_ns);
+		peak_row = rows_of(s->totals.peak_bytes, top);
+	}
+	printf("  # live bytes (. less than half a row), : highest since the previous point,\n"
+	       "  - RSS, @ peak\n");
+	print_rows(col, top, peak_col, peak_row);
+	print_time_axis(peak_col, end_ns);
 	fmt_time(s->totals.peak_time_ns, end_ns, label, sizeof(label));
 	printf("  %zu point%s; peak (^) %s bytes at %s\n", s->n_timeline, s->n_timeline == 1 ? "" : "s",
 	       mp_fmt_u64(s->totals.peak_bytes, a), label);

@@ -10,6 +10,7 @@
  * the programs the profiled one runs see the environment they would see without us. */
 #include "cli.h"
 #include "check.h"
+#include "report_body.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -322,6 +323,70 @@ static bool is_snapshot_signal(const char *s)
 	return true;
 }
 
+/* Takes the option getopt_long() returned as c (its argument in optarg) into o; returns -1,
+ * or the command's exit status when it ends here (--help, a bad value). */
+static int parse_run_option(struct run_options *o, int c, char **argv)
+{
+	int rc;
+
+	switch (c) {
+	case 'o':
+		if (!optarg[0]) {
+			mp_error("run: --output wants a non-empty file name pattern");
+			return MP_EXIT_USAGE;
+		}
+		o->output = optarg;
+		return -1;
+	case 'd':
+		if (mp_parse_uint(optarg, 1, MAX_DEPTH, &o->depth) < 0) {
+			mp_error("run: --depth wants a number from 1 to %d, not '%s'", MAX_DEPTH, optarg);
+			return MP_EXIT_USAGE;
+		}
+		return -1;
+	case 'F':
+		o->follow_children = true;
+		return -1;
+	case 'i':
+		if (!is_duration(optarg)) {
+			mp_error("run: --interval wants a duration such as 500ms, 10s, 2m or 1h, not '%s'", optarg);
+			return MP_EXIT_USAGE;
+		}
+		o->interval = optarg;
+		return -1;
+	case 's':
+		if (!is_snapshot_signal(optarg)) {
+			mp_error("run: --signal wants a signal that can be caught, such as USR2 or RTMIN+3, not '%s'",
+				 optarg);
+			return MP_EXIT_USAGE;
+		}
+		o->signal = optarg;
+		return -1;
+	case 'r':
+		o->report = true;
+		return -1;
+	case 'c':
+		o->check = true;
+		return -1;
+	case 'e':
+		if (mp_parse_uint(optarg, 1, 255, &o->error_exitcode) < 0) {
+			mp_error("run: --error-exitcode wants a number from 1 to 255, not '%s'", optarg);
+			return MP_EXIT_USAGE;
+		}
+		return -1;
+	case 'h':
+		fputs(mp_run_help, stdout);
+		return 0;
+	default:
+		rc = mp_check_rule_option(&o->rules, "run", c, optarg);
+		if (rc < 0)
+			return MP_EXIT_USAGE;
+		if (rc > 0)
+			return mp_bad_option("run", c, argv);
+		o->check = true;
+		return -1;
+	}
+}
+
 static int parse_run_options(int argc, char **argv, struct run_options *o)
 {
 	static const struct option longopts[] = {
@@ -343,61 +408,9 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 	optind = 1;
 	/* "+": options end at PROGRAM, so that its own options are left alone. */
 	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			if (!optarg[0]) {
-				mp_error("run: --output wants a non-empty file name pattern");
-				return MP_EXIT_USAGE;
-			}
-			o->output = optarg;
-			break;
-		case 'd':
-			if (mp_parse_uint(optarg, 1, MAX_DEPTH, &o->depth) < 0) {
-				mp_error("run: --depth wants a number from 1 to %d, not '%s'", MAX_DEPTH, optarg);
-				return MP_EXIT_USAGE;
-			}
-			break;
-		case 'F':
-			o->follow_children = true;
-			break;
-		case 'i':
-			if (!is_duration(optarg)) {
-				mp_error("run: --interval wants a duration such as 500ms, 10s, 2m or 1h, not '%s'", optarg);
-				return MP_EXIT_USAGE;
-			}
-			o->interval = optarg;
-			break;
-		case 's':
-			if (!is_snapshot_signal(optarg)) {
-				mp_error("run: --signal wants a signal that can be caught, such as USR2 or RTMIN+3, not '%s'",
-					 optarg);
-				return MP_EXIT_USAGE;
-			}
-			o->signal = optarg;
-			break;
-		case 'r':
-			o->report = true;
-			break;
-		case 'c':
-			o->check = true;
-			break;
-		case 'e':
-			if (mp_parse_uint(optarg, 1, 255, &o->error_exitcode) < 0) {
-				mp_error("run: --error-exitcode wants a number from 1 to 255, not '%s'", optarg);
-				return MP_EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			fputs(mp_run_help, stdout);
-			return 0;
-		default:
-			rc = mp_check_rule_option(&o->rules, "run", c, optarg);
-			if (rc < 0)
-				return MP_EXIT_USAGE;
-			if (rc > 0)
-				return mp_bad_option("run", c, argv);
-			o->check = true;
-		}
+		rc = parse_run_option(o, c, argv);
+		if (rc != -1)
+			return rc;
 	}
 	if (mp_check_rules_validate(&o->rules, "run") < 0)
 		return MP_EXIT_USAGE;

@@ -12,7 +12,10 @@
 
 #include "cli.h"
 #include "compare.h"
+#include "json_out.h"
 #include "site_match.h"
+#include "sites.h"
+#include "text_out.h"
 
 #define MIN_SNAPSHOTS 3
 #define TABLE_ROWS 12 /* snapshots listed in the heap table before eliding the middle */

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/* Text output the commands share: strings printed safely, section titles, a snapshot's
+ * command line and a site's frames. */
+#include "text_out.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "symbolize.h"
+
+void mp_put_sanitized(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		putchar(ch < 0x20 || ch == 0x7f ? '?' : ch);
+	}
+}
+
+void mp_title(const mp_report_t *r, const char *title)
+{
+	printf(r->color ? "\n\033[1m%s:\033[0m\n" : "\n%s:\n", title);
+}
+
+static bool needs_quotes(const char *arg, size_t n)
+{
+	if (n == 0)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%",
+			    arg[i]))
+			return true;
+	return false;
+}
+
+/* Prints the NUL-separated command line as a shell would need it typed. */
+void mp_print_cmdline(const mp_snap_meta_t *m)
+{
+	size_t n = m->cmdline_bytes, start = 0;
+
+	/* A writer copying /proc/PID/cmdline leaves a NUL after the last argument too. */
+	if (n && m->cmdline[n - 1] == '\0')
+		n--;
+	while (start <= n && n) {
+		const char *arg = m->cmdline + start;
+		size_t len = strnlen(arg, n - start);
+
+		if (start)
+			putchar(' ');
+		if (needs_quotes(arg, len)) {
+			putchar('\'');
+			for (size_t i = 0; i < len; i++) {
+				if (arg[i] == '\'')
+					fputs("'\\''", stdout);
+				else
+					mp_put_sanitized(arg + i, 1);
+			}
+			putchar('\'');
+		} else {
+			mp_put_sanitized(arg, len);
+		}
+		start += len + 1;
+	}
+}
+
+void mp_print_frames(mp_report_t *r, const mp_snap_trace_t *t)
+{
+	char frame[1024];
+	uint32_t shown = t->n_frames < r->frames ? t->n_frames : (uint32_t)r->frames;
+
+	if (t->n_frames == 0)
+		printf("    (no stack trace)\n");
+	for (uint32_t i = 0; i < shown; i++) {
+		const mp_frame_info_t *f = mp_symbolize(r->sym, t->frames[i]);
+
+		/* One line per function: inlined calls first, then the function they are in. */
+		for (uint32_t j = 0; j < f->n_lines; j++) {
+			mp_frame_format(r->snap, f, j, frame, sizeof(frame));
+			printf("    at 0x%" PRIx64 ": ", t->frames[i]);
+			mp_put_sanitized(frame, strlen(frame));
+			putchar('\n');
+		}
+	}
+	if (shown < t->n_frames)
+		printf("    ... %" PRIu32 " more frame%s (--frames)\n", t->n_frames - shown,
+		       t->n_frames - shown == 1 ? "" : "s");
+}
