@@ -172,16 +172,16 @@ static struct mp_timeline_point timeline[MP_TIMELINE_MAX_POINTS];
 
 static void write_timeline_and_peak(struct out *o)
 {
-	_Static_assert(sizeof(timeline[0]) == 6 * 8, "a timeline point is six u64");
+	_Static_assert(sizeof(timeline[0]) == MP_SNAP_POINT_BYTES, "a timeline point is as the format has it");
 	size_t n = mp_timeline_collect(timeline);
-	section(o, MP_SEC_TIMELINE, 4 + n * sizeof(timeline[0]));
+	section(o, MP_SEC_TIMELINE, MP_SNAP_COUNT_BYTES + n * MP_SNAP_POINT_BYTES);
 	put_u32(o, (uint32_t)n);
 	put(o, timeline, n * sizeof(timeline[0])); /* six u64 per point, as the format has them */
 
 	const struct mp_peak_site *sites;
 	uint64_t peak_bytes, peak_time_ns;
 	size_t n_sites = mp_peak_sites(&sites, &peak_bytes, &peak_time_ns);
-	section(o, MP_SEC_PEAK, 8 + 8 + 4 + n_sites * (4 + 8 + 8));
+	section(o, MP_SEC_PEAK, MP_SNAP_PEAK_FIXED_BYTES + n_sites * MP_SNAP_PEAK_SITE_BYTES);
 	put_u64(o, peak_bytes);
 	put_u64(o, peak_time_ns);
 	put_u32(o, (uint32_t)n_sites);
@@ -196,7 +196,7 @@ static void write_timeline_and_peak(struct out *o)
 /* The LEAKS section: a scan's loss records (leakscan.c). */
 static void write_leaks(struct out *o, const struct mp_leak_result *lr)
 {
-	section(o, MP_SEC_LEAKS, 4 + 8 + 8 + 4 + (uint64_t)lr->count * (4 + 4 + 4 * 8));
+	section(o, MP_SEC_LEAKS, MP_SNAP_LEAKS_FIXED_BYTES + (uint64_t)lr->count * MP_SNAP_LEAK_BYTES);
 	put_u32(o, lr->flags);
 	put_u64(o, lr->scan_time_ns);
 	put_u64(o, lr->root_bytes);
@@ -215,7 +215,8 @@ static void write_leaks(struct out *o, const struct mp_leak_result *lr)
 static void write_meta(struct out *o, unsigned reason, const char *label, uint32_t seq)
 {
 	size_t exe_len = strlen(mp_opt.exe_path), label_len = label ? strlen(label) : 0;
-	section(o, MP_SEC_META, 4 * 4 + 3 * 8 + 2 * 4 + 3 * 4 + exe_len + mp_opt.cmdline_len + label_len);
+	section(o, MP_SEC_META, MP_SNAP_META_FIXED_BYTES + 3 * MP_SNAP_STRING_LEN_BYTES + exe_len + mp_opt.cmdline_len +
+				       label_len);
 	put_u32(o, (uint32_t)getpid());
 	put_u32(o, (uint32_t)mp_parent_pid); /* recorded at start and at fork: a daemon's parent exits */
 	put_u32(o, reason);
@@ -244,7 +245,7 @@ static uint64_t write_totals(struct out *o, uint32_t n_traces, const struct mp_l
 			memcpy(counts, leaks->counts, (size_t)leaks->n_counts * sizeof(*counts));
 	}
 	struct mp_trace_counts sum = { 0, 0, 0, 0 };
-	uint64_t traces_bytes = 4;
+	uint64_t traces_bytes = MP_SNAP_COUNT_BYTES;
 	for (uint32_t id = 0; id < n_traces; id++) {
 		const struct mp_trace *t = mp_trace_by_id(id);
 		struct mp_trace_counts c = counts_of(id);
@@ -254,13 +255,13 @@ static uint64_t write_totals(struct out *o, uint32_t n_traces, const struct mp_l
 		sum.frees += c.frees;
 		sum.bytes_allocated += c.bytes_allocated;
 		sum.bytes_freed += c.bytes_freed;
-		traces_bytes += 4 + 4 + 4 * 8 + 8ull * t->n_frames;
+		traces_bytes += MP_SNAP_TRACE_FIXED_BYTES + (uint64_t)MP_SNAP_FRAME_BYTES * t->n_frames;
 	}
 	uint64_t peak = atomic_load(&mp_heap.peak_bytes);
 	uint64_t live = sum.bytes_allocated - sum.bytes_freed;
 	if (peak < live)
 		peak = live;
-	section(o, MP_SEC_TOTALS, 10 * 8);
+	section(o, MP_SEC_TOTALS, MP_SNAP_TOTALS_BYTES);
 	put_u64(o, sum.allocs);
 	put_u64(o, sum.frees);
 	put_u64(o, sum.bytes_allocated);
@@ -277,10 +278,10 @@ static uint64_t write_totals(struct out *o, uint32_t n_traces, const struct mp_l
 static void write_modules(struct out *o)
 {
 	size_t n_mod = mp_module_count();
-	uint64_t mod_bytes = 4;
+	uint64_t mod_bytes = MP_SNAP_COUNT_BYTES;
 	for (size_t i = 0; i < n_mod; i++) {
 		const struct mp_module *m = mp_module_at(i);
-		mod_bytes += 3 * 8 + 4 + 4 + m->build_id_len + 4 + strlen(m->path);
+		mod_bytes += MP_SNAP_MODULE_FIXED_BYTES + m->build_id_len + MP_SNAP_STRING_LEN_BYTES + strlen(m->path);
 	}
 	section(o, MP_SEC_MODULES, mod_bytes);
 	put_u32(o, (uint32_t)n_mod);
@@ -309,7 +310,7 @@ static void write_traces(struct out *o, uint32_t n_traces, uint64_t traces_bytes
 		put_u64(o, c.frees);
 		put_u64(o, c.bytes_allocated);
 		put_u64(o, c.bytes_freed);
-		put(o, t->frames, 8ull * t->n_frames);
+		put(o, t->frames, (uint64_t)MP_SNAP_FRAME_BYTES * t->n_frames);
 	}
 }
 
@@ -322,7 +323,7 @@ static void write_sizes(struct out *o)
 		for (int i = 0; i < MP_SIZE_CLASSES; i++)
 			classes[i] += MP_READ(th->size_classes[i]);
 	}
-	section(o, MP_SEC_SIZES, 4 + 8 * MP_SIZE_CLASSES);
+	section(o, MP_SEC_SIZES, MP_SNAP_COUNT_BYTES + MP_SNAP_SIZE_CLASS_BYTES * MP_SIZE_CLASSES);
 	put_u32(o, MP_SIZE_CLASSES);
 	put(o, classes, sizeof(classes));
 }

@@ -87,6 +87,69 @@ enum mp_section_type {
 	MP_SEC_END = 0xffff,
 };
 
+/* The fixed-size parts of the records, in bytes: the one place the writer and the reader take
+ * them from. Each is checked against a packed struct that names its fields in file order (the
+ * structs document the layout; neither side reads or writes through them, as integers are
+ * little-endian and unaligned on disk). A string is MP_SNAP_STRING_LEN_BYTES then its bytes. */
+#define MP_SNAP_STRING_LEN_BYTES 4u
+#define MP_SNAP_META_FIXED_BYTES 48u     /* MP_SEC_META before its three strings */
+#define MP_SNAP_TOTALS_BYTES 80u         /* MP_SEC_TOTALS, all of it */
+#define MP_SNAP_COUNT_BYTES 4u           /* the u32 count that starts a list */
+#define MP_SNAP_MODULE_FIXED_BYTES 32u   /* a module before its build id and path */
+#define MP_SNAP_TRACE_FIXED_BYTES 40u    /* a trace before its frames */
+#define MP_SNAP_FRAME_BYTES 8u
+#define MP_SNAP_SIZE_CLASS_BYTES 8u
+#define MP_SNAP_POINT_BYTES 48u          /* a timeline point */
+#define MP_SNAP_PEAK_FIXED_BYTES 20u     /* MP_SEC_PEAK before its sites (with the count) */
+#define MP_SNAP_PEAK_SITE_BYTES 20u
+#define MP_SNAP_LEAKS_FIXED_BYTES 24u    /* MP_SEC_LEAKS before its records (with the count) */
+#define MP_SNAP_LEAK_BYTES 40u           /* a loss record */
+
+#define MP_SNAP_PACKED __attribute__((packed))
+struct MP_SNAP_PACKED mp_disk_file_header { char magic[MP_SNAP_MAGIC_LEN]; uint32_t version, flags; };
+struct MP_SNAP_PACKED mp_disk_section_header { uint32_t type, flags; uint64_t length; };
+struct MP_SNAP_PACKED mp_disk_meta_fixed {
+	uint32_t pid, ppid, reason, seq;
+	uint64_t start_realtime_ns, snapshot_realtime_ns, run_time_ns;
+	uint32_t max_frames, flags;
+};
+struct MP_SNAP_PACKED mp_disk_totals {
+	uint64_t allocs, frees, bytes_allocated, bytes_freed, live_bytes, live_blocks;
+	uint64_t peak_bytes, peak_time_ns, untracked_frees, lost_allocs;
+};
+struct MP_SNAP_PACKED mp_disk_module_fixed { uint64_t load_bias, start, end; uint32_t flags, build_id_len; };
+struct MP_SNAP_PACKED mp_disk_trace_fixed {
+	uint32_t id, n_frames;
+	uint64_t allocs, frees, bytes_allocated, bytes_freed;
+};
+struct MP_SNAP_PACKED mp_disk_point {
+	uint64_t time_ns, live_bytes, max_live_bytes, rss_bytes, allocs, frees;
+};
+struct MP_SNAP_PACKED mp_disk_peak_fixed { uint64_t peak_bytes, peak_time_ns; uint32_t count; };
+struct MP_SNAP_PACKED mp_disk_peak_site { uint32_t trace_id; uint64_t live_bytes, live_blocks; };
+struct MP_SNAP_PACKED mp_disk_leaks_fixed { uint32_t flags; uint64_t scan_time_ns, root_bytes; uint32_t count; };
+struct MP_SNAP_PACKED mp_disk_leak {
+	uint32_t trace_id, kind;
+	uint64_t blocks, bytes, indirect_blocks, indirect_bytes;
+};
+#undef MP_SNAP_PACKED
+
+_Static_assert(sizeof(struct mp_disk_file_header) == MP_SNAP_FILE_HEADER_BYTES, "file header");
+_Static_assert(sizeof(struct mp_disk_section_header) == MP_SNAP_SECTION_HEADER_BYTES, "section header");
+_Static_assert(sizeof(struct mp_disk_meta_fixed) == MP_SNAP_META_FIXED_BYTES, "META");
+_Static_assert(sizeof(struct mp_disk_totals) == MP_SNAP_TOTALS_BYTES, "TOTALS");
+_Static_assert(sizeof(struct mp_disk_module_fixed) == MP_SNAP_MODULE_FIXED_BYTES, "module");
+_Static_assert(sizeof(struct mp_disk_trace_fixed) == MP_SNAP_TRACE_FIXED_BYTES, "trace");
+_Static_assert(sizeof(uint64_t) == MP_SNAP_FRAME_BYTES && sizeof(uint64_t) == MP_SNAP_SIZE_CLASS_BYTES,
+	       "frames and size classes are u64");
+_Static_assert(sizeof(uint32_t) == MP_SNAP_COUNT_BYTES && sizeof(uint32_t) == MP_SNAP_STRING_LEN_BYTES,
+	       "counts and string lengths are u32");
+_Static_assert(sizeof(struct mp_disk_point) == MP_SNAP_POINT_BYTES, "timeline point");
+_Static_assert(sizeof(struct mp_disk_peak_fixed) == MP_SNAP_PEAK_FIXED_BYTES, "PEAK");
+_Static_assert(sizeof(struct mp_disk_peak_site) == MP_SNAP_PEAK_SITE_BYTES, "peak site");
+_Static_assert(sizeof(struct mp_disk_leaks_fixed) == MP_SNAP_LEAKS_FIXED_BYTES, "LEAKS");
+_Static_assert(sizeof(struct mp_disk_leak) == MP_SNAP_LEAK_BYTES, "loss record");
+
 enum mp_snap_reason {
 	MP_REASON_EXIT = 1,   /* exit(), return from main */
 	MP_REASON_UNDERSCORE_EXIT = 2, /* _exit() or _Exit() */

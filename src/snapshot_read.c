@@ -186,10 +186,11 @@ static int parse_totals(struct reader *r, struct cursor *c, mp_snap_totals_t *t)
 	return expect_end(r, c);
 }
 
-/* Smallest encoding of one module: three u64, flags, build_id_len, path length. */
-#define MODULE_MIN_BYTES (3 * 8 + 4 + 4 + 4)
-/* Smallest encoding of one trace: id, n_frames, four u64 counters, no frames. */
-#define TRACE_MIN_BYTES (4 + 4 + 4 * 8)
+/* Smallest encoding of one module (no build id, an empty path) and of one trace (no frames). */
+#define MODULE_MIN_BYTES (MP_SNAP_MODULE_FIXED_BYTES + MP_SNAP_STRING_LEN_BYTES)
+#define TRACE_MIN_BYTES MP_SNAP_TRACE_FIXED_BYTES
+/* A trace's four u64 counters, after its id and n_frames. */
+#define TRACE_COUNTERS_BYTES (MP_SNAP_TRACE_FIXED_BYTES - 2 * sizeof(uint32_t))
 
 static int parse_modules(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 {
@@ -264,18 +265,18 @@ static int scan_traces(struct reader *r, struct cursor c, uint32_t count, size_t
 
 		if ((rc = get_u32(r, &c, &id)) < 0 || (rc = get_u32(r, &c, &frames)) < 0)
 			return rc;
-		if (c.left < 4 * 8)
+		if (c.left < TRACE_COUNTERS_BYTES)
 			return corrupt(r, "ends in the middle of a field");
-		c.p += 4 * 8;
-		c.left -= 4 * 8;
+		c.p += TRACE_COUNTERS_BYTES;
+		c.left -= TRACE_COUNTERS_BYTES;
 		if (id >= MP_SNAP_MAX_TRACES)
 			return corrupt(r, "trace id %u is out of range (limit %u)", id, MP_SNAP_MAX_TRACES - 1);
 		if (frames > MP_SNAP_MAX_FRAMES)
 			return corrupt(r, "trace %u has %u frames (limit %u)", id, frames, MP_SNAP_MAX_FRAMES);
-		if ((size_t)frames * 8 > c.left)
+		if ((size_t)frames * MP_SNAP_FRAME_BYTES > c.left)
 			return corrupt(r, "trace %u has %u frames but only %zu bytes remain", id, frames, c.left);
-		c.p += (size_t)frames * 8;
-		c.left -= (size_t)frames * 8;
+		c.p += (size_t)frames * MP_SNAP_FRAME_BYTES;
+		c.left -= (size_t)frames * MP_SNAP_FRAME_BYTES;
 		*n_frames += frames;
 		if (id > max_id)
 			max_id = id;
@@ -291,7 +292,7 @@ static int scan_traces(struct reader *r, struct cursor c, uint32_t count, size_t
 			return corrupt(r, "trace id %u appears twice", id);
 		}
 		seen[id / 8] |= (uint8_t)(1u << (id % 8));
-		c.p += 40 + (size_t)frames * 8;
+		c.p += TRACE_MIN_BYTES + (size_t)frames * MP_SNAP_FRAME_BYTES;
 	}
 	free(seen);
 	return 0;
@@ -327,15 +328,15 @@ static int parse_traces(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 		if (t->n_frames > MP_SNAP_MAX_FRAMES)
 			return corrupt(r, "trace %u has %u frames (limit %u)", t->id, t->n_frames,
 				       MP_SNAP_MAX_FRAMES);
-		if ((size_t)t->n_frames * 8 > c->left)
+		if ((size_t)t->n_frames * MP_SNAP_FRAME_BYTES > c->left)
 			return corrupt(r, "trace %u has %u frames but only %zu bytes remain", t->id,
 				       t->n_frames, c->left);
 		if (t->frees > t->allocs || t->bytes_freed > t->bytes_allocated)
 			return corrupt(r, "trace %u frees more than it allocated", t->id);
 		for (uint32_t f = 0; f < t->n_frames; f++) {
 			frames[f] = le64(c->p);
-			c->p += 8;
-			c->left -= 8;
+			c->p += MP_SNAP_FRAME_BYTES;
+			c->left -= MP_SNAP_FRAME_BYTES;
 		}
 		t->frames = frames;
 		pool_used += t->n_frames;
@@ -356,9 +357,9 @@ static int parse_sizes(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 		return rc;
 	if (count > MP_SNAP_MAX_SIZE_CLASSES)
 		return corrupt(r, "%u size classes (limit %u)", count, MP_SNAP_MAX_SIZE_CLASSES);
-	if ((size_t)count * 8 != c->left)
+	if ((size_t)count * MP_SNAP_SIZE_CLASS_BYTES != c->left)
 		return corrupt(r, "%u size classes need %u bytes, the section has %zu", count,
-			       count * 8, c->left);
+			       count * MP_SNAP_SIZE_CLASS_BYTES, c->left);
 	s->size_classes = calloc(count ? count : 1, sizeof(uint64_t));
 	if (!s->size_classes)
 		return fail(r, ENOMEM, "out of memory");
@@ -368,11 +369,6 @@ static int parse_sizes(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 	s->n_size_classes = count;
 	return 0;
 }
-
-/* Bytes of one timeline point, one peak site, one loss record. */
-#define POINT_BYTES (6 * 8)
-#define PEAK_SITE_BYTES (4 + 2 * 8)
-#define LEAK_BYTES (4 + 4 + 4 * 8)
 
 /* Checks that `count` entries of `entry_bytes` exactly fill what is left of the section
  * and allocates room for them. */
@@ -413,7 +409,7 @@ static int parse_timeline(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 	 * point costs a line of every timeline output. */
 	if (count > MP_SNAP_MAX_TIMELINE_POINTS)
 		return corrupt(r, "%u points (limit %u)", count, MP_SNAP_MAX_TIMELINE_POINTS);
-	if ((rc = entries(r, c, count, POINT_BYTES, sizeof(*s->timeline), (void **)&s->timeline)) < 0)
+	if ((rc = entries(r, c, count, MP_SNAP_POINT_BYTES, sizeof(*s->timeline), (void **)&s->timeline)) < 0)
 		return rc;
 	for (uint32_t i = 0; i < count; i++) {
 		mp_snap_point_t *p = &s->timeline[i];
@@ -437,7 +433,7 @@ static int parse_peak(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 
 	if ((rc = get_u64(r, c, &s->peak_bytes)) < 0 || (rc = get_u64(r, c, &s->peak_time_ns)) < 0 ||
 	    (rc = get_u32(r, c, &count)) < 0 ||
-	    (rc = entries(r, c, count, PEAK_SITE_BYTES, sizeof(*s->peak_sites),
+	    (rc = entries(r, c, count, MP_SNAP_PEAK_SITE_BYTES, sizeof(*s->peak_sites),
 			  (void **)&s->peak_sites)) < 0 ||
 	    (rc = check_count_per_trace(r, s, count, 1)) < 0)
 		return rc;
@@ -470,7 +466,7 @@ static int parse_leaks(struct reader *r, struct cursor *c, mp_snapshot_t *s)
 	if ((rc = get_u32(r, c, &s->leaks_flags)) < 0 ||
 	    (rc = get_u64(r, c, &s->leaks_scan_time_ns)) < 0 ||
 	    (rc = get_u64(r, c, &s->leaks_root_bytes)) < 0 || (rc = get_u32(r, c, &count)) < 0 ||
-	    (rc = entries(r, c, count, LEAK_BYTES, sizeof(*s->leaks), (void **)&s->leaks)) < 0 ||
+	    (rc = entries(r, c, count, MP_SNAP_LEAK_BYTES, sizeof(*s->leaks), (void **)&s->leaks)) < 0 ||
 	    (rc = check_count_per_trace(r, s, count, MP_LEAK_INTERNAL)) < 0)
 		return rc;
 	for (uint32_t i = 0; i < count; i++) {
@@ -660,16 +656,19 @@ static uint64_t section_max_bytes(uint32_t type)
 	uint64_t max;
 
 	switch (type) {
-	case MP_SEC_META: max = 4 * 4 + 3 * 8 + 2 * 4 + 3 * (4 + (uint64_t)MP_SNAP_MAX_STRING); break;
-	case MP_SEC_TOTALS: max = 10 * 8; break;
-	case MP_SEC_MODULES:
-		max = 4 + (uint64_t)MP_SNAP_MAX_MODULES * (MODULE_MIN_BYTES + MP_SNAP_MAX_BUILD_ID + MP_SNAP_MAX_PATH);
+	case MP_SEC_META:
+		max = MP_SNAP_META_FIXED_BYTES + 3 * (MP_SNAP_STRING_LEN_BYTES + (uint64_t)MP_SNAP_MAX_STRING);
 		break;
-	case MP_SEC_SIZES: max = 4 + 8 * MP_SNAP_MAX_SIZE_CLASSES; break;
-	case MP_SEC_TIMELINE: max = 4 + (uint64_t)MP_SNAP_MAX_TIMELINE_POINTS * POINT_BYTES; break;
-	case MP_SEC_PEAK: max = 8 + 8 + 4 + (uint64_t)MP_SNAP_MAX_TRACES * PEAK_SITE_BYTES; break;
+	case MP_SEC_TOTALS: max = MP_SNAP_TOTALS_BYTES; break;
+	case MP_SEC_MODULES:
+		max = MP_SNAP_COUNT_BYTES +
+		      (uint64_t)MP_SNAP_MAX_MODULES * (MODULE_MIN_BYTES + MP_SNAP_MAX_BUILD_ID + MP_SNAP_MAX_PATH);
+		break;
+	case MP_SEC_SIZES: max = MP_SNAP_COUNT_BYTES + MP_SNAP_SIZE_CLASS_BYTES * MP_SNAP_MAX_SIZE_CLASSES; break;
+	case MP_SEC_TIMELINE: max = MP_SNAP_COUNT_BYTES + (uint64_t)MP_SNAP_MAX_TIMELINE_POINTS * MP_SNAP_POINT_BYTES; break;
+	case MP_SEC_PEAK: max = MP_SNAP_PEAK_FIXED_BYTES + (uint64_t)MP_SNAP_MAX_TRACES * MP_SNAP_PEAK_SITE_BYTES; break;
 	case MP_SEC_LEAKS:
-		max = 4 + 8 + 8 + 4 + (uint64_t)MP_SNAP_MAX_TRACES * MP_LEAK_INTERNAL * LEAK_BYTES;
+		max = MP_SNAP_LEAKS_FIXED_BYTES + (uint64_t)MP_SNAP_MAX_TRACES * MP_LEAK_INTERNAL * MP_SNAP_LEAK_BYTES;
 		break;
 	default: max = MP_SNAP_MAX_SECTION_BYTES; break;
 	}
