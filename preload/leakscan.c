@@ -42,6 +42,7 @@
 #include "leakscan.h"
 
 #include "arch.h"
+#include "leak_result.h"
 #include "leak_state.h"
 #include "live_table.h"
 #include "modules.h"

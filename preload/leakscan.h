@@ -7,23 +7,6 @@
 
 #include <stdint.h>
 
-struct mp_trace_counts;
-struct mp_leak_record {
-	uint32_t trace_id, kind; /* enum mp_leak_kind */
-	uint64_t blocks, bytes, indirect_blocks, indirect_bytes;
-};
-struct mp_leak_result {
-	uint32_t flags; /* MP_LEAKS_* */
-	uint32_t count;
-	uint64_t scan_time_ns, root_bytes;
-	uint64_t lost_bytes; /* definitely + indirectly lost */
-	struct mp_leak_record *records;
-	/* Every trace's counts (ids 0 .. n_counts - 1) as they were while the threads were
-	 * stopped for the scan, so that the snapshot's totals are the heap the scan classified;
-	 * NULL when they could not be read then (the writer reads them itself). */
-	struct mp_trace_counts *counts;
-	uint32_t n_counts;
-};
 /* Scan now and write a snapshot for `reason` holding the result. at_exit: the scan is the
  * final one. Returns the bytes definitely and indirectly lost, or -1 when no scan could be
  * made. Called with the guard set. */
