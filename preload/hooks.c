@@ -12,7 +12,7 @@
 #include "bootstrap.h"
 #include "fatal.h"
 #include "heap.h"
-#include "leakscan.h"
+#include "leak_stop.h"
 #include "live_table.h"
 #include "modules.h"
 #include "ownstack.h"
@@ -152,7 +152,7 @@ static inline void drain_if_needed(struct mp_thread *th)
 
 /* Leave an allocator hook: finish the removals deferred meanwhile, clear the guard, take a
  * fatal signal that arrived in the hook (fatal.c), and stop for a leak scan that asked this
- * thread to stop while it was in the hook (leakscan.c). */
+ * thread to stop while it was in the hook (leak_stop.c). */
 static inline void leave_hook(void)
 {
 	drain_if_needed(mp_thread_self());
@@ -167,7 +167,7 @@ static inline void leave_hook(void)
 
 /* Entering a hook that records: two stores more than the guard, for mp_hook_guard_is_stale.
  * The fence keeps the compiler from moving the guard's store past the table updates that
- * follow (a leak scan's stop signal reads it: leakscan.c). */
+ * follow (a leak scan's stop signal reads it: leak_stop.c). */
 static inline __attribute__((always_inline)) void enter_hook(uintptr_t cfa, uintptr_t ra)
 {
 	mp_guard = MP_IN_HOOK;

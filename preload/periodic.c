@@ -11,6 +11,7 @@
  * thread of a process returns or calls pthread_exit: it never keeps the process alive. */
 #include "periodic.h"
 
+#include "leak_stop.h"
 #include "leakscan.h"
 #include "options.h"
 #include "snapshot.h"

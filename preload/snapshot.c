@@ -7,7 +7,7 @@
 
 #include "arch.h"
 #include "heap.h"
-#include "leakscan.h"
+#include "leak_result.h"
 #include "modules.h"
 #include "options.h"
 #include "peak.h"

@@ -85,7 +85,7 @@ void mp_threads_unlock(void);
 void mp_threads_after_fork_child(void); /* unlocks, and counts only this thread */
 /* Set (thread.c's) in a thread whose stop signal came while it was moving its pending counts:
  * called once the move is done, it stops the thread then, so that the stopped world holds no
- * half-done move (leakscan.c sets it). */
+ * half-done move (leak_stop.c sets it). */
 extern MP_TLS void (*volatile mp_after_move)(void);
 int mp_in_counts_move(uintptr_t pc); /* pc is in the code that moves pending counts */
 
