@@ -25,6 +25,17 @@ static inline void mp_cpu_relax(void)
 /* The stack pointer of an interrupted context (a ucontext_t from a signal handler). */
 #define MP_ARCH_UCONTEXT_SP(uc) ((uintptr_t)(uc)->uc_mcontext.gregs[REG_RSP])
 
+/* The general registers of an interrupted context, which a leak scan reads as roots: glibc's
+ * gregs from REG_R8 to REG_RSP (r8-r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp), and where it
+ * was interrupted. */
+#define MP_ARCH_N_GREGS 16
+#define MP_ARCH_UCONTEXT_GREG(uc, i) ((uintptr_t)(uc)->uc_mcontext.gregs[REG_R8 + (i)])
+#define MP_ARCH_UCONTEXT_PC(uc) ((uintptr_t)(uc)->uc_mcontext.gregs[REG_RIP])
+
+/* A thread descriptor (glibc's tcbhead_t) begins with a pointer to itself (tcb), the dtv and
+ * another pointer to itself (self): its first three words, head, hold such a descriptor at pd. */
+#define MP_ARCH_TCB_AT(head, pd) ((head)[0] == (pd) && (head)[2] == (pd))
+
 /* libunwind's entry points are named for the architecture (_U: generic, _UL: local). */
 #define MP_UNW_SYM(name) "_Ux86_64_" name
 #define MP_UNWL_SYM(name) "_ULx86_64_" name
@@ -34,6 +45,19 @@ static inline void mp_cpu_relax(void)
 #define MP_ARCH_UNW_CALLEE_SAVED                                                              \
 	{ UNW_X86_64_RBX, UNW_X86_64_RBP, UNW_X86_64_R12, UNW_X86_64_R13, UNW_X86_64_R14, \
 	  UNW_X86_64_R15 }
+/* The same six registers of the function it is written in, into regs[6], in that order, and
+ * its stack pointer into sp. */
+#define MP_ARCH_SAVE_CALLEE_SAVED(regs, sp)              \
+	__asm__ volatile("movq %%rbx, 0(%1)\n\t"        \
+			 "movq %%rbp, 8(%1)\n\t"        \
+			 "movq %%r12, 16(%1)\n\t"       \
+			 "movq %%r13, 24(%1)\n\t"       \
+			 "movq %%r14, 32(%1)\n\t"       \
+			 "movq %%r15, 40(%1)\n\t"       \
+			 "movq %%rsp, %0"                \
+			 : "=r"(sp)                      \
+			 : "r"(regs)                     \
+			 : "memory")
 
 /* void mp_run_on_stack(void *arg, void (*fn)(void *), void *top): fn(arg) with the stack
  * pointer at top (16-byte aligned), back on the caller's stack afterwards. Its frame's CFI

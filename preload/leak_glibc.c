@@ -4,6 +4,7 @@
  * comment. */
 #include "leak_glibc.h"
 
+#include "arch.h"
 #include "leak_index.h"
 #include "leak_maps.h"
 #include "leak_stop.h"
@@ -63,15 +64,15 @@ void mp_check_blocks(struct mp_scan *sc)
 
 /* The stacks of threads that have ended. */
 
-/* What is at pd: a thread descriptor whose tcb and self words point at itself (x86-64's
- * tcbhead_t) -- of a live thread (1), or of one that has ended (-1): its tid is then 0 or
- * less, as the kernel clears it when the thread ends (CLONE_CHILD_CLEARTID, what
- * pthread_join waits for) and pthread_join sets it to -1. 0: no descriptor. */
+/* What is at pd: a thread descriptor whose tcb and self words point at itself (arch.h) -- of
+ * a live thread (1), or of one that has ended (-1): its tid is then 0 or less, as the kernel
+ * clears it when the thread ends (CLONE_CHILD_CLEARTID, what pthread_join waits for) and
+ * pthread_join sets it to -1. 0: no descriptor. */
 static int thread_at(struct mp_scan *sc, uintptr_t pd)
 {
 	uintptr_t head[3];
 	int32_t tid;
-	if (mp_copy_in(sc, head, pd, sizeof(head)) != 0 || head[0] != pd || head[2] != pd ||
+	if (mp_copy_in(sc, head, pd, sizeof(head)) != 0 || !MP_ARCH_TCB_AT(head, pd) ||
 	    mp_copy_in(sc, &tid, pd + sc->tcb_tid_offset, sizeof(tid)) != 0)
 		return 0;
 	return tid > 0 ? 1 : -1;

@@ -5,6 +5,7 @@
  * not in struct mp_scan: the signal handler reads them. */
 #include "leak_stop.h"
 
+#include "arch.h"
 #include "leak_maps.h"
 #include "thread.h"
 #include "util.h"
@@ -30,7 +31,7 @@ struct thread_regs {
 	_Atomic int state;
 	int blocked; /* blocked the signal when it was sent: waited for briefly */
 	uintptr_t sp;
-	uintptr_t regs[16]; /* REG_R8 .. REG_RSP of the interrupted context */
+	uintptr_t regs[MP_ARCH_N_GREGS]; /* of the interrupted context */
 };
 /* Never unmapped: a handler that runs late may still look at it. */
 static struct thread_regs *threads;
@@ -66,9 +67,9 @@ static void park(int gen, const ucontext_t *uc)
 			continue;
 		if (atomic_load(&release_gen) != gen)
 			return; /* that scan ended; the next one's signal is on its way */
-		for (int r = 0; r < 16; r++)
-			t->regs[r] = (uintptr_t)uc->uc_mcontext.gregs[REG_R8 + r];
-		t->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+		for (int r = 0; r < MP_ARCH_N_GREGS; r++)
+			t->regs[r] = MP_ARCH_UCONTEXT_GREG(uc, r);
+		t->sp = MP_ARCH_UCONTEXT_SP(uc);
 		atomic_store(&t->state, T_STOPPED);
 		/* Bounded: a scanner that never comes back must not hold this thread forever. */
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
@@ -134,7 +135,7 @@ static void on_stop_signal(int sig, siginfo_t *si, void *ucv)
 	struct mp_thread *me = mp_thread_self();
 	const ucontext_t *uc = ucv;
 	if (me && atomic_load_explicit(&me->counts_lock, memory_order_relaxed) == 1 &&
-	    mp_in_counts_move((uintptr_t)uc->uc_mcontext.gregs[REG_RIP]))
+	    mp_in_counts_move(MP_ARCH_UCONTEXT_PC(uc)))
 		mp_after_move = stop_after_move;
 	else
 		park(gen, ucv);

@@ -14,7 +14,7 @@
 int mp_stop_threads(struct mp_stop *stop);
 void mp_resume_threads(struct mp_stop *stop);
 size_t mp_stop_n_threads(void); /* entries of the thread table, stopped or not */
-/* Thread k's 16 general registers (REG_R8 .. REG_RSP) and its stack pointer, or NULL when it
+/* Thread k's MP_ARCH_N_GREGS general registers (arch.h) and its stack pointer, or NULL when it
  * did not stop. */
 const uintptr_t *mp_stopped_regs(size_t k, uintptr_t *sp);
 int mp_stop_holds_sp(uintptr_t lo, uintptr_t hi); /* a stopped thread's sp is in [lo, hi) */

@@ -385,13 +385,13 @@ static int classify(struct mp_scan *sc, const uintptr_t *entry_regs, uintptr_t e
 	scan_roots(sc, 0);
 	if (entry_regs) {
 		sc->root_bytes += 6 * 8;
-		visit_words(sc, entry_regs, 6, MARK_DEFINITE, 0);
+		visit_words(sc, entry_regs, MP_ARCH_N_CALLEE_SAVED, MARK_DEFINITE, 0);
 	}
 	for (size_t k = 0; k < nt; k++) {
 		uintptr_t sp;
 		const uintptr_t *regs = mp_stopped_regs(k, &sp);
 		if (regs) {
-			visit_words(sc, regs, 16, MARK_DEFINITE, 0);
+			visit_words(sc, regs, MP_ARCH_N_GREGS, MARK_DEFINITE, 0);
 			sc->root_bytes += 16 * 8;
 		}
 	}
@@ -604,17 +604,8 @@ __attribute__((noinline)) static long long run(unsigned reason, int at_exit, con
  * here up; nothing below this frame is (the scanner's own frames). */
 __attribute__((noinline)) static long long enter(unsigned reason, int at_exit)
 {
-	uintptr_t regs[6], sp;
-	__asm__ volatile("movq %%rbx, 0(%1)\n\t"
-			 "movq %%rbp, 8(%1)\n\t"
-			 "movq %%r12, 16(%1)\n\t"
-			 "movq %%r13, 24(%1)\n\t"
-			 "movq %%r14, 32(%1)\n\t"
-			 "movq %%r15, 40(%1)\n\t"
-			 "movq %%rsp, %0"
-			 : "=r"(sp)
-			 : "r"(regs)
-			 : "memory");
+	uintptr_t regs[MP_ARCH_N_CALLEE_SAVED], sp;
+	MP_ARCH_SAVE_CALLEE_SAVED(regs, sp);
 	return run(reason, at_exit, regs, sp);
 }
 
