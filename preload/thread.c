@@ -224,14 +224,16 @@ void mp_count_free(struct mp_thread *th, struct mp_trace *tr, uint64_t size)
  * been preempted in the middle: it is waited for, up to 200 ms. An owner that takes longer was
  * interrupted for good (a signal handler that never returned, or this thread itself: a
  * snapshot from a signal handler): its counts are read as they are, one trace's possibly
- * twice, and that same move is not waited for again. */
+ * twice, and that same move is not waited for again. !wait (an allocator hook's capture):
+ * returns 0, nothing held, when the owner is moving its counts and that move is not one
+ * already known to be stuck; 1 otherwise. */
 #define READER_WAIT_NS (200 * 1000 * 1000ull)
 
-static void counts_hold(struct mp_thread *th, struct mp_thread *me)
+static int counts_hold(struct mp_thread *th, struct mp_thread *me, int wait)
 {
 	th->counts_held = 0;
 	if (th == me)
-		return;
+		return 1;
 	uint64_t deadline = 0;
 	for (int tries = 0;; tries++) {
 		int expected = 0;
@@ -239,11 +241,13 @@ static void counts_hold(struct mp_thread *th, struct mp_thread *me)
 							    memory_order_relaxed)) {
 			th->counts_held = 1;
 			th->stuck_move = 0;
-			return;
+			return 1;
 		}
 		unsigned move = atomic_load_explicit(&th->moves, memory_order_relaxed);
 		if (th->stuck_move == move + 1)
-			return;
+			return 1;
+		if (!wait)
+			return 0;
 		if (tries < 100) {
 			sched_yield();
 			continue;
@@ -253,46 +257,11 @@ static void counts_hold(struct mp_thread *th, struct mp_thread *me)
 			deadline = now + READER_WAIT_NS;
 		if (now >= deadline) {
 			th->stuck_move = move + 1;
-			return;
+			return 1;
 		}
 		struct timespec ts = { 0, 100 * 1000 };
 		nanosleep(&ts, NULL);
 	}
-}
-
-/* Every state there is now, held (one made later, a new thread's, is left out: unheld, its
- * moves could be seen half done, and it has counted nothing before now). One holder at a
- * time: the callers hold the peak lock. */
-static void hold_all(void)
-{
-	held_first = atomic_load(&all);
-	for (struct mp_thread *th = held_first; th; th = th->next_all)
-		counts_hold(th, self);
-}
-
-/* The same, but 0 at the first state whose owner is moving its counts, with none held. */
-static int try_hold_all(void)
-{
-	held_first = atomic_load(&all);
-	for (struct mp_thread *th = held_first; th; th = th->next_all) {
-		th->counts_held = 0;
-		if (th == self)
-			continue;
-		int expected = 0;
-		if (!atomic_compare_exchange_strong_explicit(&th->counts_lock, &expected, 2, memory_order_acquire,
-							     memory_order_relaxed)) {
-			for (struct mp_thread *h = held_first; h != th; h = h->next_all) {
-				if (h->counts_held) {
-					h->counts_held = 0;
-					atomic_store_explicit(&h->counts_lock, 0, memory_order_release);
-				}
-			}
-			held_first = NULL;
-			return 0;
-		}
-		th->counts_held = 1;
-	}
-	return 1;
 }
 
 static void release_all(void)
@@ -304,6 +273,22 @@ static void release_all(void)
 		}
 	}
 	held_first = NULL;
+}
+
+/* Every state there is now, held (one made later, a new thread's, is left out: unheld, its
+ * moves could be seen half done, and it has counted nothing before now). One holder at a
+ * time: the callers hold the peak lock. !wait: 0, with none held, at the first state whose
+ * owner is moving its counts. */
+static int hold_all(int wait)
+{
+	held_first = atomic_load(&all);
+	for (struct mp_thread *th = held_first; th; th = th->next_all) {
+		if (!counts_hold(th, self, wait)) {
+			release_all(); /* the states after th are unheld since the last release */
+			return 0;
+		}
+	}
+	return 1;
 }
 
 void mp_trace_record_counts(const struct mp_trace *t, struct mp_trace_counts *out)
@@ -335,14 +320,14 @@ static void sum_held_counts(struct mp_trace_counts *out, uint32_t n)
 
 void mp_read_trace_counts(struct mp_trace_counts *out, uint32_t n)
 {
-	hold_all();
+	(void)hold_all(1);
 	sum_held_counts(out, n);
 	release_all();
 }
 
 int mp_try_read_trace_counts(struct mp_trace_counts *out, uint32_t n)
 {
-	if (!try_hold_all())
+	if (!hold_all(0))
 		return -1;
 	sum_held_counts(out, n);
 	release_all();
@@ -352,7 +337,7 @@ int mp_try_read_trace_counts(struct mp_trace_counts *out, uint32_t n)
 /* fork: no move half done in another thread (which the child would keep for good). */
 void mp_counts_hold_for_fork(void)
 {
-	hold_all();
+	(void)hold_all(1);
 }
 
 void mp_counts_release_after_fork(void)
