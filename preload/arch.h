@@ -45,8 +45,8 @@ static inline void mp_cpu_relax(void)
 #define MP_ARCH_UNW_CALLEE_SAVED                                                              \
 	{ UNW_X86_64_RBX, UNW_X86_64_RBP, UNW_X86_64_R12, UNW_X86_64_R13, UNW_X86_64_R14, \
 	  UNW_X86_64_R15 }
-/* The same six registers of the function it is written in, into regs[6], in that order, and
- * its stack pointer into sp. */
+/* The same six registers of the function it is written in, into regs[MP_ARCH_N_CALLEE_SAVED],
+ * in that order, and its stack pointer into sp. */
 #define MP_ARCH_SAVE_CALLEE_SAVED(regs, sp)              \
 	__asm__ volatile("movq %%rbx, 0(%1)\n\t"        \
 			 "movq %%rbp, 8(%1)\n\t"        \

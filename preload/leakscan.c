@@ -384,7 +384,7 @@ static int classify(struct mp_scan *sc, const uintptr_t *entry_regs, uintptr_t e
 	 * libraries; a block keeps the state it reached from the program's. */
 	scan_roots(sc, 0);
 	if (entry_regs) {
-		sc->root_bytes += 6 * 8;
+		sc->root_bytes += MP_ARCH_N_CALLEE_SAVED * sizeof(uintptr_t);
 		visit_words(sc, entry_regs, MP_ARCH_N_CALLEE_SAVED, MARK_DEFINITE, 0);
 	}
 	for (size_t k = 0; k < nt; k++) {
@@ -392,7 +392,7 @@ static int classify(struct mp_scan *sc, const uintptr_t *entry_regs, uintptr_t e
 		const uintptr_t *regs = mp_stopped_regs(k, &sp);
 		if (regs) {
 			visit_words(sc, regs, MP_ARCH_N_GREGS, MARK_DEFINITE, 0);
-			sc->root_bytes += 16 * 8;
+			sc->root_bytes += MP_ARCH_N_GREGS * sizeof(uintptr_t);
 		}
 	}
 	process(sc, 0, 0);
@@ -539,7 +539,7 @@ __attribute__((noinline)) static long long run(unsigned reason, int at_exit, con
 	/* The program's frame that called exit(), _exit() or memprof_leak_check(): the stack
 	 * from there up is a root, with its callee-saved registers; everything below is ours or
 	 * glibc's. Unwound before the threads stop (libunwind takes the loader's lock). */
-	uintptr_t caller_regs[6], caller_sp;
+	uintptr_t caller_regs[MP_ARCH_N_CALLEE_SAVED], caller_sp;
 	if (entry_regs && mp_unwind_find_caller(is_machinery, &caller_sp, caller_regs) == 0 &&
 	    caller_sp > entry_sp) {
 		entry_sp = caller_sp;
