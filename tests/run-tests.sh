@@ -63,14 +63,17 @@ mkdir -p "$logdir"
 for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
 	start=$(date +%s)
-	timeout -k 5 "$TIMEOUT" "$t" >"$logdir/$name.log" 2>&1
+	# A script may ask for more time with a line "# test-timeout: SECONDS" (a whole build inside).
+	limit=$(sed -n 's/^# test-timeout: \([0-9][0-9]*\)$/\1/p' "$t" 2>/dev/null | head -n 1)
+	[ -n "$limit" ] && [ "$limit" -gt "$TIMEOUT" ] || limit=$TIMEOUT
+	timeout -k 5 "$limit" "$t" >"$logdir/$name.log" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - start ))
 	if [ $rc -eq 0 ]; then pass=$((pass + 1)); printf 'PASS %s (%ss)\n' "$name" "$secs"
 	elif [ $rc -eq 77 ]; then skip=$((skip + 1)); printf 'SKIP %s: %s\n' "$name" "$(tail -n 1 "$logdir/$name.log")"
 	else
 		fail=$((fail + 1)); failed+=("$name")
-		[ $rc -eq 124 ] && echo "FAIL $name (timed out after ${TIMEOUT}s)" || echo "FAIL $name (exit $rc)"
+		[ $rc -eq 124 ] && echo "FAIL $name (timed out after ${limit}s)" || echo "FAIL $name (exit $rc)"
 		# The reason first (a reader of a cut-off log still sees it), then the log's end.
 		grep -m 1 '^FAIL: ' "$logdir/$name.log" | sed 's/^/    reason: /' || true
 		sed 's/^/    | /' "$logdir/$name.log" | tail -n 25
