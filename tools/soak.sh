@@ -62,7 +62,7 @@ scenarios=(
 )
 command -v sqlite3 >/dev/null && scenarios+=("sqlite3 inserts, index, queries|some|sqlite3 :memory: -init $W/work.sql .quit")
 [ -x /usr/bin/python3 ] && scenarios+=("python3 (PYTHONMALLOC=malloc)|some|PYMALLOC=1 /usr/bin/python3 $W/work.py")
-command -v gcc >/dev/null && scenarios+=("gcc -O2 -c, followed|some|FOLLOW=1 gcc -O2 -c $TOP/tests/prog-torture.c -o $W/out/t.o")
+command -v gcc >/dev/null && scenarios+=("gcc -O2 -c, followed|some|FOLLOW=1 gcc -O2 -c $TOP/tests/progs/prog-torture.c -o $W/out/t.o")
 
 # run_one MODE SPEC: runs a scenario bare (MODE bare) or profiled (MODE prof) in $W/out,
 # output in $W/MODE.out, exit status in $W/MODE.rc.

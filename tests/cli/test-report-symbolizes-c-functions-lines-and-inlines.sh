@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# memprof report names the functions and file:line of a C program built with -g (the line of
+# the call, not the one after it), shows an inlined call as its own line before the
+# function it was inlined into, lists a site whose blocks were all freed as temporary, and
+# shows the same stacks as module+offset with --no-symbols. Addresses are masked.
+source "$(dirname "$0")/../lib/lib.sh"
+export TZ=UTC
+cat >prog.c <<'END'
+#include <stdlib.h>
+#include <string.h>
+
+static inline __attribute__((always_inline)) char *inlined_alloc(size_t n)
+{
+	return malloc(n);
+}
+
+__attribute__((noinline)) char *leak_here(size_t n)
+{
+	char *p = malloc(n);
+	memset(p, 1, n);
+	return p;
+}
+
+__attribute__((noinline)) char *via_inline(size_t n)
+{
+	char *p = inlined_alloc(n);
+	p[0] = 1;
+	return p;
+}
+
+__attribute__((noinline)) void churn(void)
+{
+	for (int i = 0; i < 50; i++) {
+		char *volatile p = malloc(24);
+		free(p);
+	}
+}
+
+int main(void)
+{
+	leak_here(1000);
+	via_inline(64);
+	churn();
+	return 0;
+}
+END
+cc -std=gnu11 -O1 -g -fno-omit-frame-pointer -o prog prog.c || fail "cannot build prog.c"
+profile "$T/snap.gz" ./prog || fail "prog failed under the preload"
+"$MEMPROF" report --frames 2 snap.gz >report.txt 2>err.txt
+[ ! -s err.txt ] || { cat err.txt; fail "unexpected output on stderr"; }
+mask() { sed -E 's/at 0x[0-9a-f]+:/at ADDR:/'; }
+sed -n '/^TOP SITES BY LIVE BYTES:/,/^TOP SITES BY NUMBER/p' report.txt | mask >live.txt
+cat >expected-live.txt <<'END'
+TOP SITES BY LIVE BYTES:
+#1 live 1,000 bytes in 1 blocks, 1 allocs (1,000 bytes) total
+    at ADDR: leak_here (prog.c:11)
+    at ADDR: main (prog.c:33)
+    ... 3 more frames (--frames)
+
+#2 live 64 bytes in 1 blocks, 1 allocs (64 bytes) total
+    at ADDR: inlined_alloc (prog.c:6) [inlined]
+    at ADDR: via_inline (prog.c:18)
+    at ADDR: main (prog.c:34)
+    ... 3 more frames (--frames)
+
+TOP SITES BY NUMBER OF ALLOCATIONS:
+END
+diff -u expected-live.txt live.txt || fail "live sites differ from the expected symbolized text"
+
+sed -n '/^TOP TEMPORARY SITES/,/^$/p' report.txt | mask >temp.txt
+cat >expected-temp.txt <<'END'
+TOP TEMPORARY SITES (ALL BLOCKS FREED):
+#1 live 0 bytes in 0 blocks, 50 allocs (1,200 bytes) total
+    at ADDR: churn (prog.c:26)
+    at ADDR: main (prog.c:35)
+    ... 3 more frames (--frames)
+
+END
+diff -u expected-temp.txt temp.txt || fail "temporary sites differ"
+
+# The chart names each site after its innermost function.
+expect_match '^  leak_here +\|#+ +1000 B$' report.txt
+expect_match '^  inlined_alloc +\|#+ +64 B$' report.txt
+
+"$MEMPROF" report --no-symbols --frames 2 snap.gz >raw.txt
+expect_no_match 'leak_here|prog\.c' raw.txt
+expect_match '^    at 0x[0-9a-f]+: prog\+0x[0-9a-f]+$' raw.txt
