@@ -133,8 +133,11 @@ static void capture(int in_hook)
 void mp_peak_capture(void)
 {
 	/* Another thread capturing (or a snapshot being written) means this crossing is seen
-	 * there, or at the next new peak: nobody waits on the hot path. */
-	if (!mp_spin_trylock(&lock))
+	 * there, or at the next new peak: nobody waits on the hot path. While the buffers are
+	 * short, every new peak gives up here with two loads, before the lock's shared line is
+	 * written; a capture given up because a thread was moving its counts costs one attempt
+	 * per thread, and the next new peak tries again. */
+	if (mp_trace_count() > atomic_load_explicit(&room, memory_order_relaxed) || !mp_spin_trylock(&lock))
 		return;
 	capture(1);
 	mp_spin_unlock(&lock);
