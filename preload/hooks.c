@@ -26,6 +26,7 @@
 #include "unwind.h"
 #include "util.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,10 +444,15 @@ EXPORT char *strndup(const char *s, size_t max)
  * Rust thread calls it first. */
 EXPORT int pthread_getattr_np(pthread_t th, pthread_attr_t *attr)
 {
-	if (!mp_resolve() || !mp_real.pthread_getattr_np)
+	if (!mp_resolve())
+		return ENOSYS;
+	int (*real)(pthread_t, pthread_attr_t *) = mp_real.pthread_getattr_np;
+	if (!real) /* glibc before 2.34 has it in libpthread, which may come after the first malloc */
+		real = (int (*)(pthread_t, pthread_attr_t *))dlsym(RTLD_NEXT, "pthread_getattr_np");
+	if (!real)
 		return ENOSYS;
 	mp_in_getattr++;
-	int r = mp_real.pthread_getattr_np(th, attr);
+	int r = real(th, attr);
 	mp_in_getattr--;
 	return r;
 }
