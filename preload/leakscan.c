@@ -338,28 +338,12 @@ static void scan_roots(struct mp_scan *sc, int system)
 
 /* ---- classification ---- */
 
-/* entry_regs NULL: the scanning thread is the profiler's own (MEMPROF_LEAK_SIGNAL's helper),
- * whose registers and stack (up to entry_sp, its top) hold none of the program's pointers. */
-static int classify(struct mp_scan *sc, const uintptr_t *entry_regs, uintptr_t entry_sp)
+/* What is not scanned for pointers: the profiler's memory, this library, and every stack below
+ * its stack pointer (the scanning thread's below entry_sp, each stopped thread's below its red
+ * zone). */
+static void exclude_own_and_dead(struct mp_scan *sc, const uintptr_t *entry_regs, uintptr_t entry_sp,
+				 uintptr_t (*ours)[2], size_t cap)
 {
-	sc->n_excl = 0;
-	sc->stack_top = 0;
-	int err = mp_read_maps(sc);
-	if (err)
-		return err;
-	sc->copy_buf = mp_scan_alloc(sc, COPY_BYTES);
-	sc->excl = mp_scan_alloc(sc, MP_MAX_EXCL * sizeof(*sc->excl));
-	if (!sc->copy_buf || !sc->excl)
-		return -ENOMEM;
-	if ((err = mp_collect_blocks(sc)) != 0 || (err = mp_build_index(sc)) != 0)
-		return err;
-	mp_check_blocks(sc);
-
-	/* The profiler's memory, this library, and every stack below its stack pointer. */
-	size_t cap = 16384;
-	uintptr_t(*ours)[2] = mp_scan_alloc(sc, cap * sizeof(*ours));
-	if (!ours)
-		return -ENOMEM;
 	size_t n_ours = mp_maps_list(ours, cap);
 	for (size_t k = 0; k < n_ours; k++)
 		mp_exclude(sc, ours[k][0], ours[k][1]);
@@ -379,14 +363,19 @@ static int classify(struct mp_scan *sc, const uintptr_t *entry_regs, uintptr_t e
 			mp_exclude(sc, v->lo, sp);
 	}
 	mp_merge_exclusions(sc);
+}
 
-	/* Pass 1 (memcheck's): the program's roots and registers, then those of the system
-	 * libraries; a block keeps the state it reached from the program's. */
+/* Pass 1 (memcheck's): the program's roots and registers, then those of the system libraries;
+ * a block keeps the state it reached from the program's. Then glibc's and ld.so's own blocks,
+ * and what only they point to. */
+static void mark_from_roots(struct mp_scan *sc, const uintptr_t *entry_regs)
+{
 	scan_roots(sc, 0);
 	if (entry_regs) {
 		sc->root_bytes += MP_ARCH_N_CALLEE_SAVED * sizeof(uintptr_t);
 		visit_words(sc, entry_regs, MP_ARCH_N_CALLEE_SAVED, MARK_DEFINITE, 0);
 	}
+	size_t nt = mp_stop_n_threads();
 	for (size_t k = 0; k < nt; k++) {
 		uintptr_t sp;
 		const uintptr_t *regs = mp_stopped_regs(k, &sp);
@@ -411,7 +400,6 @@ static int classify(struct mp_scan *sc, const uintptr_t *entry_regs, uintptr_t e
 	sc->in_system_roots = 0;
 	process(sc, 0, 0);
 
-	/* glibc's and ld.so's own blocks, and what only they point to. */
 	mp_mark_environment(sc);
 	for (size_t i = 0; i < sc->n_blk; i++) {
 		if (mp_is_internal(sc, i)) {
@@ -420,9 +408,12 @@ static int classify(struct mp_scan *sc, const uintptr_t *entry_regs, uintptr_t e
 		}
 	}
 	process(sc, 0, 0);
+}
 
-	/* Pass 2: each block still unreached, in address order, leads a clique of the unreached
-	 * blocks it points to; a later clique may swallow an earlier leader with its clique. */
+/* Pass 2: each block still unreached, in address order, leads a clique of the unreached blocks
+ * it points to; a later clique may swallow an earlier leader with its clique. */
+static int group_cliques(struct mp_scan *sc)
+{
 	sc->ind_bytes = mp_scan_alloc(sc, sc->n_blk * sizeof(*sc->ind_bytes));
 	sc->ind_blocks = mp_scan_alloc(sc, sc->n_blk * sizeof(*sc->ind_blocks));
 	if (sc->n_blk && (!sc->ind_bytes || !sc->ind_blocks))
@@ -434,6 +425,31 @@ static int classify(struct mp_scan *sc, const uintptr_t *entry_regs, uintptr_t e
 		}
 	}
 	return 0;
+}
+
+/* entry_regs NULL: the scanning thread is the profiler's own (MEMPROF_LEAK_SIGNAL's helper),
+ * whose registers and stack (up to entry_sp, its top) hold none of the program's pointers. */
+static int classify(struct mp_scan *sc, const uintptr_t *entry_regs, uintptr_t entry_sp)
+{
+	sc->n_excl = 0;
+	sc->stack_top = 0;
+	int err = mp_read_maps(sc);
+	if (err)
+		return err;
+	sc->copy_buf = mp_scan_alloc(sc, COPY_BYTES);
+	sc->excl = mp_scan_alloc(sc, MP_MAX_EXCL * sizeof(*sc->excl));
+	if (!sc->copy_buf || !sc->excl)
+		return -ENOMEM;
+	if ((err = mp_collect_blocks(sc)) != 0 || (err = mp_build_index(sc)) != 0)
+		return err;
+	mp_check_blocks(sc);
+	size_t cap = 16384;
+	uintptr_t(*ours)[2] = mp_scan_alloc(sc, cap * sizeof(*ours));
+	if (!ours)
+		return -ENOMEM;
+	exclude_own_and_dead(sc, entry_regs, entry_sp, ours, cap);
+	mark_from_roots(sc, entry_regs);
+	return group_cliques(sc);
 }
 
 static const uint32_t kind_of_state[] = {
