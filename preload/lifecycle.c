@@ -18,6 +18,7 @@
 #include "thread.h"
 #include "timeline.h"
 #include "trace_table.h"
+#include "unwind.h"
 #include "util.h"
 
 #include "snapshot_format.h"
@@ -87,6 +88,7 @@ static const struct fork_lock {
 	void (*child)(void);
 } fork_locks[MP_RANK_COUNT] = {
 	[MP_RANK_LEAKSCAN] = { mp_leakscan_lock, mp_leakscan_unlock, mp_leakscan_after_fork_child },
+	[MP_RANK_UNWINDS] = { mp_unwind_hold_for_fork, mp_unwind_release_after_fork, mp_unwind_after_fork_child },
 	[MP_RANK_SNAPSHOT] = { mp_snapshot_lock, mp_snapshot_unlock, mp_snapshot_unlock },
 	[MP_RANK_PEAK] = { mp_peak_lock, mp_peak_unlock, mp_peak_unlock },
 	[MP_RANK_TIMELINE] = { mp_timeline_lock, mp_timeline_unlock, mp_timeline_unlock },

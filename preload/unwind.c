@@ -48,6 +48,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CACHE_SETS 256u
@@ -445,6 +446,96 @@ struct miss {
 	uintptr_t floor; /* for unwind_begin: a little below the frame that switched stacks */
 };
 
+/* ---- fork: no other thread inside libunwind ----
+ *
+ * libunwind's locks are not fork-safe. The lock of its cache of register states, taken for
+ * each frame a thread has not unwound before, would be inherited held by a child forked while
+ * another thread had it, and the child's first unwind would hang. Fork's prepare handler
+ * (mp_unwind_hold_for_fork) therefore closes a gate in front of libunwind and waits until no
+ * unwind of another thread is in progress. A capture that arrives meanwhile waits at the gate
+ * until fork has returned, as it would for glibc's arena locks. The leak scan's own unwind
+ * (mp_unwind_find_caller) needs no gate: fork takes the scan's lock first. */
+static atomic_int unwinds_now;    /* captures inside libunwind, in every thread */
+static atomic_uint unwinds_ended; /* how many have ended, ever */
+static atomic_int gate_closed;
+static MP_TLS int my_unwinds; /* this thread's part of unwinds_now: a fork from a signal
+				* handler that interrupted it must not wait for itself */
+static unsigned stuck_since;      /* unwinds_ended + 1 when fork last gave up waiting; 0 */
+#define FORK_WAIT_NS (200 * 1000 * 1000ull)
+
+static void gate_wait(void)
+{
+	for (int tries = 0; atomic_load(&gate_closed); tries++) {
+		if (tries < 100) {
+			sched_yield();
+		} else {
+			struct timespec ts = { 0, 100 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+/* my_unwinds is raised first and lowered last, so that it never counts less than this
+ * thread's part of unwinds_now. */
+static void gate_enter(void)
+{
+	my_unwinds++;
+	for (;;) {
+		atomic_fetch_add(&unwinds_now, 1);
+		if (!atomic_load(&gate_closed))
+			return;
+		atomic_fetch_sub(&unwinds_now, 1);
+		gate_wait();
+	}
+}
+
+static void gate_leave(void)
+{
+	atomic_fetch_add_explicit(&unwinds_ended, 1, memory_order_relaxed);
+	atomic_fetch_sub(&unwinds_now, 1);
+	my_unwinds--;
+}
+
+/* Waits at most FORK_WAIT_NS, and not at all while the unwind that made it give up last time
+ * is still the one in progress (a thread stopped inside libunwind for good, say). */
+void mp_unwind_hold_for_fork(void)
+{
+	atomic_store(&gate_closed, 1);
+	uint64_t deadline = 0;
+	for (int tries = 0; atomic_load(&unwinds_now) > my_unwinds; tries++) {
+		unsigned ended = atomic_load_explicit(&unwinds_ended, memory_order_relaxed);
+		if (stuck_since == ended + 1)
+			return;
+		if (tries < 100) {
+			sched_yield();
+			continue;
+		}
+		uint64_t now = mp_now_ns();
+		if (!deadline)
+			deadline = now + FORK_WAIT_NS;
+		if (now >= deadline) {
+			stuck_since = ended + 1;
+			return;
+		}
+		struct timespec ts = { 0, 100 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	stuck_since = 0;
+}
+
+void mp_unwind_release_after_fork(void)
+{
+	atomic_store(&gate_closed, 0);
+}
+
+/* The child's only thread is this one: the others' unwinds ended with them. */
+void mp_unwind_after_fork_child(void)
+{
+	atomic_store(&unwinds_now, my_unwinds);
+	stuck_since = 0;
+	atomic_store(&gate_closed, 0);
+}
+
 static void miss_path(void *arg)
 {
 	struct miss *m = arg;
@@ -453,11 +544,13 @@ static void miss_path(void *arg)
 	if (MP_UNLIKELY(!stack.hi))
 		find_stack_bounds();
 	unwind_begin(m->floor);
+	gate_enter();
 	m->tr = full_unwind(m->ra);
-	mp_peak_reserve(mp_trace_count()); /* a new trace, perhaps: room for it in a peak capture */
 	if (m->victim && m->tr && m->cfa >= stack.lo && m->cfa < stack.hi)
 		build_entry(m->victim, m->cfa, m->ra, m->tr);
+	gate_leave();
 	unwind_end();
+	mp_peak_reserve(mp_trace_count()); /* a new trace, perhaps: room for it in a peak capture */
 }
 
 /* Called on the program's stack: the frames above this one are read directly. */

@@ -19,6 +19,10 @@ void mp_unwind_stats(struct mp_unwind_stats *out);
 /* Above zero while this thread is inside pthread_getattr_np (hooks.c): glibc holds the
  * thread's lock there while it allocates, so the stack bounds must not be asked for then. */
 extern MP_TLS int mp_in_getattr;
+/* fork's handlers (lifecycle.c): no other thread is inside libunwind while fork runs. */
+void mp_unwind_hold_for_fork(void);
+void mp_unwind_release_after_fork(void);
+void mp_unwind_after_fork_child(void);
 int mp_unwind_find_caller(int (*skip)(uintptr_t ip), uintptr_t *sp_out, uintptr_t regs[MP_ARCH_N_CALLEE_SAVED]);
 
 #endif

@@ -33,9 +33,10 @@ uint64_t mp_realtime_ns(void);   /* CLOCK_REALTIME */
 /* Every lock of ours, by rank: a thread takes them only in increasing rank (a debug build's
  * witness checks it, see mp_spin_lock), and fork's prepare handler takes them all in this
  * order (lifecycle.c's fork_locks). MP_RANK_COUNTS is every thread state's counts_lock, held by
- * fork alone (mp_counts_hold_for_fork); trylocks may be taken in any order. */
+ * fork alone (mp_counts_hold_for_fork), as is MP_RANK_UNWINDS; trylocks may be taken in any order. */
 enum mp_lock_rank {
 	MP_RANK_LEAKSCAN,     /* leakscan.c: one scan at a time */
+	MP_RANK_UNWINDS,      /* unwind.c: the gate in front of libunwind (fork only) */
 	MP_RANK_SNAPSHOT,     /* snapshot.c: one writer at a time */
 	MP_RANK_PEAK,         /* peak.c: the capture (the writer holds it while it collects the timeline) */
 	MP_RANK_TIMELINE,     /* timeline.c: the series */

@@ -9,6 +9,10 @@
  *   deep      allocations from recursion of varied depth, through two call paths
  *   fork-threads  forks while 4 other threads are inside malloc/free, 20 times; each child
  *             allocates and exits normally
+ *   fork-unwinding  forks 200 times while 4 other threads keep starting short threads that
+ *             allocate through frames that use alloca (which the profiler never caches, so
+ *             each allocation is a full unwind by libunwind); each child allocates through
+ *             such a frame too and _exits. Exits 3, and says so, when a child has not ended after 10 s
  *   vfork     vfork, the child's exec fails and it calls _exit; then the parent leaks 1000 x 100
  *   sigfree   a timer signal handler frees and allocates blocks while main churns; all freed
  *   thread-exit  500 threads each calling strerror() on an unknown errno (glibc frees its
@@ -23,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void *volatile sink;
@@ -131,6 +136,84 @@ static void *churn(void *arg)
 	return NULL;
 }
 
+/* alloca makes the frame's size vary, so the profiler unwinds every allocation made from
+ * below it instead of using its cache of traces. */
+__attribute__((noinline)) static void unwound_alloc(int depth)
+{
+	volatile char *pad = __builtin_alloca(16 + (size_t)(depth & 3) * 16);
+	pad[0] = 0;
+	if (depth > 0) {
+		unwound_alloc(depth - 1);
+	} else {
+		void *p = malloc(40);
+		sink = p;
+		free(p);
+	}
+	sink = (void *)pad; /* not a tail call */
+}
+
+static void *unwound_thread(void *arg)
+{
+	unwound_alloc((int)(intptr_t)arg);
+	return NULL;
+}
+
+/* Each new thread starts with libunwind's per-thread trace cache empty, so that libunwind
+ * takes its global lock for every frame of its first unwind. */
+static void *unwinding_churn(void *arg)
+{
+	(void)arg;
+	for (int i = 0; !stop; i++) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, unwound_thread, (void *)(intptr_t)(8 + i % 24)) == 0)
+			pthread_join(t, NULL);
+	}
+	return NULL;
+}
+
+/* The child's end within 10 s, or -1 (and the child killed). */
+static int wait_bounded(pid_t pid)
+{
+	for (int ms = 0; ms < 10000; ms++) {
+		int st;
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (r < 0)
+			return -1;
+		struct timespec ts = { 0, 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+#define CHURNERS 4
+static int fork_unwinding(void)
+{
+	pthread_t th[CHURNERS];
+	for (int t = 0; t < CHURNERS; t++)
+		pthread_create(&th[t], NULL, unwinding_churn, NULL);
+	int ret = 0;
+	for (int i = 0; i < 200 && !ret; i++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			unwound_alloc(5);
+			_exit(0);
+		}
+		int st = pid > 0 ? wait_bounded(pid) : -2;
+		if (st != 0) {
+			fprintf(stderr, "fork %d: child %s (%d)\n", i, st == -1 ? "hung" : "failed", st);
+			ret = 3;
+		}
+	}
+	stop = 1;
+	for (int t = 0; t < CHURNERS; t++)
+		pthread_join(th[t], NULL);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
@@ -204,6 +287,8 @@ int main(int argc, char **argv)
 			pthread_join(th[t], NULL);
 		return 0;
 	}
+	if (!strcmp(what, "fork-unwinding"))
+		return fork_unwinding();
 	if (!strcmp(what, "vfork")) {
 		pid_t pid = vfork();
 		if (pid == 0) {

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# fork() 200 times while 4 other threads keep starting threads whose allocations libunwind
+# unwinds afresh (each new thread takes libunwind's own lock for every frame of its first
+# unwind): no child hangs in its first unwind on a lock inherited held, and every child writes
+# its snapshot. Before fork's handlers closed a gate in front of libunwind, about one run in
+# three hung here.
+source "$(dirname "$0")/../lib/lib.sh"
+rc=0
+out=$(timeout 120 env MEMPROF_OUTPUT="$T/snap.%p.gz" LD_PRELOAD="$LIBMEMPROF" \
+	"$TESTBIN/prog-process-life" fork-unwinding 2>&1) || rc=$?
+[ $rc -eq 0 ] || fail "exit status $rc (3: a child hung; 124: the parent did): $out"
+n=$(find "$T" -name 'snap.*.gz' | wc -l)
+[ "$n" -eq 201 ] || fail "expected 201 snapshots (parent + 200 children), found $n"
+for f in $(find "$T" -name 'snap.*.gz' | head -5); do
+	"$MEMPROF" report "$f" >/dev/null || fail "unreadable snapshot $f"
+done
