@@ -8,12 +8,22 @@
  * tombstone reuse safe.
  *
  * Growth: a new table becomes the head; its `older` points at the previous one while the
- * grower moves every entry across (key -> key|MOVING, insert into the new table, -> TOMB),
- * then the old slots are returned to the kernel with MADV_DONTNEED (reads see zeroes, which
- * means EMPTY, so a late reader stops at once). An inserter that finds the head changed
- * under it moves its own entry; a remover probes the older table first, then the head, and
- * retries when the head changed: the order of these steps (all seq_cst) guarantees that a key
- * present in some table is found. Only growth takes a lock, and only growers wait on it. */
+ * entries move across (key -> key|MOVING, insert into the new table, -> TOMB). No thread
+ * moves them all: every insert into the head, and every remove, moves the next MOVE_CHUNK
+ * slots' entries first, so a growth costs no one malloc or free more than that, and the old
+ * table is empty after cap / MOVE_CHUNK of them. The thread that moves the last chunk returns the old slots to the
+ * kernel with MADV_DONTNEED (reads see zeroes, which means EMPTY, so a late reader stops at
+ * once). An inserter that finds the head changed under it moves its own entry; a remover
+ * probes the older table first, then the head, and retries when the head changed: the order
+ * of these steps (all seq_cst) guarantees that a key present in some table is found.
+ *
+ * The head cannot fill while it is being moved into: it has at least the old table's slots,
+ * of which the old table's entries take at most three quarters (its fill limit), and an insert
+ * lands in it only after taking a chunk to move, so at most cap / MOVE_CHUNK inserts (and
+ * one per thread caught between) land before the move is over. Once every chunk is taken, an
+ * insert waits for the movers of the last ones, a few microseconds. The head does not grow
+ * again until the move is over. Only making a new table takes a lock (a trylock: another
+ * thread making one means there is room left in the old). */
 #include "live_table.h"
 
 #include "arch.h"
@@ -33,6 +43,8 @@
 #define HEADER_BYTES 4096
 #define INITIAL_CAP (1u << 16)
 #define CHECK_EVERY 128
+#define MOVE_CHUNK 16
+#define LONG_PROBE 64 /* a claim that probed this many slots checks the fill level */
 
 struct slot {
 	_Atomic uintptr_t key;
@@ -48,9 +60,9 @@ struct stripe {
 struct ltable {
 	size_t cap, mask, limit, map_bytes;
 	_Atomic(struct ltable *) older;
-	/* While `older` is being moved in: how many more entries other threads may claim, so
-	 * that the mover always finds room (0 until the mover has counted what it moves). */
-	atomic_long budget;
+	/* While `older` is being moved in: the first of its slots that no thread has taken to
+	 * move yet, and how many have been moved (or found with nothing to move). */
+	atomic_size_t move_next, move_done;
 	struct stripe stripes[N_STRIPES];
 	_Alignas(HEADER_BYTES) struct slot slots[];
 };
@@ -127,11 +139,13 @@ static struct ltable *table_new(size_t cap)
 	return t;
 }
 
-/* Claim a free slot for key and fill it. Returns the slot, or NULL when the table is full. */
-static struct slot *claim(struct ltable *t, uintptr_t key, uint64_t meta)
+/* Claim a free slot for key and fill it. Returns the slot, or NULL when the table is full;
+ * *probes: how many slots it looked at. */
+static struct slot *claim(struct ltable *t, uintptr_t key, uint64_t meta, size_t *probes)
 {
 	size_t i = home(t, key);
 	for (size_t n = 0; n < t->cap; n++, i = (i + 1) & t->mask) {
+		*probes = n;
 		struct slot *s = &t->slots[i];
 		uintptr_t v = atomic_load(&s->key);
 		if (v != EMPTY && v != TOMB)
@@ -188,14 +202,49 @@ static int grow(struct ltable *t);
 
 void (*mp_live_grow_hook)(void);
 
-/* Takes one claim of t's budget while an older table is being moved into it; false (and
- * nothing taken) when the budget is spent: the caller waits for the move to finish. */
-static int take_budget(struct ltable *t)
+/* Slot i of o into n, unless it is free, removed or being moved. An insertion into o that
+ * is not finished (CLAIM) is waited for: its inserter may have seen o as the head, and would
+ * not move the entry itself. */
+static int move_slot(struct ltable *o, struct ltable *n, size_t i)
 {
-	if (atomic_fetch_sub(&t->budget, 1) > 0)
-		return 1;
-	atomic_fetch_add(&t->budget, 1);
-	return 0;
+	struct slot *s = &o->slots[i];
+	uintptr_t v;
+	while ((v = atomic_load(&s->key)) & CLAIM)
+		mp_cpu_relax();
+	if (v == EMPTY || v == TOMB || (v & MOVING))
+		return 0;
+	if (!atomic_compare_exchange_strong(&s->key, &v, v | MOVING))
+		return 0; /* removed or moved meanwhile */
+	uint64_t meta = atomic_load_explicit(&s->meta, memory_order_relaxed);
+	size_t probes;
+	while (!claim(n, v, meta, &probes)) /* cannot happen: the head has room for the move (above) */
+		sched_yield();
+	atomic_store(&s->key, TOMB);
+	return 1;
+}
+
+/* Moves the next chunk of n's older table into n; the thread that ends the move drops the
+ * old slots. Returns 0 when there was nothing left to take. */
+static int move_chunk(struct ltable *n)
+{
+	struct ltable *o = atomic_load(&n->older);
+	if (!o)
+		return 0;
+	size_t start = atomic_fetch_add(&n->move_next, MOVE_CHUNK);
+	if (start >= o->cap)
+		return 0; /* the other chunks are taken: their movers end the move */
+	size_t end = start + MOVE_CHUNK < o->cap ? start + MOVE_CHUNK : o->cap;
+	long moved = 0;
+	for (size_t i = start; i < end; i++)
+		moved += move_slot(o, n, i);
+	/* Counted live in n by claim: no longer in o, for mp_live_count meanwhile. */
+	if (moved)
+		atomic_fetch_sub_explicit(&stripe_of(o)->live, moved, memory_order_relaxed);
+	if (atomic_fetch_add(&n->move_done, end - start) + (end - start) == o->cap) {
+		atomic_store(&n->older, NULL);
+		madvise(o->slots, o->cap * sizeof(struct slot), MADV_DONTNEED);
+	}
+	return 1;
 }
 
 static void wait_for_move(struct ltable *t)
@@ -212,12 +261,14 @@ static int insert(uintptr_t key, uint64_t meta)
 {
 	for (;;) {
 		struct ltable *t = atomic_load(&head);
-		if (MP_UNLIKELY(atomic_load_explicit(&t->older, memory_order_relaxed) != NULL) &&
-		    atomic_load(&t->older) && !take_budget(t)) {
-			wait_for_move(t);
+		int moving = atomic_load_explicit(&t->older, memory_order_relaxed) != NULL;
+		if (MP_UNLIKELY(moving) && !move_chunk(t)) {
+			wait_for_move(t); /* the last chunks are being moved */
 			continue;
 		}
-		if (MP_UNLIKELY(++inserts_since_check >= CHECK_EVERY)) {
+		/* The fill level, every CHECK_EVERY inserts of a thread and after a long probe
+		 * (a thread too young to have checked, among many). */
+		if (MP_UNLIKELY(++inserts_since_check >= CHECK_EVERY) && !moving) {
 			inserts_since_check = 0;
 			if ((size_t)sum(t, 0) >= t->limit) {
 				if (grow(t) < 0 && (size_t)sum(t, 0) >= t->cap - t->cap / 16)
@@ -225,25 +276,31 @@ static int insert(uintptr_t key, uint64_t meta)
 				continue;
 			}
 		}
-		struct slot *s = claim(t, key, meta);
+		size_t probes = 0;
+		struct slot *s = claim(t, key, meta, &probes);
+		if (MP_UNLIKELY(probes >= LONG_PROBE) && !moving)
+			inserts_since_check = CHECK_EVERY;
 		if (!s) {
-			if (grow(t) < 0)
+			if (moving)
+				sched_yield(); /* cannot happen (above) */
+			else if (grow(t) < 0)
 				return -ENOMEM;
 			continue;
 		}
 		if (MP_LIKELY(atomic_load(&head) == t))
 			return 0;
-		/* The table grew under us and the grower may have passed this slot: move the entry
-		 * ourselves unless the grower already did. */
+		/* The table grew under us and the movers may have passed this slot: move the entry
+		 * ourselves unless one of them did. */
 		uintptr_t v = key;
 		if (atomic_compare_exchange_strong(&s->key, &v, key | MOVING)) {
 			int r = insert(key, meta);
 			atomic_store(&s->key, TOMB);
+			count(t, 0, -1);
 			return r;
 		}
 		if (v == (key | MOVING))
-			return 0; /* the grower is moving it */
-		/* The grower moved it (TOMB), or the old slots were dropped and perhaps reused by a
+			return 0; /* a mover is moving it */
+		/* A mover moved it (TOMB), or the old slots were dropped and perhaps reused by a
 		 * late inserter (EMPTY, another key): it is in the new table or in none. */
 		uint64_t m;
 		if (mp_live_remove(key, &m) == 0)
@@ -257,8 +314,13 @@ int mp_live_insert(uintptr_t ptr, uint64_t meta)
 	return insert(ptr, meta);
 }
 
+/* A remove moves a chunk too, so that a move ends even when the program only frees; it
+ * never waits for one. */
 int mp_live_remove(uintptr_t ptr, uint64_t *meta)
 {
+	struct ltable *h = atomic_load(&head);
+	if (MP_UNLIKELY(atomic_load_explicit(&h->older, memory_order_relaxed) != NULL))
+		move_chunk(h);
 	for (;;) {
 		struct ltable *t = atomic_load(&head);
 		struct ltable *o = atomic_load(&t->older);
@@ -279,9 +341,12 @@ int mp_live_remove(uintptr_t ptr, uint64_t *meta)
 	}
 }
 
+/* Makes a new head for t, the old one being moved into it from now on (move_chunk). 0 also
+ * when another thread is making one or has made it: the caller tries again. */
 static int grow(struct ltable *t)
 {
-	mp_spin_lock(&grow_lock);
+	if (!mp_spin_trylock(&grow_lock))
+		return 0;
 	if (atomic_load(&head) != t) {
 		mp_spin_unlock(&grow_lock);
 		return 0;
@@ -297,38 +362,9 @@ static int grow(struct ltable *t)
 	}
 	atomic_store(&n->older, t);
 	atomic_store(&head, n);
-	/* Count what is to move (t takes no new claims now, but may finish some), then let
-	 * other threads claim what is left of n: with the mover's entries, never more than n
-	 * holds. Without this, hundreds of threads inserting during the move could fill n, and
-	 * the mover would wait forever for a free slot, holding the lock they wait on. */
-	size_t to_move = 0;
-	for (size_t i = 0; i < t->cap; i++) {
-		uintptr_t v;
-		while ((v = atomic_load(&t->slots[i].key)) & CLAIM)
-			mp_cpu_relax();
-		to_move += v != EMPTY && v != TOMB && !(v & MOVING);
-	}
-	long spare = (long)(n->cap - n->cap / 16) - (long)to_move;
-	atomic_store(&n->budget, spare > 0 ? spare : 0);
+	mp_spin_unlock(&grow_lock);
 	if (mp_live_grow_hook)
 		mp_live_grow_hook();
-	for (size_t i = 0; i < t->cap; i++) {
-		struct slot *s = &t->slots[i];
-		uintptr_t v;
-		while ((v = atomic_load(&s->key)) & CLAIM)
-			mp_cpu_relax();
-		if (v == EMPTY || v == TOMB || (v & MOVING))
-			continue;
-		if (!atomic_compare_exchange_strong(&s->key, &v, v | MOVING))
-			continue; /* removed or moved meanwhile */
-		uint64_t meta = atomic_load_explicit(&s->meta, memory_order_relaxed);
-		while (!claim(n, v, meta)) /* cannot happen: the budget leaves room for it */
-			sched_yield();
-		atomic_store(&s->key, TOMB);
-	}
-	atomic_store(&n->older, NULL);
-	madvise(t->slots, t->cap * sizeof(struct slot), MADV_DONTNEED);
-	mp_spin_unlock(&grow_lock);
 	return 0;
 }
 
@@ -360,14 +396,32 @@ void mp_live_lock_growth(void)
 	mp_spin_lock(&grow_lock);
 }
 
+static int holds(struct ltable *t, uintptr_t key)
+{
+	size_t i = home(t, key);
+	for (size_t n = 0; n < t->cap; n++, i = (i + 1) & t->mask) {
+		uintptr_t v = atomic_load_explicit(&t->slots[i].key, memory_order_relaxed);
+		if (v == EMPTY)
+			return 0;
+		if (v == key)
+			return 1;
+	}
+	return 0;
+}
+
 /* In a fork child, threads that were inserting or moving an entry are gone: settle their
- * slots so that nobody waits for them. Called with the growth lock held. */
-static void settle_orphans(struct ltable *t)
+ * slots so that nobody waits for them. An insertion not finished is dropped; an entry whose
+ * move was not finished stays where it is, unless it reached `to` already. Called with the
+ * growth lock held. */
+static void settle_orphans(struct ltable *t, struct ltable *to)
 {
 	for (size_t i = 0; i < t->cap; i++) {
 		uintptr_t v = atomic_load_explicit(&t->slots[i].key, memory_order_relaxed);
-		if (v > TOMB && (v & STATE_BITS))
-			atomic_store_explicit(&t->slots[i].key, TOMB, memory_order_relaxed);
+		if (v <= TOMB || !(v & STATE_BITS))
+			continue;
+		if ((v & CLAIM) || (to && holds(to, v & ~MOVING)))
+			v = TOMB;
+		atomic_store_explicit(&t->slots[i].key, v & ~MOVING, memory_order_relaxed);
 	}
 }
 
@@ -380,9 +434,14 @@ void mp_live_after_fork_child(void)
 {
 	struct ltable *t = atomic_load(&head);
 	struct ltable *o = atomic_load(&t->older);
-	settle_orphans(t);
-	if (o)
-		settle_orphans(o);
+	settle_orphans(t, NULL);
+	if (o) {
+		settle_orphans(o, t);
+		/* The chunks that the parent's other threads had taken may not be done: the
+		 * child moves every chunk again (what was moved is TOMB there now). */
+		atomic_store(&t->move_done, 0);
+		atomic_store(&t->move_next, 0);
+	}
 	mp_spin_unlock(&grow_lock);
 }
 

@@ -45,7 +45,7 @@ enum mp_lock_rank {
 	MP_RANK_TRACES,       /* trace_table.c: inserts */
 	MP_RANK_ARENA,        /* util.c: the arena's bump pointer */
 	MP_RANK_THREADS,      /* thread.c: the list of free states */
-	MP_RANK_LIVE_GROWTH,  /* live_table.c: growth and migration */
+	MP_RANK_LIVE_GROWTH,  /* live_table.c: making a grown table (a trylock, but for fork) */
 	MP_RANK_COUNT
 };
 typedef struct {

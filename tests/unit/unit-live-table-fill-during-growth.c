@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The live-block table while it grows: hundreds of threads insert into the new table while
- * the grower is still moving the old one into it. They must not fill it: the grower, holding
- * the growth lock, would wait forever for a free slot while they wait for the lock.
+ * the old one's entries are still to be moved into it. They must not fill it before the move
+ * is over: a mover would then wait forever for a free slot, and the table may not grow
+ * again while it is being moved into.
  *
- * A hook pauses the grower between publishing the new table and moving entries; the hook
- * starts 500 threads that insert 120 keys each (fresh threads: each checks the fill level
- * only every 128 inserts), 60,000 in all, more than the new table has room for. They must
- * all succeed, with every key found afterwards. */
+ * A hook pauses the grower right after it has published the new table, before any entry has
+ * moved; the hook starts 500 threads that insert 120 keys each (fresh threads: each checks
+ * the fill level only every 128 inserts, or after a long probe), 60,000 in all, more than the
+ * new table has room for. They must all succeed, with every key found afterwards. */
 #include "live_table.h"
 #include "state.h"
 
