@@ -38,6 +38,9 @@ struct mp_thread {
 	 * writer and mp_unwind_stats. */
 	atomic_uint_fast64_t size_classes[MP_SIZE_CLASSES];
 	atomic_uint_fast64_t cache_hits, cache_misses, cache_mismatches;
+	/* Odd while the owner is inside libunwind for a capture (unwind.c's fork gate). */
+	atomic_uint unwind_seq;
+	unsigned unwind_stuck; /* the forker's: an odd unwind_seq it waited for in vain, or 0 */
 	/* Frees that reached free() while this thread was inside a hook (a signal handler's):
 	 * done by the hook when it leaves, so that the block leaves the live table first. */
 	void *deferred[MP_DEFERRED_FREES];

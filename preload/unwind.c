@@ -440,6 +440,7 @@ static int still_valid(const struct entry *e, uintptr_t cfa)
 /* The deep part of a capture, run on the thread's own stack (ownstack.c): libunwind's cursor
  * and context and full_unwind's buffer are several KiB. */
 struct miss {
+	struct mp_thread *th;
 	uintptr_t cfa, ra;
 	struct entry *victim; /* NULL: verify a hit only */
 	struct mp_trace *tr;
@@ -452,75 +453,67 @@ struct miss {
  * each frame a thread has not unwound before, would be inherited held by a child forked while
  * another thread had it, and the child's first unwind would hang. Fork's prepare handler
  * (mp_unwind_hold_for_fork) therefore closes a gate in front of libunwind and waits until no
- * unwind of another thread is in progress. A capture that arrives meanwhile waits at the gate
- * until fork has returned, as it would for glibc's arena locks. The leak scan's own unwind
- * (mp_unwind_find_caller) needs no gate: fork takes the scan's lock first. */
-static atomic_int unwinds_now;    /* captures inside libunwind, in every thread */
-static atomic_uint unwinds_ended; /* how many have ended, ever */
+ * other thread's capture is inside it. The gate stays closed until fork has returned, and
+ * a capture never waits at it: glibc's fork takes more locks after the handlers (stdio's list,
+ * the arenas), and a thread waiting at the gate while holding one would hang the fork. A
+ * capture that finds it closed records its allocation without a trace (trace 0, counted as
+ * lost), as the tables do when they are out of memory. The leak scan's own unwind
+ * (mp_unwind_find_caller) needs no gate: fork takes the scan's lock first.
+ *
+ * Each thread state's unwind_seq is odd while its owner is inside libunwind; the forker waits
+ * for every odd one to change, at most FORK_WAIT_NS in all, and remembers one that did not
+ * (unwind_stuck: a thread stopped there for good), so as not to wait for it again. */
 static atomic_int gate_closed;
-static MP_TLS int my_unwinds; /* this thread's part of unwinds_now: a fork from a signal
-				* handler that interrupted it must not wait for itself */
-static unsigned stuck_since;      /* unwinds_ended + 1 when fork last gave up waiting; 0 */
 #define FORK_WAIT_NS (200 * 1000 * 1000ull)
 
-static void gate_wait(void)
+/* 1: inside until gate_leave; 0: the gate is closed. */
+static int gate_enter(struct mp_thread *th)
 {
-	for (int tries = 0; atomic_load(&gate_closed); tries++) {
-		if (tries < 100) {
-			sched_yield();
-		} else {
-			struct timespec ts = { 0, 100 * 1000 };
-			nanosleep(&ts, NULL);
-		}
-	}
+	atomic_fetch_add(&th->unwind_seq, 1);
+	if (MP_LIKELY(!atomic_load(&gate_closed)))
+		return 1;
+	atomic_fetch_add(&th->unwind_seq, 1);
+	return 0;
 }
 
-/* my_unwinds is raised first and lowered last, so that it never counts less than this
- * thread's part of unwinds_now. */
-static void gate_enter(void)
+static void gate_leave(struct mp_thread *th)
 {
-	my_unwinds++;
-	for (;;) {
-		atomic_fetch_add(&unwinds_now, 1);
-		if (!atomic_load(&gate_closed))
-			return;
-		atomic_fetch_sub(&unwinds_now, 1);
-		gate_wait();
-	}
+	atomic_fetch_add(&th->unwind_seq, 1);
 }
 
-static void gate_leave(void)
+/* Waits until th's unwind in progress (seq) ends; 0 when *deadline passed first. */
+static int wait_for_unwind(struct mp_thread *th, unsigned seq, uint64_t *deadline)
 {
-	atomic_fetch_add_explicit(&unwinds_ended, 1, memory_order_relaxed);
-	atomic_fetch_sub(&unwinds_now, 1);
-	my_unwinds--;
-}
-
-/* Waits at most FORK_WAIT_NS, and not at all while the unwind that made it give up last time
- * is still the one in progress (a thread stopped inside libunwind for good, say). */
-void mp_unwind_hold_for_fork(void)
-{
-	atomic_store(&gate_closed, 1);
-	uint64_t deadline = 0;
-	for (int tries = 0; atomic_load(&unwinds_now) > my_unwinds; tries++) {
-		unsigned ended = atomic_load_explicit(&unwinds_ended, memory_order_relaxed);
-		if (stuck_since == ended + 1)
-			return;
+	for (int tries = 0; atomic_load(&th->unwind_seq) == seq; tries++) {
 		if (tries < 100) {
 			sched_yield();
 			continue;
 		}
 		uint64_t now = mp_now_ns();
-		if (!deadline)
-			deadline = now + FORK_WAIT_NS;
-		if (now >= deadline) {
-			stuck_since = ended + 1;
-			return;
-		}
+		if (!*deadline)
+			*deadline = now + FORK_WAIT_NS;
+		if (now >= *deadline)
+			return 0;
 		struct timespec ts = { 0, 100 * 1000 };
 		nanosleep(&ts, NULL);
 	}
-	stuck_since = 0;
+	return 1;
+}
+
+/* The calling thread's own unwind (a fork from a signal handler that interrupted it) is not
+ * waited for. */
+void mp_unwind_hold_for_fork(void)
+{
+	atomic_store(&gate_closed, 1);
+	struct mp_thread *me = mp_thread_self();
+	uint64_t deadline = 0;
+	for (struct mp_thread *th = mp_thread_list(); th; th = th->next_all) {
+		unsigned seq = atomic_load(&th->unwind_seq);
+		if (th == me || !(seq & 1) || seq == th->unwind_stuck)
+			continue;
+		if (!wait_for_unwind(th, seq, &deadline))
+			th->unwind_stuck = seq;
+	}
 }
 
 void mp_unwind_release_after_fork(void)
@@ -531,8 +524,12 @@ void mp_unwind_release_after_fork(void)
 /* The child's only thread is this one: the others' unwinds ended with them. */
 void mp_unwind_after_fork_child(void)
 {
-	atomic_store(&unwinds_now, my_unwinds);
-	stuck_since = 0;
+	struct mp_thread *me = mp_thread_self();
+	for (struct mp_thread *th = mp_thread_list(); th; th = th->next_all) {
+		if (th != me)
+			atomic_store(&th->unwind_seq, 0);
+		th->unwind_stuck = 0;
+	}
 	atomic_store(&gate_closed, 0);
 }
 
@@ -543,13 +540,15 @@ static void miss_path(void *arg)
 	 * thread: over 3 KiB of stack. */
 	if (MP_UNLIKELY(!stack.hi))
 		find_stack_bounds();
+	m->tr = NULL;
+	if (!gate_enter(m->th))
+		return; /* another thread is forking */
 	unwind_begin(m->floor);
-	gate_enter();
 	m->tr = full_unwind(m->ra);
 	if (m->victim && m->tr && m->cfa >= stack.lo && m->cfa < stack.hi)
 		build_entry(m->victim, m->cfa, m->ra, m->tr);
-	gate_leave();
 	unwind_end();
+	gate_leave(m->th);
 	mp_peak_reserve(mp_trace_count()); /* a new trace, perhaps: room for it in a peak capture */
 }
 
@@ -577,8 +576,9 @@ struct mp_trace *mp_capture(struct mp_thread *th, uintptr_t cfa, uintptr_t ra)
 			continue;
 		MP_BUMP(th->cache_hits);
 		if (MP_UNLIKELY(mp_opt.verify_traces)) {
-			struct miss m = { cfa, ra, NULL, NULL, 0 };
-			if (unwind_on_own_stack(th, &m) != e->trace)
+			struct miss m = { th, cfa, ra, NULL, NULL, 0 };
+			struct mp_trace *again = unwind_on_own_stack(th, &m);
+			if (again && again != e->trace) /* NULL: not unwound, during a fork */
 				MP_BUMP(th->cache_mismatches);
 		}
 		return e->trace;
@@ -587,7 +587,7 @@ struct mp_trace *mp_capture(struct mp_thread *th, uintptr_t cfa, uintptr_t ra)
 	if (!victim) /* every way taken: replace one, in turn */
 		victim = (struct entry *)(base + (MP_READ(th->cache_misses) % CACHE_WAYS) * entry_stride);
 	victim->trace = NULL;
-	struct miss m = { cfa, ra, victim, NULL, 0 };
+	struct miss m = { th, cfa, ra, victim, NULL, 0 };
 	return unwind_on_own_stack(th, &m);
 }
 

@@ -51,7 +51,7 @@ scenarios=(
 	"exec chain by fork, followed|some|FOLLOW=1 $P chain 3 fork"
 	"posix_spawn, followed|some|FOLLOW=1 $P spawn"
 	"fork while 4 threads allocate (20 forks)|some|$L fork-threads"
-	"fork while 4 threads start threads that unwind (200 forks)|some|$L fork-unwinding"
+	"fork while 4 threads start threads that unwind, with stdio (200 forks)|some|$L fork-unwinding"
 	"signal handler allocating during malloc|some|$L sigfree"
 	"vfork + failed exec + _exit|some|$L vfork"
 	"exit while 3 threads allocate|some|$L busy-exit"

@@ -11,8 +11,11 @@
  *             allocates and exits normally
  *   fork-unwinding  forks 200 times while 4 other threads keep starting short threads that
  *             allocate through frames that use alloca (which the profiler never caches, so
- *             each allocation is a full unwind by libunwind); each child allocates through
- *             such a frame too and _exits. Exits 3, and says so, when a child has not ended after 10 s
+ *             each allocation is a full unwind by libunwind), one thread opens files and
+ *             writes to them through such a frame (stdio allocates the buffer holding the
+ *             file's lock) and one flushes every stream (glibc's list lock, which fork takes
+ *             after its handlers, then each file's); each child allocates through such a frame
+ *             too and _exits. Exits 3, and says so, when a child has not ended after 10 s
  *   vfork     vfork, the child's exec fails and it calls _exit; then the parent leaks 1000 x 100
  *   sigfree   a timer signal handler frees and allocates blocks while main churns; all freed
  *   thread-exit  500 threads each calling strerror() on an unknown errno (glibc frees its
@@ -171,6 +174,38 @@ static void *unwinding_churn(void *arg)
 	return NULL;
 }
 
+__attribute__((noinline)) static void unwound_write(FILE *f, int depth)
+{
+	char *line = __builtin_alloca(32 + (size_t)(depth & 3) * 16);
+	snprintf(line, 32, "line %d\n", depth);
+	fputs(line, f); /* the first write allocates the buffer, under the file's lock */
+	sink = line;
+}
+
+static void *stdio_writer(void *arg)
+{
+	(void)arg;
+	for (int i = 0; !stop; i++) {
+		FILE *f = fopen("/dev/null", "w");
+		if (f) {
+			unwound_write(f, i);
+			fclose(f);
+		}
+	}
+	return NULL;
+}
+
+static void *stdio_flusher(void *arg)
+{
+	(void)arg;
+	while (!stop) {
+		fflush(NULL);
+		struct timespec ts = { 0, 20 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
 /* The child's end within 10 s, or -1 (and the child killed). */
 static int wait_bounded(pid_t pid)
 {
@@ -192,9 +227,11 @@ static int wait_bounded(pid_t pid)
 #define CHURNERS 4
 static int fork_unwinding(void)
 {
-	pthread_t th[CHURNERS];
+	pthread_t th[CHURNERS + 2];
 	for (int t = 0; t < CHURNERS; t++)
 		pthread_create(&th[t], NULL, unwinding_churn, NULL);
+	pthread_create(&th[CHURNERS], NULL, stdio_writer, NULL);
+	pthread_create(&th[CHURNERS + 1], NULL, stdio_flusher, NULL);
 	int ret = 0;
 	for (int i = 0; i < 200 && !ret; i++) {
 		pid_t pid = fork();
@@ -209,7 +246,7 @@ static int fork_unwinding(void)
 		}
 	}
 	stop = 1;
-	for (int t = 0; t < CHURNERS; t++)
+	for (int t = 0; t < CHURNERS + 2; t++)
 		pthread_join(th[t], NULL);
 	return ret;
 }
