@@ -17,13 +17,14 @@
  * probes the older table first, then the head, and retries when the head changed: the order
  * of these steps (all seq_cst) guarantees that a key present in some table is found.
  *
- * The head cannot fill while it is being moved into: it has at least the old table's slots,
- * of which the old table's entries take at most three quarters (its fill limit), and an insert
- * lands in it only after taking a chunk to move, so at most cap / MOVE_CHUNK inserts (and
- * one per thread caught between) land before the move is over. Once every chunk is taken, an
- * insert waits for the movers of the last ones, a few microseconds. The head does not grow
- * again until the move is over. Only making a new table takes a lock (a trylock: another
- * thread making one means there is room left in the old). */
+ * The head cannot fill while it is being moved into. Its size is chosen for an upper bound
+ * of the old table's entries that does not trust the batched counts (each thread may hold up
+ * to 63 uncounted, see count()), and inserts of new keys into it during the move take a
+ * budget of what is left: the movers always find room. An insert waits for the move to end
+ * only when that budget is spent, which takes at least a quarter of the head's slots in new
+ * keys while the move is not over (one thread stopped for good in the middle of a chunk,
+ * say). The head does not grow again until the move is over. Only making a new table takes a
+ * lock (a trylock: another thread making one means there is room left in the old). */
 #include "live_table.h"
 
 #include "arch.h"
@@ -61,8 +62,10 @@ struct ltable {
 	size_t cap, mask, limit, map_bytes;
 	_Atomic(struct ltable *) older;
 	/* While `older` is being moved in: the first of its slots that no thread has taken to
-	 * move yet, and how many have been moved (or found with nothing to move). */
+	 * move yet, how many have been moved (or found with nothing to move), and how many
+	 * new keys may still be inserted before the move is over. */
 	atomic_size_t move_next, move_done;
+	atomic_long budget;
 	struct stripe stripes[N_STRIPES];
 	_Alignas(HEADER_BYTES) struct slot slots[];
 };
@@ -71,6 +74,7 @@ _Static_assert(sizeof(struct ltable) == HEADER_BYTES, "slots start on their own 
 static _Atomic(struct ltable *) head;
 static mp_spinlock_t grow_lock = MP_SPINLOCK_INIT(MP_RANK_LIVE_GROWTH);
 static atomic_uint next_stripe;
+static atomic_uint stripes_left; /* by threads that ended: next_stripe - stripes_left still count */
 static MP_TLS unsigned my_stripe; /* 1 + stripe index; 0 until assigned */
 static MP_TLS unsigned inserts_since_check;
 /* This thread's counts not yet added to its stripe of `pend_table`: a stripe is shared by
@@ -99,6 +103,10 @@ void mp_live_thread_exit(void)
 {
 	flush_pending();
 	pend_table = NULL;
+	if (my_stripe) {
+		my_stripe = 0;
+		atomic_fetch_add_explicit(&stripes_left, 1, memory_order_relaxed);
+	}
 }
 
 static void count(struct ltable *t, long used, long live)
@@ -106,11 +114,19 @@ static void count(struct ltable *t, long used, long live)
 	if (MP_UNLIKELY(pend_table != t)) {
 		flush_pending();
 		pend_table = t;
+		(void)stripe_of(t); /* counted among the threads that may hold counts (uncounted) */
 	}
 	pend_used += used;
 	pend_live += live;
 	if (MP_UNLIKELY(pend_used >= 64 || pend_live >= 64 || pend_live <= -64))
 		flush_pending();
+}
+
+/* What the threads' batches may hold that sum() does not see, at most. */
+static size_t uncounted_bound(void)
+{
+	unsigned counting = atomic_load(&next_stripe) - atomic_load(&stripes_left);
+	return 64 * (size_t)counting;
 }
 
 static long sum(struct ltable *t, int live)
@@ -257,20 +273,33 @@ static void wait_for_move(struct ltable *t)
 	}
 }
 
+/* During a move: 1 when the caller may insert a new key into t, after moving a chunk; 0
+ * when t's budget is spent and the move is over by now. */
+static int admit(struct ltable *t)
+{
+	move_chunk(t);
+	while (atomic_fetch_sub(&t->budget, 1) <= 0) {
+		atomic_fetch_add(&t->budget, 1);
+		if (!move_chunk(t)) {
+			wait_for_move(t);
+			return 0;
+		}
+	}
+	return 1;
+}
+
 static int insert(uintptr_t key, uint64_t meta)
 {
 	for (;;) {
 		struct ltable *t = atomic_load(&head);
 		int moving = atomic_load_explicit(&t->older, memory_order_relaxed) != NULL;
-		if (MP_UNLIKELY(moving) && !move_chunk(t)) {
-			wait_for_move(t); /* the last chunks are being moved */
+		if (MP_UNLIKELY(moving) && !admit(t))
 			continue;
-		}
 		/* The fill level, every CHECK_EVERY inserts of a thread and after a long probe
 		 * (a thread too young to have checked, among many). */
 		if (MP_UNLIKELY(++inserts_since_check >= CHECK_EVERY) && !moving) {
 			inserts_since_check = 0;
-			if ((size_t)sum(t, 0) >= t->limit) {
+			if ((size_t)sum(t, 0) + uncounted_bound() >= t->limit) {
 				if (grow(t) < 0 && (size_t)sum(t, 0) >= t->cap - t->cap / 16)
 					return -ENOMEM;
 				continue;
@@ -281,10 +310,11 @@ static int insert(uintptr_t key, uint64_t meta)
 		if (MP_UNLIKELY(probes >= LONG_PROBE) && !moving)
 			inserts_since_check = CHECK_EVERY;
 		if (!s) {
-			if (moving)
-				sched_yield(); /* cannot happen (above) */
-			else if (grow(t) < 0)
+			int g = moving ? 1 : grow(t); /* moving: cannot happen (above) */
+			if (g < 0)
 				return -ENOMEM;
+			if (g > 0)
+				sched_yield();
 			continue;
 		}
 		if (MP_LIKELY(atomic_load(&head) == t))
@@ -314,8 +344,8 @@ int mp_live_insert(uintptr_t ptr, uint64_t meta)
 	return insert(ptr, meta);
 }
 
-/* A remove moves a chunk too, so that a move ends even when the program only frees; it
- * never waits for one. */
+/* A remove moves a chunk too, so that a move ends even when the program only frees; it does
+ * not wait for the move to end (only, at worst, for one entry being moved or inserted). */
 int mp_live_remove(uintptr_t ptr, uint64_t *meta)
 {
 	struct ltable *h = atomic_load(&head);
@@ -341,25 +371,31 @@ int mp_live_remove(uintptr_t ptr, uint64_t *meta)
 	}
 }
 
-/* Makes a new head for t, the old one being moved into it from now on (move_chunk). 0 also
- * when another thread is making one or has made it: the caller tries again. */
+/* Makes a new head for t, the old one being moved into it from now on (move_chunk): 0, or 1
+ * when another thread is making one (the caller tries again), or -ENOMEM. */
 static int grow(struct ltable *t)
 {
 	if (!mp_spin_trylock(&grow_lock))
-		return 0;
+		return 1;
 	if (atomic_load(&head) != t) {
 		mp_spin_unlock(&grow_lock);
 		return 0;
 	}
-	size_t live = (size_t)(sum(t, 1) > 0 ? sum(t, 1) : 0);
+	/* At most this many entries to move: the counted ones, and what every thread that
+	 * counts may hold uncounted. The new keys' budget is at least a quarter of the head. */
+	long counted = sum(t, 1);
+	size_t bound = (size_t)(counted > 0 ? counted : 0) + uncounted_bound();
+	if (bound > t->cap)
+		bound = t->cap;
 	size_t cap = t->cap;
-	if (live >= cap / 8 * 3)
+	while (cap - cap / 16 < bound + cap / 4)
 		cap *= 2;
 	struct ltable *n = table_new(cap);
 	if (!n) {
 		mp_spin_unlock(&grow_lock);
 		return -ENOMEM;
 	}
+	atomic_store(&n->budget, (long)(cap - cap / 16 - bound));
 	atomic_store(&n->older, t);
 	atomic_store(&head, n);
 	mp_spin_unlock(&grow_lock);
@@ -430,18 +466,38 @@ void mp_live_unlock_growth(void)
 	mp_spin_unlock(&grow_lock);
 }
 
+/* The counts as the slots show them: the threads that held some uncounted are gone. */
+static void recount(struct ltable *t)
+{
+	long used = 0, live = 0;
+	for (size_t i = 0; i < t->cap; i++) {
+		uintptr_t v = atomic_load_explicit(&t->slots[i].key, memory_order_relaxed);
+		used += v != EMPTY;
+		live += v > TOMB;
+	}
+	for (int i = 0; i < N_STRIPES; i++) {
+		atomic_store_explicit(&t->stripes[i].used, i ? 0 : used, memory_order_relaxed);
+		atomic_store_explicit(&t->stripes[i].live, i ? 0 : live, memory_order_relaxed);
+	}
+}
+
 void mp_live_after_fork_child(void)
 {
 	struct ltable *t = atomic_load(&head);
 	struct ltable *o = atomic_load(&t->older);
 	settle_orphans(t, NULL);
+	recount(t);
 	if (o) {
 		settle_orphans(o, t);
+		recount(o);
 		/* The chunks that the parent's other threads had taken may not be done: the
 		 * child moves every chunk again (what was moved is TOMB there now). */
 		atomic_store(&t->move_done, 0);
 		atomic_store(&t->move_next, 0);
 	}
+	pend_table = NULL;
+	pend_used = pend_live = 0;
+	atomic_store(&stripes_left, atomic_load(&next_stripe) - (my_stripe ? 1 : 0));
 	mp_spin_unlock(&grow_lock);
 }
 
@@ -466,15 +522,15 @@ static size_t collect(struct ltable *t, struct mp_live_entry *out, size_t n, siz
 	return n;
 }
 
-/* Copy every entry into out (at most cap), in table order. An entry being moved by a growth
+/* Copy every entry into out (at most cap). An entry being moved by a growth
  * may appear twice (old and new table): the caller removes duplicates. Lock-free: safe with
  * the other threads stopped anywhere, even inside this file. */
 size_t mp_live_collect(struct mp_live_entry *out, size_t cap)
 {
 	struct ltable *t = atomic_load(&head);
 	struct ltable *o = atomic_load(&t->older);
-	size_t n = collect(t, out, 0, cap);
-	if (o)
-		n = collect(o, out, n, cap);
-	return n;
+	/* The older first: entries move only from it to the head, so one moved while this
+	 * runs (by a thread the leak scan could not stop) is seen at least once. */
+	size_t n = o ? collect(o, out, 0, cap) : 0;
+	return collect(t, out, n, cap);
 }
