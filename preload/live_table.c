@@ -66,6 +66,7 @@ struct ltable {
 	 * new keys may still be inserted before the move is over. */
 	atomic_size_t move_next, move_done;
 	atomic_long budget;
+	atomic_long moved; /* entries moved in, still counted live in `older` too */
 	struct stripe stripes[N_STRIPES];
 	_Alignas(HEADER_BYTES) struct slot slots[];
 };
@@ -253,9 +254,10 @@ static int move_chunk(struct ltable *n)
 	long moved = 0;
 	for (size_t i = start; i < end; i++)
 		moved += move_slot(o, n, i);
-	/* Counted live in n by claim: no longer in o, for mp_live_count meanwhile. */
+	/* Counted live in n by claim and still in o's count, which grow() reads as what is
+	 * to be moved: mp_live_count subtracts them. */
 	if (moved)
-		atomic_fetch_sub_explicit(&stripe_of(o)->live, moved, memory_order_relaxed);
+		atomic_fetch_add_explicit(&n->moved, moved, memory_order_relaxed);
 	if (atomic_fetch_add(&n->move_done, end - start) + (end - start) == o->cap) {
 		atomic_store(&n->older, NULL);
 		madvise(o->slots, o->cap * sizeof(struct slot), MADV_DONTNEED);
@@ -371,6 +373,15 @@ int mp_live_remove(uintptr_t ptr, uint64_t *meta)
 	}
 }
 
+/* At most this many entries in t to move: the counted ones (moves do not lower t's count),
+ * and what every thread that counts may hold uncounted or be inserting. */
+static size_t to_move(struct ltable *t)
+{
+	long counted = sum(t, 1);
+	size_t bound = (size_t)(counted > 0 ? counted : 0) + uncounted_bound();
+	return bound < t->cap ? bound : t->cap;
+}
+
 /* Makes a new head for t, the old one being moved into it from now on (move_chunk): 0, or 1
  * when another thread is making one (the caller tries again), or -ENOMEM. */
 static int grow(struct ltable *t)
@@ -381,23 +392,23 @@ static int grow(struct ltable *t)
 		mp_spin_unlock(&grow_lock);
 		return 0;
 	}
-	/* At most this many entries to move: the counted ones, and what every thread that
-	 * counts may hold uncounted. The new keys' budget is at least a quarter of the head. */
-	long counted = sum(t, 1);
-	size_t bound = (size_t)(counted > 0 ? counted : 0) + uncounted_bound();
-	if (bound > t->cap)
-		bound = t->cap;
+	/* Sized so that the new keys' budget is at least a quarter of the head, for what is to
+	 * move as counted now. */
 	size_t cap = t->cap;
-	while (cap - cap / 16 < bound + cap / 4)
+	while (cap - cap / 16 < to_move(t) + cap / 4)
 		cap *= 2;
 	struct ltable *n = table_new(cap);
 	if (!n) {
 		mp_spin_unlock(&grow_lock);
 		return -ENOMEM;
 	}
-	atomic_store(&n->budget, (long)(cap - cap / 16 - bound));
 	atomic_store(&n->older, t);
 	atomic_store(&head, n);
+	/* Counted again now that no new key goes into t (but one in flight per thread, which
+	 * the bound covers): inserts made while n was being mapped are in. Until the budget is
+	 * set, inserts move chunks. */
+	size_t bound = to_move(t);
+	atomic_store(&n->budget, bound < cap - cap / 16 ? (long)(cap - cap / 16 - bound) : 0);
 	mp_spin_unlock(&grow_lock);
 	if (mp_live_grow_hook)
 		mp_live_grow_hook();
@@ -417,7 +428,7 @@ uint64_t mp_live_count(void)
 {
 	struct ltable *t = atomic_load(&head);
 	struct ltable *o = atomic_load(&t->older);
-	long n = sum(t, 1) + (o ? sum(o, 1) : 0);
+	long n = sum(t, 1) + (o ? sum(o, 1) - atomic_load(&t->moved) : 0);
 	return n > 0 ? (uint64_t)n : 0;
 }
 
@@ -490,6 +501,7 @@ void mp_live_after_fork_child(void)
 	if (o) {
 		settle_orphans(o, t);
 		recount(o);
+		atomic_store(&t->moved, 0);
 		/* The chunks that the parent's other threads had taken may not be done: the
 		 * child moves every chunk again (what was moved is TOMB there now). */
 		atomic_store(&t->move_done, 0);
