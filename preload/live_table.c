@@ -11,17 +11,18 @@
  * entries move across (key -> key|MOVING, insert into the new table, -> TOMB). No thread
  * moves them all: every insert into the head, and every remove, moves the next MOVE_CHUNK
  * slots' entries first, so a growth costs no one malloc or free more than that, and the old
- * table is empty after cap / MOVE_CHUNK of them. The thread that moves the last chunk returns the old slots to the
- * kernel with MADV_DONTNEED (reads see zeroes, which means EMPTY, so a late reader stops at
- * once). An inserter that finds the head changed under it moves its own entry; a remover
- * probes the older table first, then the head, and retries when the head changed: the order
- * of these steps (all seq_cst) guarantees that a key present in some table is found.
+ * table is empty after cap / MOVE_CHUNK of them. The thread that moves the last chunk
+ * returns the old slots to the kernel with MADV_DONTNEED (reads see zeroes, which means
+ * EMPTY, so a late reader stops at once). An inserter that finds the head changed under it
+ * moves its own entry; a remover probes the older table first, then the head, and retries
+ * when the head changed: the order of these steps (all seq_cst) guarantees that a key
+ * present in some table is found.
  *
  * The head cannot fill while it is being moved into. Its size is chosen for an upper bound
  * of the old table's entries that does not trust the batched counts (each thread may hold up
  * to 63 uncounted, see count()), and inserts of new keys into it during the move take a
  * budget of what is left: the movers always find room. An insert waits for the move to end
- * only when that budget is spent, which takes at least a quarter of the head's slots in new
+ * only when that budget is spent, which takes about a quarter of the head's slots in new
  * keys while the move is not over (one thread stopped for good in the middle of a chunk,
  * say). The head does not grow again until the move is over. Only making a new table takes a
  * lock (a trylock: another thread making one means there is room left in the old). */
