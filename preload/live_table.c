@@ -163,7 +163,6 @@ static struct slot *claim(struct ltable *t, uintptr_t key, uint64_t meta, size_t
 {
 	size_t i = home(t, key);
 	for (size_t n = 0; n < t->cap; n++, i = (i + 1) & t->mask) {
-		*probes = n;
 		struct slot *s = &t->slots[i];
 		uintptr_t v = atomic_load(&s->key);
 		if (v != EMPTY && v != TOMB)
@@ -175,8 +174,10 @@ static struct slot *claim(struct ltable *t, uintptr_t key, uint64_t meta, size_t
 		 * load of the head, which is what growth relies on. */
 		atomic_store_explicit(&s->key, key, memory_order_release);
 		count(t, v == EMPTY, 1);
+		*probes = n;
 		return s;
 	}
+	*probes = t->cap;
 	return NULL;
 }
 
@@ -395,8 +396,8 @@ static int grow(struct ltable *t)
 	}
 	/* Sized so that the new keys' budget is at least a quarter of the head, for what is to
 	 * move as counted now. */
-	size_t cap = t->cap;
-	while (cap - cap / 16 < to_move(t) + cap / 4)
+	size_t cap = t->cap, estimate = to_move(t);
+	while (cap - cap / 16 < estimate + cap / 4)
 		cap *= 2;
 	struct ltable *n = table_new(cap);
 	if (!n) {

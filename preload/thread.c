@@ -11,10 +11,8 @@
 #include "util.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 static MP_TLS struct mp_thread *self;
@@ -248,19 +246,10 @@ static int counts_hold(struct mp_thread *th, struct mp_thread *me, int wait)
 			return 1;
 		if (!wait)
 			return 0;
-		if (tries < 100) {
-			sched_yield();
-			continue;
-		}
-		uint64_t now = mp_now_ns();
-		if (!deadline)
-			deadline = now + READER_WAIT_NS;
-		if (now >= deadline) {
+		if (!mp_wait_step(tries, &deadline, READER_WAIT_NS)) {
 			th->stuck_move = move + 1;
 			return 1;
 		}
-		struct timespec ts = { 0, 100 * 1000 };
-		nanosleep(&ts, NULL);
 	}
 }
 

@@ -48,7 +48,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #define CACHE_SETS 256u
@@ -485,17 +484,8 @@ static void gate_leave(struct mp_thread *th)
 static int wait_for_unwind(struct mp_thread *th, unsigned seq, uint64_t *deadline)
 {
 	for (int tries = 0; atomic_load(&th->unwind_seq) == seq; tries++) {
-		if (tries < 100) {
-			sched_yield();
-			continue;
-		}
-		uint64_t now = mp_now_ns();
-		if (!*deadline)
-			*deadline = now + FORK_WAIT_NS;
-		if (now >= *deadline)
+		if (!mp_wait_step(tries, deadline, FORK_WAIT_NS))
 			return 0;
-		struct timespec ts = { 0, 100 * 1000 };
-		nanosleep(&ts, NULL);
 	}
 	return 1;
 }

@@ -280,6 +280,22 @@ uint64_t mp_now_ns(void)
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
+int mp_wait_step(int tries, uint64_t *deadline, uint64_t limit_ns)
+{
+	if (tries < 100) {
+		sched_yield();
+		return 1;
+	}
+	uint64_t now = mp_now_ns();
+	if (!*deadline)
+		*deadline = now + limit_ns;
+	if (now >= *deadline)
+		return 0;
+	struct timespec ts = { 0, 100 * 1000 };
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 uint64_t mp_coarse_now_ns(void)
 {
 	return clock_ns(CLOCK_MONOTONIC_COARSE);

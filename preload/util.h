@@ -29,6 +29,10 @@ ssize_t mp_read_small(const char *path, char *buf, size_t cap);
 uint64_t mp_now_ns(void);        /* CLOCK_MONOTONIC */
 uint64_t mp_coarse_now_ns(void); /* CLOCK_MONOTONIC_COARSE: a few ms of resolution, cheap */
 uint64_t mp_realtime_ns(void);   /* CLOCK_REALTIME */
+/* One step of a bounded wait, for try number `tries` (from 0): a yield for the first 100
+ * tries, then sleeps of 100 us. Returns 0, without waiting, once limit_ns have passed since
+ * the first sleep; *deadline (0 before the first step) keeps that time. */
+int mp_wait_step(int tries, uint64_t *deadline, uint64_t limit_ns);
 
 /* Every lock of ours, by rank: a thread takes them only in increasing rank (a debug build's
  * witness checks it, see mp_spin_lock), and fork's prepare handler takes them all in this
