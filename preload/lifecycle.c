@@ -80,8 +80,10 @@ EXPORT void _Exit(int status)
 }
 
 /* fork's handlers take and release our locks from one list, by rank (util.h): prepare in
- * increasing rank, parent and child in decreasing rank, so that the child finds none held. A
- * child entry of NULL: released by a later one (the threads' entry frees the counts too). */
+ * increasing rank, parent and child in decreasing rank, so that the child finds none held.
+ * What takes no lock (the trace table, the arena, taking a thread state) needs no entry: the
+ * child finds each of another thread's changes done, or left where it does no harm (an id that
+ * is a hole, arena space never used, a mapping not registered, see mp_maps_after_fork_child). */
 static const struct fork_lock {
 	void (*take)(void);
 	void (*parent)(void);
@@ -92,11 +94,8 @@ static const struct fork_lock {
 	[MP_RANK_SNAPSHOT] = { mp_snapshot_lock, mp_snapshot_unlock, mp_snapshot_unlock },
 	[MP_RANK_PEAK] = { mp_peak_lock, mp_peak_unlock, mp_peak_unlock },
 	[MP_RANK_TIMELINE] = { mp_timeline_lock, mp_timeline_unlock, mp_timeline_unlock },
-	[MP_RANK_COUNTS] = { mp_counts_hold_for_fork, mp_counts_release_after_fork, NULL },
+	[MP_RANK_COUNTS] = { mp_counts_hold_for_fork, mp_counts_release_after_fork, mp_threads_after_fork_child },
 	[MP_RANK_MODULES] = { mp_modules_lock, mp_modules_unlock, mp_modules_unlock },
-	[MP_RANK_TRACES] = { mp_traces_lock, mp_traces_unlock, mp_traces_unlock },
-	[MP_RANK_ARENA] = { mp_arena_lock, mp_arena_unlock, mp_arena_unlock },
-	[MP_RANK_THREADS] = { mp_threads_lock, mp_threads_unlock, mp_threads_after_fork_child },
 	[MP_RANK_LIVE_GROWTH] = { mp_live_lock_growth, mp_live_unlock_growth, mp_live_after_fork_child },
 };
 
@@ -130,6 +129,7 @@ static void after_fork_parent(void)
 
 static void after_fork_child(void)
 {
+	mp_maps_after_fork_child();
 	for (int r = MP_RANK_COUNT - 1; r >= 0; r--) {
 		if (fork_locks[r].child)
 			fork_locks[r].child();

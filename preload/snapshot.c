@@ -304,7 +304,7 @@ static void write_traces(struct out *o, uint32_t n_traces, uint64_t traces_bytes
 	for (uint32_t id = 0; id < n_traces; id++) {
 		const struct mp_trace *t = mp_trace_by_id(id);
 		struct mp_trace_counts c = counts_of(id);
-		put_u32(o, t->id);
+		put_u32(o, id); /* not t->id: a hole's record is shared (trace_table.c) */
 		put_u32(o, t->n_frames);
 		put_u64(o, c.allocs);
 		put_u64(o, c.frees);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Per-thread state: the trace cache, the size histogram and the not-yet-published share of
  * the live heap. From mmap, found through an initial-exec TLS pointer, recycled when a
- * thread exits (a pthread key destructor), never unmapped, so a snapshot can walk them all. */
+ * thread exits (a pthread key destructor), never unmapped, so a snapshot can walk them all.
+ * Taking a state and giving it back take no lock: a CAS on its in_use flag. */
 #include "thread.h"
 
 #include "heap.h"
@@ -16,13 +17,11 @@
 #include <unistd.h>
 
 static MP_TLS struct mp_thread *self;
-/* Set once this thread's state went back to the free list: glibc frees the thread's own
+/* Set once this thread's state was given back: glibc frees the thread's own
  * buffers after the key destructors (__libc_thread_freeres), and those frees must not take
  * a state that nothing would return again. */
 static MP_TLS int exited;
 static _Atomic(struct mp_thread *) all;
-static struct mp_thread *free_list;
-static mp_spinlock_t free_lock = MP_SPINLOCK_INIT(MP_RANK_THREADS);
 static pthread_key_t exit_key;
 static struct mp_thread *held_first; /* the reader's: the first state it holds (hold_all) */
 /* The unwinder's trace cache at the end of every state, and its reset for a state that a new
@@ -36,18 +35,9 @@ void mp_thread_set_cache(size_t bytes, void (*on_reuse)(struct mp_thread *th))
 	cache_on_reuse = on_reuse;
 }
 
-void mp_threads_lock(void)
-{
-	mp_spin_lock(&free_lock);
-}
-
-void mp_threads_unlock(void)
-{
-	mp_spin_unlock(&free_lock);
-}
-
 /* Only the forking thread lives on in the child; the others' unpublished shares of the live
- * heap are lost with them (at most heap.c's PUBLISH_BYTES each). */
+ * heap are lost with them (at most heap.c's PUBLISH_BYTES each), and their states stay taken,
+ * as a thread that never ended would keep its own. */
 void mp_threads_after_fork_child(void)
 {
 	atomic_store(&mp_heap.n_threads, self ? 1 : 0);
@@ -58,7 +48,6 @@ void mp_threads_after_fork_child(void)
 		th->counts_held = 0;
 	}
 	held_first = NULL;
-	mp_spin_unlock(&free_lock);
 }
 
 void mp_thread_flush(struct mp_thread *th)
@@ -349,16 +338,26 @@ static void thread_exit(void *arg)
 	self = NULL;
 	exited = 1;
 	atomic_fetch_sub(&mp_heap.n_threads, 1);
-	mp_spin_lock(&free_lock);
-	th->next_free = free_list;
-	free_list = th;
-	mp_spin_unlock(&free_lock);
+	atomic_store_explicit(&th->in_use, 0, memory_order_release);
 	mp_guard = saved_guard;
 }
 
 int mp_thread_init(void)
 {
 	return pthread_key_create(&exit_key, thread_exit) == 0 ? 0 : -1;
+}
+
+/* A state that an ended thread gave back, now this thread's; NULL when none is free. */
+static struct mp_thread *take_free_state(void)
+{
+	for (struct mp_thread *th = atomic_load(&all); th; th = th->next_all) {
+		int free_ = 0;
+		if (!atomic_load_explicit(&th->in_use, memory_order_relaxed) &&
+		    atomic_compare_exchange_strong_explicit(&th->in_use, &free_, 1, memory_order_acquire,
+							    memory_order_relaxed))
+			return th;
+	}
+	return NULL;
 }
 
 /* Called with the hook guard set. */
@@ -368,11 +367,7 @@ struct mp_thread *mp_thread_get(void)
 		return self;
 	if (exited)
 		return NULL;
-	mp_spin_lock(&free_lock);
-	struct mp_thread *th = free_list;
-	if (th)
-		free_list = th->next_free;
-	mp_spin_unlock(&free_lock);
+	struct mp_thread *th = take_free_state();
 	if (th) {
 		/* The counters (summed over every state) carry on; the old cache's pages go back
 		 * rather than being cleared one by one (zero pages are an empty cache). */
@@ -396,6 +391,7 @@ struct mp_thread *mp_thread_get(void)
 		th = mp_map(sizeof(*th) + cache_bytes);
 		if (!th)
 			return NULL;
+		atomic_store_explicit(&th->in_use, 1, memory_order_relaxed);
 		struct mp_thread *old = atomic_load(&all);
 		do
 			th->next_all = old;

@@ -15,7 +15,7 @@ struct mp_trace;
 #define MP_DEFERRED_FREES 32
 struct mp_thread {
 	struct mp_thread *next_all;   /* list of every state, for summing at snapshot time */
-	struct mp_thread *next_free;
+	atomic_int in_use;            /* 1 while a thread has it; a thread takes a free one by CAS */
 	struct mp_heap_share heap;    /* its share of the live heap (heap.c) */
 	int tick_countdown;           /* events until this thread next looks at the timeline clock */
 	/* Frees counted by this thread (allocs: its size_classes); written by the owner alone,
@@ -82,10 +82,8 @@ void mp_trace_record_counts(const struct mp_trace *t, struct mp_trace_counts *ou
 void mp_counts_hold_for_fork(void);
 void mp_counts_release_after_fork(void);
 
-/* For fork's handlers (lifecycle.c). */
-void mp_threads_lock(void);
-void mp_threads_unlock(void);
-void mp_threads_after_fork_child(void); /* unlocks, and counts only this thread */
+/* fork's child handler (lifecycle.c): counts only this thread, frees every counts_lock. */
+void mp_threads_after_fork_child(void);
 /* Set (thread.c's) in a thread whose stop signal came while it was moving its pending counts:
  * called once the move is done, it stops the thread then, so that the stopped world holds no
  * half-done move (leak_stop.c sets it). */

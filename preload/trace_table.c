@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* Deduplicated stack traces. Lookups are lock-free; a new trace is added under a spinlock
- * (new call stacks are rare next to lookups), and records are immutable once published, so a
- * reader holding an older table still sees valid records. Records never move or die. */
+/* Deduplicated stack traces, without a lock: a fixed array of buckets, each a chain of
+ * records, newest first. A new record goes in by CAS on its bucket's head; a thread whose CAS
+ * fails looks only at the records added since, so that two threads seeing the same new stack
+ * at once end with one record. Records are immutable once published, never move or die.
+ *
+ * Ids come from a counter, and by_id holds each record from before it is published, so any
+ * record found has its id's entry. An id can be a hole: its record lost the race above, or
+ * its thread is between taking the id and storing the entry (or vanished there, in a fork
+ * child). mp_trace_by_id gives an empty record for a hole: no frames, no counts. */
 #include "trace_table.h"
 
 #include "options.h"
@@ -11,33 +17,12 @@
 #include <errno.h>
 #include <string.h>
 
-struct table {
-	size_t mask;
-	_Atomic(struct mp_trace *) slots[];
-};
+#define BUCKETS (1u << 16) /* 512 KiB of heads, touched as traces come */
 
-static _Atomic(struct table *) current;
-static struct mp_trace **by_id; /* id -> record, MP_TRACE_MAX_ID + 1 entries, from mmap */
-static atomic_uint n_traces;
-static mp_spinlock_t insert_lock = MP_SPINLOCK_INIT(MP_RANK_TRACES);
-
-void mp_traces_lock(void)
-{
-	mp_spin_lock(&insert_lock);
-}
-
-void mp_traces_unlock(void)
-{
-	mp_spin_unlock(&insert_lock);
-}
-
-static struct table *table_new(size_t cap)
-{
-	struct table *t = mp_map(sizeof(*t) + cap * sizeof(t->slots[0]));
-	if (t)
-		t->mask = cap - 1;
-	return t;
-}
+static _Atomic(struct mp_trace *) *buckets; /* from mmap */
+static _Atomic(struct mp_trace *) *by_id;   /* id -> record, MP_TRACE_MAX_ID + 1 entries, from mmap */
+static atomic_uint next_id;
+static struct mp_trace hole; /* what a hole's id stands for: no frames, no counts */
 
 static uint64_t hash_frames(const uintptr_t *frames, uint32_t n)
 {
@@ -50,23 +35,15 @@ static uint64_t hash_frames(const uintptr_t *frames, uint32_t n)
 	return h | 1; /* never 0 */
 }
 
-static struct mp_trace *find(struct table *t, uint64_t h, const uintptr_t *frames, uint32_t n)
+/* The record for these frames in a chain, from `from` up to (not including) `stop`. */
+static struct mp_trace *find(struct mp_trace *from, const struct mp_trace *stop, uint64_t h,
+			     const uintptr_t *frames, uint32_t n)
 {
-	for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
-		struct mp_trace *r = atomic_load_explicit(&t->slots[i], memory_order_acquire);
-		if (!r)
-			return NULL;
+	for (struct mp_trace *r = from; r != stop; r = r->next) {
 		if (r->hash == h && r->n_frames == n && memcmp(r->frames, frames, n * sizeof(*frames)) == 0)
 			return r;
 	}
-}
-
-static void place(struct table *t, struct mp_trace *r)
-{
-	size_t i = r->hash & t->mask;
-	while (atomic_load_explicit(&t->slots[i], memory_order_relaxed))
-		i = (i + 1) & t->mask;
-	atomic_store_explicit(&t->slots[i], r, memory_order_release);
+	return NULL;
 }
 
 static struct mp_trace *record_new(uint32_t id, uint64_t h, const uintptr_t *frames, uint32_t n)
@@ -85,61 +62,65 @@ static struct mp_trace *record_new(uint32_t id, uint64_t h, const uintptr_t *fra
 int mp_traces_init(void)
 {
 	by_id = mp_map((MP_TRACE_MAX_ID + 1) * sizeof(*by_id));
-	struct table *t = table_new(1u << 12);
-	if (!by_id || !t)
+	buckets = mp_map(BUCKETS * sizeof(*buckets));
+	if (!by_id || !buckets)
 		return -ENOMEM;
-	atomic_store(&current, t);
-	/* Trace 0: allocations recorded without a backtrace. */
+	/* Trace 0: allocations recorded without a backtrace. In no bucket. */
 	struct mp_trace *unknown = record_new(0, 0, NULL, 0);
 	if (!unknown)
 		return -ENOMEM;
-	by_id[0] = unknown;
-	atomic_store(&n_traces, 1);
+	atomic_store(&by_id[0], unknown);
+	atomic_store(&next_id, 1);
 	return 0;
+}
+
+/* The next id, or -1 when every id is taken (the counter stops at MP_TRACE_MAX_ID + 1). */
+static int64_t take_id(void)
+{
+	uint32_t id = atomic_load_explicit(&next_id, memory_order_relaxed);
+	do {
+		if (id > MP_TRACE_MAX_ID)
+			return -1;
+	} while (!atomic_compare_exchange_weak_explicit(&next_id, &id, id + 1, memory_order_relaxed,
+							memory_order_relaxed));
+	return id;
 }
 
 struct mp_trace *mp_trace_intern(const uintptr_t *frames, uint32_t n_frames)
 {
 	MP_ASSERT(n_frames <= MP_MAX_DEPTH);
 	uint64_t h = hash_frames(frames, n_frames);
-	struct mp_trace *r = find(atomic_load_explicit(&current, memory_order_acquire), h, frames, n_frames);
+	_Atomic(struct mp_trace *) *bucket = &buckets[(h >> 1) & (BUCKETS - 1)]; /* h's low bit is 1 */
+	struct mp_trace *first = atomic_load_explicit(bucket, memory_order_acquire);
+	struct mp_trace *r = find(first, NULL, h, frames, n_frames);
 	if (r)
 		return r;
-
-	mp_spin_lock(&insert_lock);
-	struct table *t = atomic_load_explicit(&current, memory_order_relaxed);
-	r = find(t, h, frames, n_frames);
-	uint32_t id = atomic_load_explicit(&n_traces, memory_order_relaxed);
-	if (!r && id <= MP_TRACE_MAX_ID) {
-		if ((id + 1) * 2 > t->mask + 1) {
-			/* Grow: readers of the old table still find every record it had. */
-			struct table *bigger = table_new((t->mask + 1) * 4);
-			if (bigger) {
-				for (size_t i = 0; i <= t->mask; i++) {
-					struct mp_trace *old = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
-					if (old)
-						place(bigger, old);
-				}
-				atomic_store_explicit(&current, bigger, memory_order_release);
-				t = bigger;
-			}
-		}
-		if ((id + 1) * 4 <= (t->mask + 1) * 3 && (r = record_new(id, h, frames, n_frames))) {
-			by_id[id] = r;
-			atomic_store_explicit(&n_traces, id + 1, memory_order_release);
-			place(t, r);
+	int64_t id = take_id();
+	struct mp_trace *mine = id < 0 ? NULL : record_new((uint32_t)id, h, frames, n_frames);
+	if (!mine)
+		return NULL; /* out of ids or memory; a taken id stays a hole */
+	atomic_store_explicit(&by_id[id], mine, memory_order_release);
+	for (;;) {
+		mine->next = first;
+		if (atomic_compare_exchange_weak_explicit(bucket, &first, mine, memory_order_release,
+							  memory_order_acquire))
+			return mine;
+		/* Records came in since `first` was read: one may be these frames. */
+		r = find(first, mine->next, h, frames, n_frames);
+		if (r) {
+			atomic_store_explicit(&by_id[id], NULL, memory_order_relaxed);
+			return r;
 		}
 	}
-	mp_spin_unlock(&insert_lock);
-	return r;
 }
 
 struct mp_trace *mp_trace_by_id(uint32_t id)
 {
-	return by_id[id];
+	struct mp_trace *r = atomic_load_explicit(&by_id[id], memory_order_acquire);
+	return r ? r : &hole;
 }
 
 uint32_t mp_trace_count(void)
 {
-	return atomic_load_explicit(&n_traces, memory_order_acquire);
+	return atomic_load_explicit(&next_id, memory_order_acquire);
 }

@@ -87,6 +87,11 @@ void mp_unmap(void *p, size_t size_bytes)
 	atomic_fetch_sub(&in_flight, 1);
 }
 
+void mp_maps_after_fork_child(void)
+{
+	atomic_store(&in_flight, 0);
+}
+
 int mp_maps_in_flight(void)
 {
 	return atomic_load(&in_flight);
@@ -165,39 +170,39 @@ void mp_spin_unlock(mp_spinlock_t *l)
 }
 
 #define ARENA_CHUNK (4u << 20)
-static mp_spinlock_t arena_lock = MP_SPINLOCK_INIT(MP_RANK_ARENA);
 
-void mp_arena_lock(void)
-{
-	mp_spin_lock(&arena_lock);
-}
+/* The arena's current chunk, its header at the start of its mapping. `used` only grows: a
+ * request that does not fit leaves it past `size`, and the thread that maps the next chunk
+ * installs it by CAS (the loser unmaps its own and takes from the winner's). No lock. */
+struct arena_chunk {
+	size_t size;
+	atomic_size_t used;
+};
+static _Atomic(struct arena_chunk *) arena;
 
-void mp_arena_unlock(void)
-{
-	mp_spin_unlock(&arena_lock);
-}
-static char *arena_cur, *arena_end;
-
-/* Called from miss paths only (new traces, new modules): a spinlock is fine here, and it is
- * never held while unwinding. */
+/* Called from miss paths only (new traces, new modules). */
 void *mp_arena_alloc(size_t size_bytes)
 {
 	size_bytes = (size_bytes + MP_CACHELINE - 1) & ~(size_t)(MP_CACHELINE - 1);
-	mp_spin_lock(&arena_lock);
-	if (!arena_cur || (size_t)(arena_end - arena_cur) < size_bytes) {
-		size_t chunk = size_bytes > ARENA_CHUNK ? size_bytes : ARENA_CHUNK;
-		char *p = mp_map(chunk);
-		if (!p) {
-			mp_spin_unlock(&arena_lock);
-			return NULL;
+	const size_t header = (sizeof(struct arena_chunk) + MP_CACHELINE - 1) & ~(size_t)(MP_CACHELINE - 1);
+	struct arena_chunk *c = atomic_load_explicit(&arena, memory_order_acquire);
+	for (;;) {
+		if (c && atomic_load_explicit(&c->used, memory_order_relaxed) <= c->size) {
+			size_t at = atomic_fetch_add_explicit(&c->used, size_bytes, memory_order_relaxed);
+			if (at <= c->size && size_bytes <= c->size - at)
+				return (char *)c + at;
 		}
-		arena_cur = p;
-		arena_end = p + chunk;
+		size_t bytes = header + size_bytes > ARENA_CHUNK ? header + size_bytes : ARENA_CHUNK;
+		struct arena_chunk *n = mp_map(bytes);
+		if (!n)
+			return NULL;
+		n->size = bytes;
+		atomic_store_explicit(&n->used, header + size_bytes, memory_order_relaxed);
+		if (atomic_compare_exchange_strong_explicit(&arena, &c, n, memory_order_release,
+							    memory_order_acquire))
+			return (char *)n + header;
+		mp_unmap(n, bytes); /* another thread's chunk is in: c is it now */
 	}
-	void *r = arena_cur;
-	arena_cur += size_bytes;
-	mp_spin_unlock(&arena_lock);
-	return r;
 }
 
 void mp_assert_failed(const char *expr, const char *file, int line)

@@ -16,9 +16,13 @@ void mp_unmap(void *p, size_t size_bytes);
 int mp_maps_in_flight(void);
 size_t mp_maps_list(uintptr_t (*out)[2], size_t cap);
 int mp_maps_overflowed(void); /* some mapping could not be registered */
+/* fork's child: no mapping is in flight (only the forking thread lives on, and it was in
+ * none); one that another thread had made but not registered is new, zero-filled memory. */
+void mp_maps_after_fork_child(void);
 /* MEMPROF_TEST_MAPS_MAX (tests only): a smaller registry, so that a test can fill it. */
 void mp_maps_limit_for_test(size_t n);
-/* Bump allocation from an append-only mmap'ed arena; never freed. NULL when out of memory. */
+/* Bump allocation from an append-only mmap'ed arena, without a lock; never freed. NULL when
+ * out of memory. */
 void *mp_arena_alloc(size_t size_bytes);
 void mp_log(const char *a, const char *b, const char *c);
 /* Write NUL-free decimal of v into buf (>= 21 bytes); returns the length. */
@@ -46,9 +50,6 @@ enum mp_lock_rank {
 	MP_RANK_TIMELINE,     /* timeline.c: the series */
 	MP_RANK_COUNTS,       /* thread.c: every state's pending counts (fork only) */
 	MP_RANK_MODULES,      /* modules.c: the module list */
-	MP_RANK_TRACES,       /* trace_table.c: inserts */
-	MP_RANK_ARENA,        /* util.c: the arena's bump pointer */
-	MP_RANK_THREADS,      /* thread.c: the list of free states */
 	MP_RANK_LIVE_GROWTH,  /* live_table.c: making a grown table (a trylock, but for fork) */
 	MP_RANK_COUNT
 };
@@ -65,9 +66,6 @@ int mp_spin_trylock(mp_spinlock_t *l); /* 1 when taken */
  * wait for itself. */
 extern MP_TLS int mp_locks_held;
 
-/* The arena's lock, for fork's handlers (by rank, above). */
-void mp_arena_lock(void);
-void mp_arena_unlock(void);
 
 /* Stop recording after an internal failure: say so once; keep forwarding. */
 void mp_fail(const char *what);

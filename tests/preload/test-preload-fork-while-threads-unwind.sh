@@ -2,11 +2,14 @@
 # fork() 200 times while 4 other threads keep starting threads whose allocations libunwind
 # unwinds afresh (each new thread takes libunwind's own lock for every frame of its first
 # unwind), one thread allocates stdio buffers under their file's lock through frames never
-# cached, and one flushes every stream: no child hangs in its first unwind on a lock
+# cached, one starts threads whose first allocation is a stream's buffer (a new thread's
+# state of the profiler's, taken under the file's lock), and one flushes every stream: no
+# child hangs in its first unwind on a lock
 # inherited held, the parent does not hang in fork, and every child writes its snapshot.
 # Before fork's handlers closed a gate in front of libunwind, about one run in three had a
 # child hang; while that gate made captures wait, the parent hung in fork (a thread waited at
-# the gate holding a file's lock that fork's flush of the streams needed). The children's leak
+# the gate holding a file's lock that fork's flush of the streams needed; the same held for the
+# lock of the free thread states, which fork's handlers no longer take). The children's leak
 # scans are left out: they would take most of the time.
 source "$(dirname "$0")/../lib/lib.sh"
 rc=0

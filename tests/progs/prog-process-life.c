@@ -14,8 +14,9 @@
  *             each allocation is a full unwind by libunwind), one thread opens files and
  *             writes to them through such a frame (stdio allocates the buffer holding the
  *             file's lock) and one flushes every stream (glibc's list lock, which fork takes
- *             after its handlers, then each file's); each child allocates through such a frame
- *             too and _exits. Exits 3, and says so, when a child has not ended after 10 s
+ *             after its handlers, then each file's), and one keeps starting threads whose
+ *             first allocation is a stream's buffer (a new thread's state, taken under the
+ *             file's lock); each child allocates through such a frame too and _exits. Exits 3, and says so, when a child has not ended after 10 s
  *   vfork     vfork, the child's exec fails and it calls _exit; then the parent leaks 1000 x 100
  *   sigfree   a timer signal handler frees and allocates blocks while main churns; all freed
  *   thread-exit  500 threads each calling strerror() on an unknown errno (glibc frees its
@@ -195,6 +196,28 @@ static void *stdio_writer(void *arg)
 	return NULL;
 }
 
+/* A new thread's first allocation is the buffer of a stream opened by its creator: it
+ * takes a thread state of the profiler's while holding the file's lock. */
+static void *first_write(void *arg)
+{
+	fputs("first\n", (FILE *)arg);
+	return NULL;
+}
+
+static void *first_write_churn(void *arg)
+{
+	(void)arg;
+	while (!stop) {
+		FILE *f = fopen("/dev/null", "w");
+		pthread_t t;
+		if (f && pthread_create(&t, NULL, first_write, f) == 0)
+			pthread_join(t, NULL);
+		if (f)
+			fclose(f);
+	}
+	return NULL;
+}
+
 static void *stdio_flusher(void *arg)
 {
 	(void)arg;
@@ -227,11 +250,12 @@ static int wait_bounded(pid_t pid)
 #define CHURNERS 4
 static int fork_unwinding(void)
 {
-	pthread_t th[CHURNERS + 2];
+	pthread_t th[CHURNERS + 3];
 	for (int t = 0; t < CHURNERS; t++)
 		pthread_create(&th[t], NULL, unwinding_churn, NULL);
 	pthread_create(&th[CHURNERS], NULL, stdio_writer, NULL);
 	pthread_create(&th[CHURNERS + 1], NULL, stdio_flusher, NULL);
+	pthread_create(&th[CHURNERS + 2], NULL, first_write_churn, NULL);
 	int ret = 0;
 	for (int i = 0; i < 200 && !ret; i++) {
 		pid_t pid = fork();
@@ -246,7 +270,7 @@ static int fork_unwinding(void)
 		}
 	}
 	stop = 1;
-	for (int t = 0; t < CHURNERS + 2; t++)
+	for (int t = 0; t < CHURNERS + 3; t++)
 		pthread_join(th[t], NULL);
 	return ret;
 }

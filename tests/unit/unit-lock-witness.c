@@ -21,7 +21,7 @@ static void check(int ok, const char *what)
 
 static mp_spinlock_t peak = MP_SPINLOCK_INIT(MP_RANK_PEAK);
 static mp_spinlock_t timeline = MP_SPINLOCK_INIT(MP_RANK_TIMELINE);
-static mp_spinlock_t traces = MP_SPINLOCK_INIT(MP_RANK_TRACES);
+static mp_spinlock_t modules = MP_SPINLOCK_INIT(MP_RANK_MODULES);
 
 /* Runs fn in a child; returns its stderr's start in buf and whether it died of SIGABRT. */
 static int aborts(void (*fn)(void), char *buf, size_t cap)
@@ -48,15 +48,15 @@ static void in_order(void)
 {
 	mp_spin_lock(&peak);
 	mp_spin_lock(&timeline);
-	mp_spin_lock(&traces);
-	mp_spin_unlock(&traces);
+	mp_spin_lock(&modules);
+	mp_spin_unlock(&modules);
 	mp_spin_unlock(&timeline);
 	mp_spin_unlock(&peak);
 	/* A trylock cannot wait: any order. */
-	mp_spin_lock(&traces);
+	mp_spin_lock(&modules);
 	check(mp_spin_trylock(&peak) == 1, "trylock of a lower rank is taken");
 	mp_spin_unlock(&peak);
-	mp_spin_unlock(&traces);
+	mp_spin_unlock(&modules);
 	check(mp_locks_held == 0, "every lock released");
 }
 
@@ -68,8 +68,8 @@ static void out_of_order(void)
 
 static void twice(void)
 {
-	mp_spin_lock(&traces);
-	mp_spin_lock(&traces); /* would wait for itself */
+	mp_spin_lock(&modules);
+	mp_spin_lock(&modules); /* would wait for itself */
 }
 
 int main(void)
