@@ -27,6 +27,7 @@
 #include "arch.h"
 #include "final.h"
 #include "options.h"
+#include "ownstack.h"
 #include "signal_hooks.h"
 #include "state.h"
 #include "util.h"
@@ -122,7 +123,8 @@ static void on_fatal_signal(int sig, siginfo_t *si, void *ucv)
 	int saved = errno;
 	/* A vfork child runs in its parent's memory: it leaves our state alone. */
 	if (!mp_in_vfork_child()) {
-		if (mp_hook_guard_is_stale(MP_ARCH_UCONTEXT_SP(uc))) {
+		uintptr_t sp = MP_ARCH_UCONTEXT_SP(uc);
+		if (mp_hook_guard_is_stale(sp) && !mp_on_own_stack(sp)) {
 			/* A longjmp left a hook's guard set: the program is not in the hook, and a
 			 * signal that hook had put off is the program's to take when this returns. */
 			if (mp_fatal_deferred)

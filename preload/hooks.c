@@ -85,6 +85,9 @@ static void record_alloc(void *p, size_t size, uintptr_t cfa, uintptr_t ra)
 static void count_free(uint64_t meta)
 {
 	struct mp_trace *tr = mp_trace_by_id(MP_META_ID(meta));
+	/* A live block's id is never a hole (its record was stored before it was published):
+	 * counting into the shared empty record would show under every hole. */
+	MP_ASSERT(tr->id == MP_META_ID(meta));
 	uint64_t size = MP_META_SIZE(meta);
 	struct mp_thread *th = mp_thread_get();
 	mp_count_free(th, tr, size);
@@ -199,7 +202,7 @@ static void recover_stale_guard(void)
 static __attribute__((noinline)) int recording_slow(uintptr_t cfa)
 {
 	if (mp_guard) {
-		if (!mp_hook_guard_is_stale(cfa))
+		if (!mp_hook_guard_is_stale(cfa) || mp_on_own_stack(cfa))
 			return 0;
 		recover_stale_guard();
 	}

@@ -50,6 +50,13 @@ void mp_own_stack_bounds(struct mp_thread *th, uintptr_t *lo, uintptr_t *hi)
 		*lo = *hi = 0;
 }
 
+int mp_on_own_stack(uintptr_t sp)
+{
+	struct mp_thread *th = mp_thread_self();
+	uintptr_t lo = th && th->own_stack ? (uintptr_t)th->own_stack : 0;
+	return lo && sp >= lo && sp < lo + GUARD_BYTES + OWN_STACK_BYTES;
+}
+
 void mp_call_on_own_stack(struct mp_thread *th, void (*fn)(void *), void *arg)
 {
 	uintptr_t lo, hi, sp = (uintptr_t)__builtin_frame_address(0);

@@ -17,11 +17,12 @@
 #include <unistd.h>
 
 static MP_TLS struct mp_thread *self;
-/* Set once this thread's state was given back: glibc frees the thread's own
- * buffers after the key destructors (__libc_thread_freeres), and those frees must not take
- * a state that nothing would return again. */
+/* Set once this thread's state was given back: glibc frees the thread's own buffers after
+ * the key destructors (__libc_thread_freeres), and those frees must not take a state that
+ * nothing would return again. */
 static MP_TLS int exited;
 static _Atomic(struct mp_thread *) all;
+static atomic_int n_free; /* states given back and not taken again: no walk when there is none */
 static pthread_key_t exit_key;
 static struct mp_thread *held_first; /* the reader's: the first state it holds (hold_all) */
 /* The unwinder's trace cache at the end of every state, and its reset for a state that a new
@@ -339,6 +340,7 @@ static void thread_exit(void *arg)
 	exited = 1;
 	atomic_fetch_sub(&mp_heap.n_threads, 1);
 	atomic_store_explicit(&th->in_use, 0, memory_order_release);
+	atomic_fetch_add_explicit(&n_free, 1, memory_order_relaxed);
 	mp_guard = saved_guard;
 }
 
@@ -350,12 +352,16 @@ int mp_thread_init(void)
 /* A state that an ended thread gave back, now this thread's; NULL when none is free. */
 static struct mp_thread *take_free_state(void)
 {
+	if (!atomic_load_explicit(&n_free, memory_order_relaxed))
+		return NULL;
 	for (struct mp_thread *th = atomic_load(&all); th; th = th->next_all) {
-		int free_ = 0;
+		int expected = 0;
 		if (!atomic_load_explicit(&th->in_use, memory_order_relaxed) &&
-		    atomic_compare_exchange_strong_explicit(&th->in_use, &free_, 1, memory_order_acquire,
-							    memory_order_relaxed))
+		    atomic_compare_exchange_strong_explicit(&th->in_use, &expected, 1, memory_order_acquire,
+							    memory_order_relaxed)) {
+			atomic_fetch_sub_explicit(&n_free, 1, memory_order_relaxed);
 			return th;
+		}
 	}
 	return NULL;
 }

@@ -7,7 +7,9 @@
  * Ids come from a counter, and by_id holds each record from before it is published, so any
  * record found has its id's entry. An id can be a hole: its record lost the race above, or
  * its thread is between taking the id and storing the entry (or vanished there, in a fork
- * child). mp_trace_by_id gives an empty record for a hole: no frames, no counts. */
+ * child). mp_trace_by_id gives an empty record for a hole: no frames, no counts. A fork
+ * child can also keep a record stored but never published (its thread vanished before the
+ * CAS): the same frames may then get a second id there, whose record has no counts. */
 #include "trace_table.h"
 
 #include "options.h"
@@ -20,7 +22,7 @@
 #define BUCKETS (1u << 16) /* 512 KiB of heads, touched as traces come */
 
 static _Atomic(struct mp_trace *) *buckets; /* from mmap */
-static _Atomic(struct mp_trace *) *by_id;   /* id -> record, MP_TRACE_MAX_ID + 1 entries, from mmap */
+static _Atomic(struct mp_trace *) *by_id;   /* id -> record, MP_TRACE_MAX_ID + 1 of them, mmap */
 static atomic_uint next_id;
 static struct mp_trace hole; /* what a hole's id stands for: no frames, no counts */
 

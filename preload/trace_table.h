@@ -23,11 +23,11 @@ struct mp_trace {
 };
 #define MP_TRACE_MAX_ID ((1u << 24) - 1)
 int mp_traces_init(void);
-/* The record for these frames, created on first sight; NULL only when out of memory. */
+/* The record for these frames, created on first sight; NULL when out of memory or ids. */
 struct mp_trace *mp_trace_intern(const uintptr_t *frames, uint32_t n_frames);
 /* id 0 is the "unknown" trace: allocations recorded without a backtrace. An id that is a
  * hole (trace_table.c) gives an empty record, whose own id field is not the id asked for. */
 struct mp_trace *mp_trace_by_id(uint32_t id);
-uint32_t mp_trace_count(void); /* ids are 0 .. count-1 */
+uint32_t mp_trace_count(void); /* ids are 0 .. count-1, some of them holes */
 
 #endif

@@ -359,13 +359,19 @@ static void find_stack_bounds(void)
 		return;
 	stack.lo = 1;
 	stack.hi = 1; /* an empty range: nothing is cached if the bounds cannot be had */
-	if (pthread_getattr_np(pthread_self(), &attr) != 0)
-		return;
-	if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
-		stack.lo = (uintptr_t)addr;
-		stack.hi = (uintptr_t)addr + size;
+	/* glibc allocates and frees inside (a cpuset; the main thread's /proc/self/maps): with
+	 * the guard at MP_IN_HOOK those frees would pass for a signal handler's (hooks.c's
+	 * defer_removal) and be counted as frees of blocks never seen. */
+	int saved = mp_guard;
+	mp_guard = 1;
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+			stack.lo = (uintptr_t)addr;
+			stack.hi = (uintptr_t)addr + size;
+		}
+		pthread_attr_destroy(&attr);
 	}
-	pthread_attr_destroy(&attr);
+	mp_guard = saved;
 }
 
 /* Fill e for trace tr at (cfa, ra), checking each stack word; 0 when it cannot be cached. */

@@ -66,7 +66,6 @@ int mp_spin_trylock(mp_spinlock_t *l); /* 1 when taken */
  * wait for itself. */
 extern MP_TLS int mp_locks_held;
 
-
 /* Stop recording after an internal failure: say so once; keep forwarding. */
 void mp_fail(const char *what);
 
