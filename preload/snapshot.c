@@ -145,19 +145,18 @@ static void section(struct out *o, uint32_t type, uint64_t length)
 	put_u64(o, length);
 }
 
-/* Every trace's counts, read once per snapshot (mp_read_trace_counts) so that the totals and
- * the per-trace figures agree. From mmap for the length of one snapshot; NULL when none could
- * be had (the records' own counters then). */
+/* Every trace's counts and record, read once per snapshot (mp_read_trace_counts) so that the
+ * totals and the per-trace figures agree, and so that the TRACES section holds the frames its
+ * size was computed for: an id's record can change between two reads (a hole filled, or a
+ * record that lost a race taken back, trace_table.c). From mmap for the length of one
+ * snapshot; without them no snapshot is written. */
 static struct mp_trace_counts *counts;
+static const struct mp_trace **records;
 static size_t counts_bytes;
 
 static struct mp_trace_counts counts_of(uint32_t id)
 {
-	struct mp_trace_counts c;
-	if (counts)
-		c = counts[id];
-	else
-		mp_trace_record_counts(mp_trace_by_id(id), &c);
+	struct mp_trace_counts c = counts[id];
 	/* A free counted before its allocation was (another thread, mid-hook): keep it sane. */
 	if (c.frees > c.allocs)
 		c.frees = c.allocs;
@@ -231,26 +230,33 @@ static void write_meta(struct out *o, unsigned reason, const char *label, uint32
 	put_str(o, label ? label : "", label_len);
 }
 
-/* The TOTALS section, from every trace's counts (kept in `counts` for write_traces); returns
- * the TRACES section's size. Called with the peak held (mp_peak_hold). */
+/* Maps `counts` and `records` for n_traces ids (at least one: trace 0 always exists). */
+static int map_counts(uint32_t n_traces)
+{
+	counts_bytes = (size_t)n_traces * (sizeof(*counts) + sizeof(*records));
+	counts = mp_map(counts_bytes);
+	if (!counts)
+		return -ENOMEM;
+	records = (const struct mp_trace **)(counts + n_traces);
+	return 0;
+}
+
+/* The TOTALS section, from every trace's counts (kept in `counts`, and the records in
+ * `records`, for write_traces); returns the TRACES section's size. Called with the peak held
+ * (mp_peak_hold), and with counts mapped. */
 static uint64_t write_totals(struct out *o, uint32_t n_traces, const struct mp_leak_result *leaks)
 {
 	/* A leak scan's own counts, read with the threads stopped, are its heap; traces made
 	 * since then (none at exit, as a rule) are counted as they are now. */
-	counts_bytes = (size_t)n_traces * sizeof(*counts);
-	counts = n_traces ? mp_map(counts_bytes) : NULL;
-	if (counts) {
-		mp_read_trace_counts(counts, n_traces);
-		if (leaks && leaks->counts)
-			memcpy(counts, leaks->counts, (size_t)leaks->n_counts * sizeof(*counts));
-	}
+	mp_read_trace_counts(counts, n_traces);
+	if (leaks && leaks->counts)
+		memcpy(counts, leaks->counts, (size_t)leaks->n_counts * sizeof(*counts));
 	struct mp_trace_counts sum = { 0, 0, 0, 0 };
 	uint64_t traces_bytes = MP_SNAP_COUNT_BYTES;
 	for (uint32_t id = 0; id < n_traces; id++) {
-		const struct mp_trace *t = mp_trace_by_id(id);
+		const struct mp_trace *t = records[id] = mp_trace_by_id(id);
 		struct mp_trace_counts c = counts_of(id);
-		if (counts)
-			counts[id] = c; /* from here on, the figures written */
+		counts[id] = c; /* from here on, the figures written */
 		sum.allocs += c.allocs;
 		sum.frees += c.frees;
 		sum.bytes_allocated += c.bytes_allocated;
@@ -302,8 +308,8 @@ static void write_traces(struct out *o, uint32_t n_traces, uint64_t traces_bytes
 	section(o, MP_SEC_TRACES, traces_bytes);
 	put_u32(o, n_traces);
 	for (uint32_t id = 0; id < n_traces; id++) {
-		const struct mp_trace *t = mp_trace_by_id(id);
-		struct mp_trace_counts c = counts_of(id);
+		const struct mp_trace *t = records[id];
+		struct mp_trace_counts c = counts[id];
 		put_u32(o, id); /* not t->id: a hole's record is shared (trace_table.c) */
 		put_u32(o, t->n_frames);
 		put_u64(o, c.allocs);
@@ -338,6 +344,11 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 	mp_peak_hold(); /* before the totals, so that their peak is at least the capture's */
 	/* Traces first into the totals, then out. */
 	uint32_t n_traces = mp_trace_count();
+	if (map_counts(n_traces) < 0) {
+		mp_peak_unlock();
+		o->err = -ENOMEM;
+		return;
+	}
 	uint64_t traces_bytes = write_totals(o, n_traces, leaks);
 	write_modules(o);
 	write_traces(o, n_traces, traces_bytes);
@@ -348,9 +359,9 @@ static void write_body(struct out *o, unsigned reason, const char *label, uint32
 		write_leaks(o, leaks);
 
 	section(o, MP_SEC_END, 0);
-	if (counts)
-		mp_unmap(counts, counts_bytes);
+	mp_unmap(counts, counts_bytes);
 	counts = NULL;
+	records = NULL;
 }
 
 /* Expand %p, %e, %n and %% of the output pattern; relative paths resolve against the
