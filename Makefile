@@ -85,7 +85,7 @@ TEST_BINS  := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(TEST_C_SRC))) \
 # that only the objects a test needs come in. Every object but the files that interpose the C
 # library's functions (the tests keep the C library's): the hooks and the life cycle.
 $(BUILD)/libmp-units.a: $(filter-out $(BUILD)/preload/hooks.o $(BUILD)/preload/signal_hooks.o \
-		$(BUILD)/preload/lifecycle.o,$(PRELOAD_OBJ))
+		$(BUILD)/preload/lifecycle.o $(BUILD)/preload/exec.o,$(PRELOAD_OBJ))
 	rm -f $@ && ar rcs $@ $^
 $(BUILD)/tests/unit-%: tests/unit/unit-%.c $(BUILD)/libmp-units.a | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libmp-units.a $(PRELOAD_LIBS)

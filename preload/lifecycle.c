@@ -4,10 +4,12 @@
 #include "lifecycle.h"
 
 #include "bootstrap.h"
+#include "exec.h"
 #include "fatal.h"
 #include "final.h"
 #include "leakscan.h"
 #include "live_table.h"
+#include "manifest.h"
 #include "modules.h"
 #include "options.h"
 #include "peak.h"
@@ -94,7 +96,8 @@ static const struct fork_lock {
 	[MP_RANK_SNAPSHOT] = { mp_snapshot_lock, mp_snapshot_unlock, mp_snapshot_unlock },
 	[MP_RANK_PEAK] = { mp_peak_lock, mp_peak_unlock, mp_peak_unlock },
 	[MP_RANK_TIMELINE] = { mp_timeline_lock, mp_timeline_unlock, mp_timeline_unlock },
-	[MP_RANK_COUNTS] = { mp_counts_hold_for_fork, mp_counts_release_after_fork, mp_threads_after_fork_child },
+	[MP_RANK_COUNTS] = { mp_counts_hold_for_fork, mp_counts_release_after_fork,
+			     mp_threads_after_fork_child },
 	[MP_RANK_MODULES] = { mp_modules_lock, mp_modules_unlock, mp_modules_unlock },
 	[MP_RANK_LIVE_GROWTH] = { mp_live_lock_growth, mp_live_unlock_growth, mp_live_after_fork_child },
 };
@@ -130,10 +133,8 @@ static void after_fork_parent(void)
 static void after_fork_child(void)
 {
 	mp_maps_after_fork_child();
-	for (int r = MP_RANK_COUNT - 1; r >= 0; r--) {
-		if (fork_locks[r].child)
-			fork_locks[r].child();
-	}
+	for (int r = MP_RANK_COUNT - 1; r >= 0; r--)
+		fork_locks[r].child();
 	mp_periodic_after_fork_child();
 	mp_fatal_after_fork_child();
 	mp_is_fork_child = 1;
@@ -179,8 +180,10 @@ __attribute__((constructor(101))) static void mp_init(void)
 	mp_start_recording(); /* nothing when a hook did it already */
 	if (mp_initialized) {
 		pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+		mp_exec_init();
 		mp_options_init_environment();
 		mp_periodic_init();
+		mp_manifest_event("start", mp_opt.exe_path, NULL);
 	}
 	mp_guard = 0;
 }

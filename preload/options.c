@@ -7,6 +7,7 @@
 
 #include "util.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -62,10 +63,26 @@ static void read_cmdline(void)
 		mp_opt.cmdline_len--;
 }
 
+/* The C library's setenv and unsetenv, looked up past the program: a program may define its
+ * own, as bash does (they edit its shell variables, which do not exist yet while constructors
+ * run, so the environment it later imports from main's envp would still hold ours). */
+static int (*libc_setenv)(const char *, const char *, int);
+static int (*libc_unsetenv)(const char *);
+
+static void find_libc_env_functions(void)
+{
+	libc_setenv = (int (*)(const char *, const char *, int))dlsym(RTLD_NEXT, "setenv");
+	libc_unsetenv = (int (*)(const char *))dlsym(RTLD_NEXT, "unsetenv");
+	if (!libc_setenv)
+		libc_setenv = setenv;
+	if (!libc_unsetenv)
+		libc_unsetenv = unsetenv;
+}
+
 /* Remove our own entry from LD_PRELOAD so programs this one execs are not profiled (as
  * valgrind without --trace-children); the loader has already read it. Nothing left: the
  * variable goes, as it would be without us (an empty LD_PRELOAD= is still a difference a
- * program can see). The new value is set with setenv rather than written over the old one,
+ * program can see). The new value is set with the C library's setenv rather than written over the old one,
  * which is the process's original environment block (/proc/self/environ) and stays as it
  * was, except for a value too long for our buffer (then edited in place). Called by the
  * constructor, with the guard set. */
@@ -81,6 +98,10 @@ static void strip_ld_preload(void)
 	for (char *p = v; *p;) {
 		size_t len = strcspn(p, ": ");
 		int ours = len >= 13 && memcmp(p + len - 13, "libmemprof.so", 13) == 0;
+		if (ours && !changed && len < sizeof(mp_opt.preload_entry)) {
+			memcpy(mp_opt.preload_entry, p, len);
+			mp_opt.preload_entry[len] = '\0';
+		}
 		changed |= ours;
 		if (!ours) {
 			if (out != dst)
@@ -96,16 +117,29 @@ static void strip_ld_preload(void)
 	if (!changed)
 		return;
 	if (!dst[0])
-		unsetenv("LD_PRELOAD");
-	else if (!in_place && setenv("LD_PRELOAD", buf, 1) != 0)
+		libc_unsetenv("LD_PRELOAD");
+	else if (!in_place && libc_setenv("LD_PRELOAD", buf, 1) != 0)
 		mp_log("cannot take libmemprof.so out of LD_PRELOAD: the programs this one runs are profiled too",
 		       NULL, NULL);
+}
+
+/* NAME=value into mp_opt.carry, for an exec in place; nothing if it does not fit. */
+static void keep_for_exec(const char *name, const char *value)
+{
+	size_t n = strlen(name), v = strlen(value), at = mp_opt.carry_len;
+	if (at + n + v + 2 > sizeof(mp_opt.carry))
+		return;
+	memcpy(mp_opt.carry + at, name, n);
+	mp_opt.carry[at + n] = '=';
+	memcpy(mp_opt.carry + at + n + 1, value, v + 1);
+	mp_opt.carry_len = at + n + v + 2;
 }
 
 /* memprof run names in MEMPROF_RUN_VARS (colon-separated) the MEMPROF_* variables it added
  * for this process, which the user's own environment did not have: they go, with
  * MEMPROF_RUN_VARS itself, so that the programs this one runs see the environment they
- * would see without memprof run. Only MEMPROF_* names are taken from it. */
+ * would see without memprof run (an exec in place puts them back). Only MEMPROF_* names are
+ * taken from it. */
 static void unset_run_variables(void)
 {
 	const char *v = getenv("MEMPROF_RUN_VARS");
@@ -117,13 +151,17 @@ static void unset_run_variables(void)
 		if (len > 8 && len < sizeof(name) && memcmp(p, "MEMPROF_", 8) == 0) {
 			memcpy(name, p, len);
 			name[len] = '\0';
-			unsetenv(name);
+			const char *value = getenv(name);
+			if (value)
+				keep_for_exec(name, value);
+			libc_unsetenv(name);
 		}
 		p += len;
 		while (*p == ':')
 			p++;
 	}
-	unsetenv("MEMPROF_RUN_VARS");
+	keep_for_exec("MEMPROF_RUN_VARS", v); /* before unsetenv: v is its value */
+	libc_unsetenv("MEMPROF_RUN_VARS");
 }
 
 /* MEMPROF_INTERVAL: a positive whole number with a unit, ms, s, m or h (a bare number is
@@ -213,7 +251,7 @@ static void mark_exec_child(void)
 		return;
 	}
 	mp_utoa((uint64_t)getpid(), num);
-	setenv("MEMPROF_ROOT_PID", num, 1); /* the constructor's guard sends its malloc past us */
+	libc_setenv("MEMPROF_ROOT_PID", num, 1); /* the constructor's guard sends its malloc past us */
 }
 
 void mp_options_init(void)
@@ -233,6 +271,9 @@ void mp_options_init(void)
 			mp_opt.max_depth = (unsigned)d;
 	}
 	mp_opt.follow_children = mp_env_bool("MEMPROF_FOLLOW_CHILDREN", 0);
+	mp_opt.follow_exec = mp_env_bool("MEMPROF_FOLLOW_EXEC", 1);
+	v = getenv("MEMPROF_SEQ");
+	mp_opt.first_seq = v && *v ? (uint32_t)strtoul(v, NULL, 10) : 0;
 	mp_opt.verify_traces = mp_env_bool("MEMPROF_VERIFY_TRACES", 0);
 	read_interval();
 	mp_opt.snapshot_signal = read_signal("MEMPROF_SIGNAL");
@@ -260,6 +301,8 @@ void mp_options_init(void)
 
 void mp_options_init_environment(void)
 {
+	find_libc_env_functions();
+	libc_unsetenv("MEMPROF_SEQ"); /* this image's alone (exec.c) */
 	if (!mp_opt.follow_children) {
 		strip_ld_preload();
 		unset_run_variables();

@@ -19,6 +19,8 @@ struct mp_options {
 	size_t cmdline_len;
 	unsigned max_depth;    /* MEMPROF_DEPTH */
 	int follow_children;   /* MEMPROF_FOLLOW_CHILDREN */
+	int follow_exec;       /* MEMPROF_FOLLOW_EXEC: an exec in place stays profiled (default on) */
+	uint32_t first_seq;    /* MEMPROF_SEQ (set by the image this one exec'd): the first %n */
 	int exec_child;        /* exec'd by a followed descendant of the first profiled process */
 	int verify_traces;     /* MEMPROF_VERIFY_TRACES: check every trace-cache hit */
 	uint64_t interval_ns;  /* MEMPROF_INTERVAL: a snapshot this often; 0: never */
@@ -26,6 +28,13 @@ struct mp_options {
 	int leak_signal;       /* MEMPROF_LEAK_SIGNAL: a leak check when it arrives; 0: none */
 	int leak_check;        /* MEMPROF_LEAK_CHECK: scan for leaks at exit (default on) */
 	int fatal_signals;     /* MEMPROF_FATAL_SIGNALS: a snapshot on a fatal signal (default on) */
+	/* What the constructor took out of the environment (not when following children), as
+	 * NUL-ended NAME=value strings, for an exec in place to put back (exec.c): libmemprof.so's
+	 * entry of LD_PRELOAD (in preload_entry, the entry alone) and the variables memprof run
+	 * set (carry, carry_len bytes). */
+	char preload_entry[1024];
+	char carry[2048];
+	size_t carry_len;
 };
 extern struct mp_options mp_opt;
 /* The one reading of every yes/no variable: 1, yes, on or true (any case) is 1; 0, no, off or

@@ -8,6 +8,7 @@
 #include "arch.h"
 #include "heap.h"
 #include "leak_result.h"
+#include "manifest.h"
 #include "modules.h"
 #include "options.h"
 #include "peak.h"
@@ -209,6 +210,11 @@ static void write_leaks(struct out *o, const struct mp_leak_result *lr)
 		put_u64(o, r->indirect_blocks);
 		put_u64(o, r->indirect_bytes);
 	}
+}
+
+uint32_t mp_snapshot_next_seq(void)
+{
+	return atomic_load(&snapshot_seq) + mp_opt.first_seq;
 }
 
 static void write_meta(struct out *o, unsigned reason, const char *label, uint32_t seq)
@@ -450,23 +456,7 @@ static void warn_once(const char *path, int err)
 	}
 	memcpy(tail + k, " (the program runs on)", 23);
 	mp_log("cannot write snapshot ", path, tail);
-}
-
-static void add_to_manifest(const char *path)
-{
-	if (!mp_opt.manifest[0])
-		return;
-	int fd = open(mp_opt.manifest, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return;
-	char line[4200];
-	size_t n = strlen(path);
-	if (n + 2 <= sizeof(line)) {
-		memcpy(line, path, n);
-		line[n++] = '\n';
-		(void)write_all(fd, (const unsigned char *)line, n);
-	}
-	close(fd);
+	mp_manifest_event("error", path, tail); /* memprof run says why there is no snapshot */
 }
 
 /* A file size limit (ulimit -f) makes our write() fail with EFBIG and raise SIGXFSZ, whose
@@ -555,7 +545,7 @@ static int write_snapshot(unsigned reason, const char *label, const struct mp_le
 		mp_snapshot_unlock();
 		return -ECANCELED;
 	}
-	uint32_t seq = atomic_fetch_add(&snapshot_seq, 1);
+	uint32_t seq = atomic_fetch_add(&snapshot_seq, 1) + mp_opt.first_seq;
 	int err = expand_path(path, sizeof(path), seq, intermediate);
 	if (err) {
 		mp_snapshot_unlock();
@@ -601,7 +591,7 @@ static int write_snapshot(unsigned reason, const char *label, const struct mp_le
 		warn_once(path, err);
 		return err;
 	}
-	add_to_manifest(path);
+	mp_manifest_snapshot(path);
 	mp_snapshot_unlock();
 	return 0;
 }

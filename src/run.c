@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "check.h"
 #include "report_body.h"
+#include "run_why.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,15 +33,18 @@
 const char mp_run_help[] =
 	"Usage: memprof run [OPTIONS] -- PROGRAM [ARGS...]\n"
 	"Run PROGRAM with " LIB_NAME " preloaded; it writes a heap snapshot when PROGRAM\n"
-	"exits, and memprof run prints where. Read it with 'memprof report SNAPSHOT'.\n"
+	"exits, and memprof run prints where, or why there is none. Read it with\n"
+	"'memprof report SNAPSHOT'.\n"
 	"\n"
 	"Options:\n"
-	"  --output PATTERN    snapshot file name pattern (sets MEMPROF_OUTPUT; see\n"
-	"                      libmemprof(3) for the % sequences it expands)\n"
+	"  --output PATTERN    snapshot file name pattern, relative to the current\n"
+	"                      directory (sets MEMPROF_OUTPUT; see libmemprof(3) for the\n"
+	"                      % sequences it expands)\n"
 	"  --depth N           record at most N stack frames per allocation, 1 to 256\n"
 	"                      (sets MEMPROF_DEPTH)\n"
-	"  --follow-children   also profile the programs PROGRAM starts\n"
-	"                      (sets MEMPROF_FOLLOW_CHILDREN=1)\n"
+	"  --follow-children   also profile the programs PROGRAM starts in other\n"
+	"                      processes (sets MEMPROF_FOLLOW_CHILDREN=1); an exec in\n"
+	"                      place is followed unless MEMPROF_FOLLOW_EXEC=0\n"
 	"  --interval DURATION also write a snapshot every DURATION while PROGRAM runs,\n"
 	"                      such as 500ms, 10s, 2m or 1h (sets MEMPROF_INTERVAL)\n"
 	"  --signal SIGNAL     also write a snapshot whenever PROGRAM receives SIGNAL, such\n"
@@ -174,16 +178,36 @@ static void report_to_stderr(const char *path)
 	close(saved);
 }
 
-/* The snapshots the program wrote, for --check. */
+/* Lines of the manifest: the snapshots the program wrote (for --check), or its events. */
 struct paths {
 	char **v;
 	size_t n;
 };
 
-/* Prints one "snapshot written to" line per manifest line, each followed by the snapshot's
- * report if `report`, and adds it to `paths` (if not NULL); returns how many. Reads through
- * the descriptor, so it works even if the program removed the file. */
-static size_t announce_snapshots(int fd, bool report, struct paths *paths)
+static void keep(struct paths *p, const char *line)
+{
+	char **v = realloc(p->v, (p->n + 1) * sizeof(*v));
+
+	if (v && (v[p->n] = strdup(line)))
+		p->n++;
+	if (v)
+		p->v = v;
+}
+
+static void drop_all(struct paths *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i]);
+	free(p->v);
+	p->v = NULL;
+	p->n = 0;
+}
+
+/* Prints one "snapshot written to" line per snapshot in the manifest, each followed by the
+ * snapshot's report if `report`, and adds it to `paths` (if not NULL); the event lines ('#',
+ * see preload/manifest.c) go to `events`. Returns how many snapshots. Reads through the
+ * descriptor, so it works even if the program removed the file. */
+static size_t announce_snapshots(int fd, bool report, struct paths *paths, struct paths *events)
 {
 	int copy = dup(fd);
 	FILE *f = copy >= 0 ? fdopen(copy, "r") : NULL;
@@ -203,17 +227,15 @@ static size_t announce_snapshots(int fd, bool report, struct paths *paths)
 			line[--len] = '\0';
 		if (len == 0)
 			continue;
+		if (line[0] == '#') {
+			keep(events, line + 1);
+			continue;
+		}
 		mp_error("snapshot written to %s", line);
 		if (report)
 			report_to_stderr(line);
-		if (paths) {
-			char **v = realloc(paths->v, (paths->n + 1) * sizeof(*v));
-
-			if (v && (v[paths->n] = strdup(line)))
-				paths->n++;
-			if (v)
-				paths->v = v;
-		}
+		if (paths)
+			keep(paths, line);
 		count++;
 	}
 	free(line);
@@ -421,11 +443,35 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 	return -1;
 }
 
+/* The snapshot pattern, absolute: a relative one resolves against the directory memprof run
+ * started in, whatever directory the program (or a program it execs) writes from. */
+static int set_output_env(const char *pattern)
+{
+	char cwd[PATH_MAX], *abs;
+	int rc;
+
+	if (!pattern || !pattern[0])
+		pattern = getenv("MEMPROF_OUTPUT");
+	if (!pattern || !pattern[0])
+		pattern = "memprof.%e.%p.gz"; /* the library's default */
+	if (pattern[0] == '/')
+		return setenv("MEMPROF_OUTPUT", pattern, 1);
+	if (!getcwd(cwd, sizeof(cwd))) {
+		mp_error("cannot find the working directory for the snapshot's path: %m");
+		return -1;
+	}
+	if (asprintf(&abs, "%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "", pattern) < 0)
+		return -1;
+	rc = setenv("MEMPROF_OUTPUT", abs, 1);
+	free(abs);
+	return rc;
+}
+
 static int set_options_env(const struct run_options *o)
 {
 	char depth[24];
 
-	if (o->output && setenv("MEMPROF_OUTPUT", o->output, 1) != 0)
+	if (set_output_env(o->output) != 0)
 		goto fail;
 	snprintf(depth, sizeof(depth), "%" PRIu64, o->depth);
 	if (o->depth && setenv("MEMPROF_DEPTH", depth, 1) != 0)
@@ -445,7 +491,7 @@ fail:
 /* Starts argv[0] and waits for it, ignoring SIGINT and SIGQUIT meanwhile as system() does
  * so that Ctrl-C reaches the program alone. Returns its wait status, or -1 with
  * *exec_errno set if it could not be executed, or -2 on a failure already reported. */
-static int spawn_and_wait(char **argv, int *exec_errno)
+static int spawn_and_wait(char **argv, int *exec_errno, pid_t *child)
 {
 	struct sigaction ignore = { .sa_handler = SIG_IGN }, default_action = { .sa_handler = SIG_DFL };
 	struct sigaction old_int, old_quit, old_chld;
@@ -467,6 +513,7 @@ static int spawn_and_wait(char **argv, int *exec_errno)
 	 * and waitpid() could not tell its status. */
 	sigaction(SIGCHLD, &default_action, &old_chld);
 	pid = fork();
+	*child = pid;
 	if (pid == 0) {
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGQUIT, &old_quit, NULL);
@@ -561,10 +608,11 @@ static int set_run_vars(const bool *had)
 int mp_cmd_run(int argc, char **argv)
 {
 	struct run_options o = { .error_exitcode = 1 };
-	struct paths paths = { 0 };
+	struct paths paths = { 0 }, events = { 0 };
 	char lib[PATH_MAX], manifest[PATH_MAX];
 	char **prog;
 	int rc, fd, status, exec_errno = 0;
+	pid_t pid = 0;
 
 	mp_check_rules_init(&o.rules);
 	rc = parse_run_options(argc, argv, &o);
@@ -588,15 +636,15 @@ int mp_cmd_run(int argc, char **argv)
 		return MP_EXIT_USAGE;
 	}
 
-	status = spawn_and_wait(prog, &exec_errno);
+	status = spawn_and_wait(prog, &exec_errno, &pid);
 	if (status == -1) {
 		mp_error("cannot run %s: %s", prog[0], strerror(exec_errno));
 		rc = exec_errno == ENOENT ? 127 : 126;
 	} else if (status == -2) {
 		rc = MP_EXIT_USAGE;
 	} else {
-		if (announce_snapshots(fd, o.report, o.check ? &paths : NULL) == 0)
-			mp_error("no snapshot was written");
+		if (announce_snapshots(fd, o.report, o.check ? &paths : NULL, &events) == 0)
+			mp_run_explain(prog[0], pid, status, events.v, events.n);
 		rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 		/* A gate that could not check (no snapshot, an unreadable one) did not pass. */
 		if (o.check && WIFEXITED(status) && check_to_stderr(&o, &paths) != 0)
@@ -605,9 +653,8 @@ int mp_cmd_run(int argc, char **argv)
 	close(fd);
 	unlink(manifest);
 	mp_check_rules_free(&o.rules);
-	for (size_t i = 0; i < paths.n; i++)
-		free(paths.v[i]);
-	free(paths.v);
+	drop_all(&paths);
+	drop_all(&events);
 	if (status >= 0 && WIFSIGNALED(status)) {
 		char name[32];
 

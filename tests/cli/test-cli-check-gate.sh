@@ -171,8 +171,8 @@ cc -O0 -g -o slow slow.c
 rc=0; "$MEMPROF" run --interval 50ms --output "$T/slow.%n.gz" --fail-on none --max-in-use 1K -- ./slow >run.out 2>run.err || rc=$?
 [ "$rc" -eq 0 ] || { cat run.err; fail "run --check with --interval exited $rc"; }
 expect_match 'memprof check: 1 of 1 snapshots passed \([0-9]+ taken while the program ran not checked\)' run.err
-# A program that leaves only snapshots taken while it ran (it execs another, unprofiled):
-# nothing says how the run ended, so the gate does not pass.
+# A program that leaves only snapshots taken while it ran (it execs another, unprofiled with
+# MEMPROF_FOLLOW_EXEC=0): nothing says how the run ended, so the gate does not pass.
 cat >execer.c <<'END'
 #include <stdlib.h>
 #include <unistd.h>
@@ -187,8 +187,16 @@ int main(void)
 }
 END
 cc -O0 -o execer execer.c
-rc=0; "$MEMPROF" run --check --interval 50ms --output "$T/ex.%n.gz" -- ./execer >run.out 2>run.err || rc=$?
+rc=0; MEMPROF_FOLLOW_EXEC=0 "$MEMPROF" run --check --interval 50ms --output "$T/ex.%n.gz" -- ./execer >run.out 2>run.err || rc=$?
 [ "$rc" -eq 1 ] || { cat run.err; fail "run --check with only running snapshots exited $rc, not 1"; }
 expect_match '^memprof: check: no snapshot taken as the program ended, only while it ran$' run.err
+# Followed (the default), the exec'd true writes the final snapshot, numbered on from the
+# execer's (none is written over), and the gate judges it.
+rm -f ex.*.gz
+rc=0; "$MEMPROF" run --check --interval 50ms --output "$T/ex.%n.gz" -- ./execer >run.out 2>run.err || rc=$?
+[ "$rc" -eq 0 ] || { cat run.err; fail "run --check of the followed exec exited $rc, not 0"; }
+n=$(grep -c 'snapshot written to' run.err)
+[ "$(ls ex.*.gz | wc -l)" -eq "$n" ] || { cat run.err; ls; fail "a snapshot was written over (same %n twice)"; }
+expect_match "^PASS $T/ex\.$((n - 1))\.gz leaks" run.err
 expect_error "run: --error-exitcode wants a number from 1 to 255, not '0'" "$MEMPROF" run --error-exitcode 0 -- ./prog
 exit 0

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Exec chains (a -> b -> c, by exec in one process and by fork + exec) and posix_spawn, with
 # and without MEMPROF_FOLLOW_CHILDREN: output and exit status as bare, and each profiled
-# process writes its own snapshot. With a pattern lacking %p, a followed child's file gets
+# process writes its own snapshot (an exec in place is followed either way, unless
+# MEMPROF_FOLLOW_EXEC=0). With a pattern lacking %p, a followed child's file gets
 # ".<pid>" (as a fork child's does) instead of replacing its parent's.
 source "$(dirname "$0")/../lib/lib.sh"
 source "$TOP/tests/lib/real-program.sh"
@@ -20,8 +21,14 @@ for how in fork exec; do
 done
 [ "$(count 'nfork.*.gz')" -eq 1 ] || { ls; fail "chain by fork, not followed: expected 1 snapshot"; }
 [ "$(blocks_of nfork.*.gz)" = 3 ] || fail "the first process leaks 3 blocks"
-# An exec replaces the profiled image with one that is not profiled: nothing is written.
-[ "$(count 'nexec.*.gz')" -eq 0 ] || fail "chain by exec, not followed: the exec'd image was profiled"
+# An exec in place is followed all the same: the last image writes the one snapshot (level 0
+# leaks 1 block); the images that exec'd write none.
+[ "$(count 'nexec.*.gz')" -eq 1 ] || { ls; fail "chain by exec, not followed: expected the last image's snapshot"; }
+[ "$(blocks_of nexec.*.gz)" = 1 ] || fail "nexec is not the last image's snapshot"
+# With MEMPROF_FOLLOW_EXEC=0 the exec'd images are not profiled: nothing is written.
+MEMPROF_FOLLOW_EXEC=0 run_capture prof profile "$T/oexec.%p.gz" "$P" chain 2 exec
+same_output bare prof
+[ "$(count 'oexec.*.gz')" -eq 0 ] || { ls; fail "MEMPROF_FOLLOW_EXEC=0: the exec'd image was profiled"; }
 
 export MEMPROF_FOLLOW_CHILDREN=1
 # Followed, pattern with %p: one file per process, named by its pid.

@@ -16,7 +16,8 @@
  *             file's lock) and one flushes every stream (glibc's list lock, which fork takes
  *             after its handlers, then each file's), and one keeps starting threads whose
  *             first allocation is a stream's buffer (a new thread's state, taken under the
- *             file's lock); each child allocates through such a frame too and _exits. Exits 3, and says so, when a child has not ended after 10 s
+ *             file's lock); each child allocates through such a frame too and _exits.
+ *             Exits 3, and says so, when a child has not ended after 10 s
  *   vfork     vfork, the child's exec fails and it calls _exit; then the parent leaks 1000 x 100
  *   sigfree   a timer signal handler frees and allocates blocks while main churns; all freed
  *   thread-exit  500 threads each calling strerror() on an unknown errno (glibc frees its

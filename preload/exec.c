@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/* The exec family, interposed so that a program that replaces itself (a shim or launcher
+ * that ends in exec: pyenv, rbenv, `exec "$@"` scripts) stays profiled as the program it
+ * becomes, with the same snapshot name pattern and the same memprof run. The constructor
+ * took libmemprof.so out of LD_PRELOAD and memprof run's variables out of the environment
+ * (options.c), so that the programs this one starts are not profiled; an exec in place puts
+ * them back into the environment it passes, and only that one: a fork or vfork child's exec
+ * (another process) and posix_spawn (which calls the kernel directly) get none of it, as
+ * with valgrind. Nothing changes when children are followed (nothing was taken out), or
+ * with MEMPROF_FOLLOW_EXEC=0.
+ *
+ * glibc's exec functions call its internal execve, which no interposer sees: each of them
+ * is interposed here. The new environment is built in memory from mmap (the allocator may
+ * not be used: vfork children share it), left for the kernel to drop when exec succeeds. */
+#include "exec.h"
+
+#include "manifest.h"
+#include "options.h"
+#include "snapshot.h"
+#include "state.h"
+#include "util.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define EXPORT __attribute__((visibility("default")))
+#define MAX_ARGS (1u << 20) /* execl's arguments, at most; more is E2BIG */
+
+extern char **environ;
+
+/* The C library's function `name`, looked up the first time (NULL if absent). */
+static void *next(void *volatile *slot, const char *name)
+{
+	void *f = *slot;
+	if (!f) {
+		f = dlsym(RTLD_NEXT, name);
+		*slot = f;
+	}
+	return f;
+}
+#define REAL(type, name) ((type)next(&real_##name, #name))
+static void *volatile real_execve, *volatile real_execvpe, *volatile real_fexecve;
+typedef int (*execve_fn)(const char *, char *const[], char *const[]);
+typedef int (*fexecve_fn)(int, char *const[], char *const[]);
+
+void mp_exec_init(void)
+{
+	(void)next(&real_execve, "execve");
+	(void)next(&real_execvpe, "execvpe");
+	(void)next(&real_fexecve, "fexecve");
+}
+
+/* An exec by this process, not by a fork or vfork child (whose getpid() differs). */
+static int in_place(void)
+{
+	return !mp_is_fork_child && getpid() == mp_pid;
+}
+
+/* The length of the name of "NAME=value" (up to '='). */
+static size_t name_len(const char *s)
+{
+	return strcspn(s, "=");
+}
+
+static int has_name(char *const *env, const char *entry)
+{
+	size_t n = name_len(entry);
+	for (; env && *env; env++) {
+		if (name_len(*env) == n && memcmp(*env, entry, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* A mapping holding env for the new image, *bytes long: MEMPROF_SEQ, so that its snapshots
+ * number on from this image's (the same pattern and process ID must not name one twice), and
+ * with `restore` libmemprof.so first in LD_PRELOAD and every kept variable that env lacks.
+ * NULL (env used as it is) when there is no memory. */
+static char **carried(char *const *env, int restore, size_t *bytes)
+{
+	size_t n_env = 0;
+	size_t text = 32 + strlen(mp_opt.preload_entry) + sizeof("LD_PRELOAD=:") + mp_opt.carry_len;
+	for (char *const *e = env; e && *e; e++, n_env++) {
+		if (!strncmp(*e, "LD_PRELOAD=", 11))
+			text += strlen(*e);
+	}
+	size_t n_carry = 0;
+	for (size_t at = 0; restore && at < mp_opt.carry_len; at += strlen(mp_opt.carry + at) + 1)
+		n_carry++;
+	*bytes = (n_env + n_carry + 3) * sizeof(char *) + text;
+	char **out = mmap(NULL, *bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (out == MAP_FAILED)
+		return NULL;
+	char *buf = (char *)(out + n_env + n_carry + 3);
+	size_t k = 0;
+	const char *old = NULL;
+	for (char *const *e = env; e && *e; e++) {
+		if (restore && !strncmp(*e, "LD_PRELOAD=", 11))
+			old = *e + 11;
+		else if (strncmp(*e, "MEMPROF_SEQ=", 12))
+			out[k++] = *e;
+	}
+	out[k++] = buf;
+	buf = stpcpy(buf, "MEMPROF_SEQ=");
+	buf += mp_utoa(mp_snapshot_next_seq(), buf) + 1;
+	if (restore && mp_opt.preload_entry[0]) {
+		/* Ours first, as memprof run put it, then what the program preloads itself. */
+		out[k++] = buf;
+		buf = stpcpy(stpcpy(buf, "LD_PRELOAD="), mp_opt.preload_entry);
+		if (old && *old && !strstr(old, mp_opt.preload_entry))
+			buf = stpcpy(stpcpy(buf, ":"), old);
+		buf++;
+	} else if (old) {
+		out[k++] = (char *)old - 11;
+	}
+	for (size_t at = 0; restore && at < mp_opt.carry_len; at += strlen(mp_opt.carry + at) + 1) {
+		if (!has_name(env, mp_opt.carry + at))
+			out[k++] = mp_opt.carry + at;
+	}
+	out[k] = NULL;
+	return out;
+}
+
+/* Calls exec, with the new image's environment when this is an exec in place that stays
+ * profiled; returns what exec returns (it returned: it failed), errno as exec left it. */
+static int exec_with(const char *what, int (*exec)(const void *, char *const[], char *const[]),
+		     const void *target, char *const argv[], char *const envp[])
+{
+	if (!mp_initialized || (!in_place() && mp_opt.follow_children))
+		return exec(target, argv, envp);
+	if (!mp_opt.follow_children) /* for memprof run, to say why nothing was written */
+		mp_manifest_event(in_place() ? "exec" : "child-exec", what, NULL);
+	if (!in_place() || !mp_opt.follow_exec)
+		return exec(target, argv, envp);
+	size_t bytes = 0;
+	char **env = carried(envp, !mp_opt.follow_children, &bytes); /* following: nothing was taken out */
+	int r = exec(target, argv, env ? env : envp);
+	int err = errno;
+	if (env)
+		munmap(env, bytes);
+	errno = err;
+	return r;
+}
+
+static int call_execve(const void *path, char *const argv[], char *const envp[])
+{
+	execve_fn f = REAL(execve_fn, execve);
+	if (!f) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return f(path, argv, envp);
+}
+
+static int call_execvpe(const void *file, char *const argv[], char *const envp[])
+{
+	execve_fn f = REAL(execve_fn, execvpe);
+	if (!f) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return f(file, argv, envp);
+}
+
+static int call_fexecve(const void *fd, char *const argv[], char *const envp[])
+{
+	fexecve_fn f = REAL(fexecve_fn, fexecve);
+	if (!f) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return f(*(const int *)fd, argv, envp);
+}
+
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	return exec_with(path, call_execve, path, argv, envp);
+}
+
+EXPORT int execv(const char *path, char *const argv[])
+{
+	return exec_with(path, call_execve, path, argv, environ);
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	return exec_with(file, call_execvpe, file, argv, envp);
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+	return exec_with(file, call_execvpe, file, argv, environ);
+}
+
+EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	return exec_with("(a file descriptor)", call_fexecve, &fd, argv, envp);
+}
+
+/* execl's arguments, from arg0 to the NULL that ends them, in a mapping of *bytes; with
+ * `with_env`, *envp is the pointer after that NULL (execle). NULL with errno set on failure. */
+static char **gather(const char *arg0, va_list ap, int with_env, char *const **envp, size_t *bytes)
+{
+	va_list count;
+	va_copy(count, ap);
+	size_t n = 1;
+	while (va_arg(count, char *) && n < MAX_ARGS)
+		n++;
+	va_end(count);
+	if (n >= MAX_ARGS) {
+		errno = E2BIG;
+		return NULL;
+	}
+	*bytes = (n + 1) * sizeof(char *);
+	char **argv = mmap(NULL, *bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (argv == MAP_FAILED) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	argv[0] = (char *)arg0;
+	for (size_t i = 1; i <= n; i++)
+		argv[i] = va_arg(ap, char *); /* argv[n] is the NULL */
+	if (with_env)
+		*envp = va_arg(ap, char *const *);
+	return argv;
+}
+
+enum { BY_PATH, BY_SEARCH, WITH_ENV };
+
+static int exec_list(int how, const char *target, const char *arg0, va_list ap)
+{
+	size_t bytes;
+	char *const *envp = environ;
+	char **argv = gather(arg0, ap, how == WITH_ENV, &envp, &bytes);
+	if (!argv)
+		return -1;
+	int r = exec_with(target, how == BY_SEARCH ? call_execvpe : call_execve, target, argv, envp);
+	int err = errno;
+	munmap(argv, bytes);
+	errno = err;
+	return r;
+}
+
+EXPORT int execl(const char *path, const char *arg0, ...)
+{
+	va_list ap;
+	va_start(ap, arg0);
+	int r = exec_list(BY_PATH, path, arg0, ap);
+	va_end(ap);
+	return r;
+}
+
+EXPORT int execlp(const char *file, const char *arg0, ...)
+{
+	va_list ap;
+	va_start(ap, arg0);
+	int r = exec_list(BY_SEARCH, file, arg0, ap);
+	va_end(ap);
+	return r;
+}
+
+EXPORT int execle(const char *path, const char *arg0, ...)
+{
+	va_list ap;
+	va_start(ap, arg0);
+	int r = exec_list(WITH_ENV, path, arg0, ap);
+	va_end(ap);
+	return r;
+}
