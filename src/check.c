@@ -27,8 +27,9 @@
 const char mp_check_help[] =
 	"Usage: memprof check [OPTIONS] SNAPSHOT...\n"
 	"Check snapshots against leak and memory rules, for CI: exit 0 when every rule\n"
-	"holds for every snapshot, 1 when one fails (printing which, and the loss records\n"
-	"or sites responsible), 2 on a usage error or an unreadable snapshot.\n"
+	"holds for every snapshot, 1 (or --error-exitcode) when one fails (printing which,\n"
+	"and the loss records or sites responsible), 2 on a usage error or an unreadable\n"
+	"snapshot.\n"
 	"\n"
 	"Options:\n"
 	MP_CHECK_RULES_HELP
@@ -36,7 +37,10 @@ const char mp_check_help[] =
 	"                         per snapshot, one failure per broken rule)\n"
 	"  --frames N             frames shown per loss record or site (default 8)\n"
 	"  --no-symbols           module+offset frames; read no debug information\n"
+	"  --error-exitcode N     exit status when a rule fails, 1 to 255 (default 1)\n"
 	"  -h, --help             show this help and exit\n"
+	"\n"
+	"valgrind's --errors-for-leak-kinds=KINDS is --fail-on KINDS.\n"
 	"\n"
 	"Sizes take a K, M or G suffix (powers of 1024): --max-peak 64M.\n";
 
@@ -623,9 +627,10 @@ int mp_check_snapshots(const mp_check_rules_t *rules, char *const *paths, size_t
 
 int mp_cmd_check(int argc, char **argv)
 {
-	enum { OPT_FORMAT = MP_CHECK_OPT_LAST + 1, OPT_FRAMES, OPT_NO_SYMBOLS };
+	enum { OPT_FORMAT = MP_CHECK_OPT_LAST + 1, OPT_FRAMES, OPT_NO_SYMBOLS, OPT_ERROR_EXITCODE };
 	static const struct option longopts[] = {
 		MP_CHECK_LONGOPTS,
+		{ "error-exitcode", required_argument, NULL, OPT_ERROR_EXITCODE },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "frames", required_argument, NULL, OPT_FRAMES },
 		{ "no-symbols", no_argument, NULL, OPT_NO_SYMBOLS },
@@ -634,6 +639,7 @@ int mp_cmd_check(int argc, char **argv)
 	};
 	enum mp_check_format format = MP_CHECK_TEXT;
 	mp_check_rules_t rules;
+	uint64_t error_exitcode = 1;
 	int c, rc;
 
 	mp_check_rules_init(&rules);
@@ -663,6 +669,12 @@ int mp_cmd_check(int argc, char **argv)
 		case OPT_NO_SYMBOLS:
 			rules.symbols = false;
 			break;
+		case OPT_ERROR_EXITCODE:
+			if (mp_parse_uint(optarg, 1, 255, &error_exitcode) < 0) {
+				mp_error("check: --error-exitcode wants a number from 1 to 255, not '%s'", optarg);
+				goto usage;
+			}
+			break;
 		case 'h':
 			fputs(mp_check_help, stdout);
 			mp_check_rules_free(&rules);
@@ -673,7 +685,7 @@ int mp_cmd_check(int argc, char **argv)
 				goto usage;
 			if (rc > 0) {
 				mp_check_rules_free(&rules);
-				return mp_bad_option("check", c, argv);
+				return mp_bad_option("check", c, argv, longopts);
 			}
 		}
 	}
@@ -685,7 +697,7 @@ int mp_cmd_check(int argc, char **argv)
 	}
 	rc = mp_check_snapshots(&rules, argv + optind, (size_t)(argc - optind), format);
 	mp_check_rules_free(&rules);
-	return rc;
+	return rc == 1 ? (int)error_exitcode : rc;
 usage:
 	mp_check_rules_free(&rules);
 	return MP_EXIT_USAGE;

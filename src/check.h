@@ -45,7 +45,8 @@ enum {
 	{ "max-in-use", required_argument, NULL, MP_CHECK_OPT_MAX_IN_USE },                    \
 	{ "baseline", required_argument, NULL, MP_CHECK_OPT_BASELINE },                        \
 	{ "max-growth", required_argument, NULL, MP_CHECK_OPT_MAX_GROWTH },                    \
-	{ "suppressions", required_argument, NULL, MP_CHECK_OPT_SUPPRESSIONS }
+	{ "suppressions", required_argument, NULL, MP_CHECK_OPT_SUPPRESSIONS },                \
+	{ "errors-for-leak-kinds", required_argument, NULL, MP_CHECK_OPT_FAIL_ON }
 
 #define MP_CHECK_RULES_HELP                                                                    \
 	"  --fail-on KINDS        fail on loss records of these kinds: a comma list of\n"      \
@@ -56,7 +57,8 @@ enum {
 	"  --max-in-use BYTES     fail if more than BYTES were in use at the snapshot\n"       \
 	"  --baseline OLD         compare peak and in-use with snapshot OLD ...\n"             \
 	"  --max-growth PCT       ... and fail if either grew by more than PCT percent\n"      \
-	"  --suppressions FILE    leak suppressions, memcheck's or LSan's format (repeatable)\n"
+	"  --suppressions FILE    leak suppressions, memcheck's or LSan's format (repeatable)\n" \
+	"  --errors-for-leak-kinds KINDS  valgrind's name for --fail-on\n"
 
 void mp_check_rules_init(mp_check_rules_t *rules);
 /* Applies one rule option; 0 done, -1 bad value (error printed), 1 not a rule option. */

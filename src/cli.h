@@ -31,8 +31,10 @@ __attribute__((format(printf, 1, 2))) void mp_error(const char *fmt, ...);
 /* Parses a decimal integer in [min, max] with nothing after it; 0 or -EINVAL. */
 int mp_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
-/* Reports the option getopt_long() just rejected, for subcommand `cmd`, and returns
- * MP_EXIT_USAGE. Expects an optstring starting with "+:" or ":" and opterr == 0. */
-int mp_bad_option(const char *cmd, int getopt_rc, char **argv);
+/* Reports the option getopt_long() just rejected, for subcommand `cmd`, with the nearest of
+ * its longopts when an unknown one looks like a slip, and returns MP_EXIT_USAGE. Expects an
+ * optstring starting with "+:" or ":" and opterr == 0. */
+struct option;
+int mp_bad_option(const char *cmd, int getopt_rc, char **argv, const struct option *longopts);
 
 #endif

@@ -64,7 +64,7 @@ int mp_compare_options(mp_compare_t *c, int argc, char **argv, const char *help)
 			fputs(help, stdout);
 			return 0;
 		default:
-			return mp_bad_option(c->cmd, opt, argv);
+			return mp_bad_option(c->cmd, opt, argv, longopts);
 		}
 	}
 	/* As memprof report: bold titles only for a person at a terminal. */

@@ -404,7 +404,7 @@ static int parse_options(int argc, char **argv, const char **format, struct expo
 			fputs(mp_export_help, stdout);
 			return 0;
 		default:
-			return mp_bad_option("export", c, argv);
+			return mp_bad_option("export", c, argv, longopts);
 		}
 	}
 	if (!*format) {

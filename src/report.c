@@ -40,7 +40,11 @@ const char mp_report_help[] =
 	"                     none (default definite,possible)\n"
 	"  --suppressions FILE  leave out the loss records that FILE's suppressions\n"
 	"                     match (memcheck's or LeakSanitizer's format); repeatable\n"
-	"  --gen-suppressions print a memcheck suppression after each loss record\n"
+	"  --gen-suppressions[=all|yes|no]  print a memcheck suppression after each loss\n"
+	"                     record (all and yes: print them; no: do not)\n"
+	"  --leak-check=full|summary  summary: list no loss records, only the LEAK\n"
+	"                     SUMMARY (unless --show-leak-kinds says otherwise)\n"
+	"  --num-callers N    valgrind's name for --frames\n"
 	"  --since OLD        OLD is an earlier leak check of the same process: list only\n"
 	"                     the loss records that are new or grew since, with their\n"
 	"                     growth, as memcheck's leak_check increased\n"
@@ -51,7 +55,7 @@ const char mp_report_help[] =
 
 enum {
 	OPT_TOP = 256, OPT_FRAMES, OPT_SORT, OPT_FILTER, OPT_NO_SYMBOLS, OPT_NO_COLOR, OPT_FORMAT,
-	OPT_SHOW_LEAK_KINDS, OPT_SUPPRESSIONS, OPT_GEN_SUPPRESSIONS, OPT_SINCE,
+	OPT_SHOW_LEAK_KINDS, OPT_SUPPRESSIONS, OPT_GEN_SUPPRESSIONS, OPT_SINCE, OPT_LEAK_CHECK,
 };
 
 static const struct option longopts[] = {
@@ -64,7 +68,9 @@ static const struct option longopts[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "show-leak-kinds", required_argument, NULL, OPT_SHOW_LEAK_KINDS },
 	{ "suppressions", required_argument, NULL, OPT_SUPPRESSIONS },
-	{ "gen-suppressions", no_argument, NULL, OPT_GEN_SUPPRESSIONS },
+	{ "gen-suppressions", optional_argument, NULL, OPT_GEN_SUPPRESSIONS },
+	{ "num-callers", required_argument, NULL, OPT_FRAMES }, /* valgrind's name */
+	{ "leak-check", required_argument, NULL, OPT_LEAK_CHECK },
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -78,6 +84,7 @@ struct report_args {
 	size_t n_supp_paths;
 	const char *since_path;
 	bool json, symbols, color;
+	bool leak_summary, kinds_given; /* --leak-check=summary; --show-leak-kinds given */
 };
 
 /* What parse_option() returns when the next option is to be read. */
@@ -130,6 +137,7 @@ static int parse_option(struct report_args *a, int c, char **argv)
 		a->color = false;
 		return KEEP_PARSING;
 	case OPT_SHOW_LEAK_KINDS:
+		a->kinds_given = true;
 		if (mp_parse_leak_kinds(optarg, &a->r.show_leak_kinds) < 0) {
 			mp_error("report: --show-leak-kinds wants definite, indirect, possible, reachable "
 				 "(comma-separated), all or none, not '%s'", optarg);
@@ -140,7 +148,20 @@ static int parse_option(struct report_args *a, int c, char **argv)
 		a->supp_paths[a->n_supp_paths++] = optarg;
 		return KEEP_PARSING;
 	case OPT_GEN_SUPPRESSIONS:
-		a->r.gen_suppressions = true;
+		/* valgrind's values: all, yes (which asks each time there; here it is all) or no. */
+		if (optarg && strcmp(optarg, "all") && strcmp(optarg, "yes") && strcmp(optarg, "no")) {
+			mp_error("report: --gen-suppressions wants all, yes or no, not '%s'", optarg);
+			return MP_EXIT_USAGE;
+		}
+		a->r.gen_suppressions = !optarg || strcmp(optarg, "no") != 0;
+		return KEEP_PARSING;
+	case OPT_LEAK_CHECK:
+		/* valgrind's: summary lists no loss records (unless --show-leak-kinds says). */
+		if (strcmp(optarg, "full") && strcmp(optarg, "summary")) {
+			mp_error("report: --leak-check wants full or summary, not '%s'", optarg);
+			return MP_EXIT_USAGE;
+		}
+		a->leak_summary = optarg[0] == 's';
 		return KEEP_PARSING;
 	case OPT_SINCE:
 		a->since_path = optarg;
@@ -156,7 +177,7 @@ static int parse_option(struct report_args *a, int c, char **argv)
 		fputs(mp_report_help, stdout);
 		return 0;
 	default:
-		return mp_bad_option("report", c, argv);
+		return mp_bad_option("report", c, argv, longopts);
 	}
 }
 
@@ -172,6 +193,8 @@ static int run_report(struct report_args *a, int argc, char **argv, mp_supp_set_
 		return MP_EXIT_USAGE;
 	}
 	a->r.path = argv[optind];
+	if (a->leak_summary && !a->kinds_given)
+		a->r.show_leak_kinds = 0;
 	/* Bold titles only for a person at a terminal; NO_COLOR (no-color.org) turns them off too. */
 	a->r.color = a->color && !a->json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	for (size_t i = 0; i < a->n_supp_paths; i++)

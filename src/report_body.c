@@ -224,7 +224,7 @@ int mp_report_path(mp_report_t *r, bool json, bool symbols, const char *since_pa
 	return rc;
 }
 
-int mp_report_file(const char *path, bool color)
+int mp_report_file(const char *path, bool color, uint32_t show_leak_kinds)
 {
 	mp_report_t r = {
 		.path = path,
@@ -232,7 +232,7 @@ int mp_report_file(const char *path, bool color)
 		.frames = MP_REPORT_DEFAULT_FRAMES,
 		.sort = MP_SORT_ALL,
 		.color = color,
-		.show_leak_kinds = MP_LEAK_KINDS_DEFAULT,
+		.show_leak_kinds = show_leak_kinds,
 	};
 
 	return mp_report_path(&r, false, true, NULL);

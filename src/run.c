@@ -12,6 +12,7 @@
 #include "check.h"
 #include "report_body.h"
 #include "run_why.h"
+#include "suppress.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,20 +38,26 @@ const char mp_run_help[] =
 	"'memprof report SNAPSHOT'.\n"
 	"\n"
 	"Options:\n"
-	"  --output PATTERN    snapshot file name pattern, relative to the current\n"
+	"  -o, --output PATTERN  snapshot file name pattern, relative to the current\n"
 	"                      directory (sets MEMPROF_OUTPUT; see libmemprof(3) for the\n"
 	"                      % sequences it expands)\n"
 	"  --depth N           record at most N stack frames per allocation, 1 to 256\n"
-	"                      (sets MEMPROF_DEPTH)\n"
+	"                      (sets MEMPROF_DEPTH); valgrind's --num-callers N too\n"
 	"  --follow-children   also profile the programs PROGRAM starts in other\n"
 	"                      processes (sets MEMPROF_FOLLOW_CHILDREN=1); an exec in\n"
-	"                      place is followed unless MEMPROF_FOLLOW_EXEC=0\n"
+	"                      place is followed unless MEMPROF_FOLLOW_EXEC=0;\n"
+	"                      valgrind's --trace-children=yes|no too\n"
 	"  --interval DURATION also write a snapshot every DURATION while PROGRAM runs,\n"
 	"                      such as 500ms, 10s, 2m or 1h (sets MEMPROF_INTERVAL)\n"
 	"  --signal SIGNAL     also write a snapshot whenever PROGRAM receives SIGNAL, such\n"
 	"                      as USR2 or RTMIN+3 (sets MEMPROF_SIGNAL)\n"
 	"  --report            when PROGRAM ends, print the report of each snapshot on\n"
 	"                      standard error, as 'memprof report SNAPSHOT' would print it\n"
+	"  --leak-check=full|summary|no  full (default): scan for leaks at exit;\n"
+	"                      summary: --report lists no loss records; no: no scan\n"
+	"                      (sets MEMPROF_LEAK_CHECK=0)\n"
+	"  --show-leak-kinds SET  the loss records --report lists, as memprof report's\n"
+	"                      --show-leak-kinds (default definite,possible)\n"
 	"  --check             when PROGRAM ends, check its snapshots as 'memprof check'\n"
 	"                      does (the outcome on standard error) and exit with\n"
 	"                      --error-exitcode if a rule fails; these rules imply --check:\n"
@@ -159,7 +166,7 @@ static int create_manifest(char *path, size_t path_bytes)
 
 /* Prints the report of the snapshot at `path` on stderr: the program's own output on stdout
  * stays as it was. stdout is pointed at stderr meanwhile, since the report prints there. */
-static void report_to_stderr(const char *path)
+static void report_to_stderr(const char *path, uint32_t show_leak_kinds)
 {
 	int saved;
 
@@ -172,7 +179,7 @@ static void report_to_stderr(const char *path)
 		return;
 	}
 	/* Bold titles only for a person at a terminal, as memprof report does. */
-	mp_report_file(path, isatty(STDERR_FILENO) && !getenv("NO_COLOR"));
+	mp_report_file(path, isatty(STDERR_FILENO) && !getenv("NO_COLOR"), show_leak_kinds);
 	fflush(stdout);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
@@ -204,10 +211,12 @@ static void drop_all(struct paths *p)
 }
 
 /* Prints one "snapshot written to" line per snapshot in the manifest, each followed by the
- * snapshot's report if `report`, and adds it to `paths` (if not NULL); the event lines ('#',
- * see preload/manifest.c) go to `events`. Returns how many snapshots. Reads through the
- * descriptor, so it works even if the program removed the file. */
-static size_t announce_snapshots(int fd, bool report, struct paths *paths, struct paths *events)
+ * snapshot's report if `report` (listing the loss records of report_kinds), and adds it to
+ * `paths` (if not NULL); the event lines ('#', see preload/manifest.c) go to `events`.
+ * Returns how many snapshots. Reads through the descriptor, so it works even if the program
+ * removed the file. */
+static size_t announce_snapshots(int fd, bool report, uint32_t report_kinds, struct paths *paths,
+				 struct paths *events)
 {
 	int copy = dup(fd);
 	FILE *f = copy >= 0 ? fdopen(copy, "r") : NULL;
@@ -233,7 +242,7 @@ static size_t announce_snapshots(int fd, bool report, struct paths *paths, struc
 		}
 		mp_error("snapshot written to %s", line);
 		if (report)
-			report_to_stderr(line);
+			report_to_stderr(line, report_kinds);
 		if (paths)
 			keep(paths, line);
 		count++;
@@ -272,6 +281,8 @@ static void die_of_signal(int sig)
 	exit(128 + sig);
 }
 
+enum leak_check { LEAK_CHECK_FULL, LEAK_CHECK_SUMMARY, LEAK_CHECK_NO };
+
 struct run_options {
 	const char *output;
 	const char *interval; /* NULL: not given */
@@ -279,6 +290,9 @@ struct run_options {
 	uint64_t depth; /* 0: the library's default */
 	bool follow_children;
 	bool report; /* print each snapshot's report when the program ends */
+	enum leak_check leak_check;  /* --leak-check: no sets MEMPROF_LEAK_CHECK=0 */
+	uint32_t show_leak_kinds;    /* the loss records --report lists */
+	bool show_leak_kinds_given;
 	bool check;  /* check the snapshots against `rules` when the program ends */
 	mp_check_rules_t rules;
 	uint64_t error_exitcode;
@@ -345,6 +359,41 @@ static bool is_snapshot_signal(const char *s)
 	return true;
 }
 
+enum { OPT_TRACE_CHILDREN = 256, OPT_LEAK_CHECK, OPT_SHOW_LEAK_KINDS };
+
+/* valgrind's spellings ride along where the meaning is the same: --num-callers is --depth,
+ * -o is --output, --trace-children=yes is --follow-children, --errors-for-leak-kinds is
+ * --fail-on (MP_CHECK_LONGOPTS); --leak-check and --show-leak-kinds are valgrind's own. */
+static const struct option run_longopts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "depth", required_argument, NULL, 'd' },
+	{ "num-callers", required_argument, NULL, 'd' },
+	{ "follow-children", no_argument, NULL, 'F' },
+	{ "trace-children", required_argument, NULL, OPT_TRACE_CHILDREN },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "signal", required_argument, NULL, 's' },
+	{ "report", no_argument, NULL, 'r' },
+	{ "leak-check", required_argument, NULL, OPT_LEAK_CHECK },
+	{ "show-leak-kinds", required_argument, NULL, OPT_SHOW_LEAK_KINDS },
+	{ "check", no_argument, NULL, 'c' },
+	{ "error-exitcode", required_argument, NULL, 'e' },
+	MP_CHECK_LONGOPTS,
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* valgrind's yes/no option values. */
+static int parse_yes_no(const char *arg, bool *out)
+{
+	if (strcmp(arg, "yes") == 0)
+		*out = true;
+	else if (strcmp(arg, "no") == 0)
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
 /* Takes the option getopt_long() returned as c (its argument in optarg) into o; returns -1,
  * or the command's exit status when it ends here (--help, a bad value). */
 static int parse_run_option(struct run_options *o, int c, char **argv)
@@ -367,6 +416,29 @@ static int parse_run_option(struct run_options *o, int c, char **argv)
 		return -1;
 	case 'F':
 		o->follow_children = true;
+		return -1;
+	case OPT_TRACE_CHILDREN:
+		if (parse_yes_no(optarg, &o->follow_children) < 0) {
+			mp_error("run: --trace-children wants yes or no, not '%s'", optarg);
+			return MP_EXIT_USAGE;
+		}
+		return -1;
+	case OPT_LEAK_CHECK:
+		/* full and summary: the scan; summary lists no loss records in --report's output. */
+		if (strcmp(optarg, "full") && strcmp(optarg, "summary") && strcmp(optarg, "no")) {
+			mp_error("run: --leak-check wants full, summary or no, not '%s'", optarg);
+			return MP_EXIT_USAGE;
+		}
+		o->leak_check = optarg[0] == 'n' ? LEAK_CHECK_NO : optarg[0] == 's' ? LEAK_CHECK_SUMMARY
+										  : LEAK_CHECK_FULL;
+		return -1;
+	case OPT_SHOW_LEAK_KINDS:
+		if (mp_parse_leak_kinds(optarg, &o->show_leak_kinds) < 0) {
+			mp_error("run: --show-leak-kinds wants definite, indirect, possible, reachable "
+				 "(comma-separated), all or none, not '%s'", optarg);
+			return MP_EXIT_USAGE;
+		}
+		o->show_leak_kinds_given = true;
 		return -1;
 	case 'i':
 		if (!is_duration(optarg)) {
@@ -403,7 +475,7 @@ static int parse_run_option(struct run_options *o, int c, char **argv)
 		if (rc < 0)
 			return MP_EXIT_USAGE;
 		if (rc > 0)
-			return mp_bad_option("run", c, argv);
+			return mp_bad_option("run", c, argv, run_longopts);
 		o->check = true;
 		return -1;
 	}
@@ -411,25 +483,12 @@ static int parse_run_option(struct run_options *o, int c, char **argv)
 
 static int parse_run_options(int argc, char **argv, struct run_options *o)
 {
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "depth", required_argument, NULL, 'd' },
-		{ "follow-children", no_argument, NULL, 'F' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "signal", required_argument, NULL, 's' },
-		{ "report", no_argument, NULL, 'r' },
-		{ "check", no_argument, NULL, 'c' },
-		{ "error-exitcode", required_argument, NULL, 'e' },
-		MP_CHECK_LONGOPTS,
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c, rc;
 
 	opterr = 0;
 	optind = 1;
 	/* "+": options end at PROGRAM, so that its own options are left alone. */
-	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:ho:", run_longopts, NULL)) != -1) {
 		rc = parse_run_option(o, c, argv);
 		if (rc != -1)
 			return rc;
@@ -481,6 +540,8 @@ static int set_options_env(const struct run_options *o)
 	if (o->interval && setenv("MEMPROF_INTERVAL", o->interval, 1) != 0)
 		goto fail;
 	if (o->signal && setenv("MEMPROF_SIGNAL", o->signal, 1) != 0)
+		goto fail;
+	if (o->leak_check == LEAK_CHECK_NO && setenv("MEMPROF_LEAK_CHECK", "0", 1) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -583,7 +644,8 @@ static int check_to_stderr(struct run_options *o, const struct paths *paths)
 
 /* The variables memprof run may set for the program, besides LD_PRELOAD. */
 static const char *const run_vars[] = { "MEMPROF_OUTPUT", "MEMPROF_DEPTH", "MEMPROF_FOLLOW_CHILDREN",
-					"MEMPROF_INTERVAL", "MEMPROF_SIGNAL", "MEMPROF_MANIFEST" };
+					"MEMPROF_INTERVAL", "MEMPROF_SIGNAL", "MEMPROF_MANIFEST",
+					"MEMPROF_LEAK_CHECK" };
 #define N_RUN_VARS (sizeof(run_vars) / sizeof(run_vars[0]))
 
 /* MEMPROF_RUN_VARS: those of run_vars set now that were not before (had[i] says). */
@@ -607,7 +669,7 @@ static int set_run_vars(const bool *had)
 
 int mp_cmd_run(int argc, char **argv)
 {
-	struct run_options o = { .error_exitcode = 1 };
+	struct run_options o = { .error_exitcode = 1, .show_leak_kinds = MP_LEAK_KINDS_DEFAULT };
 	struct paths paths = { 0 }, events = { 0 };
 	char lib[PATH_MAX], manifest[PATH_MAX];
 	char **prog;
@@ -643,7 +705,9 @@ int mp_cmd_run(int argc, char **argv)
 	} else if (status == -2) {
 		rc = MP_EXIT_USAGE;
 	} else {
-		if (announce_snapshots(fd, o.report, o.check ? &paths : NULL, &events) == 0)
+		bool summary = o.leak_check == LEAK_CHECK_SUMMARY && !o.show_leak_kinds_given;
+		uint32_t kinds = summary ? 0 : o.show_leak_kinds;
+		if (announce_snapshots(fd, o.report, kinds, o.check ? &paths : NULL, &events) == 0)
 			mp_run_explain(prog[0], pid, status, events.v, events.n);
 		rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 		/* A gate that could not check (no snapshot, an unreadable one) did not pass. */

@@ -7,7 +7,7 @@ source "$(dirname "$0")/../lib/lib.sh"
 # check CMD NEXT_SECTION MIN_OPTIONS: NEXT_SECTION is the .SS title that ends CMD's section.
 check() {
 	local cmd=$1 next=$2 min=$3
-	"$MEMPROF" "$cmd" --help | grep -oE '^  (-h, )?--[a-z-]+' | grep -oE -- '--[a-z-]+' | sort -u >help-$cmd.txt
+	"$MEMPROF" "$cmd" --help | grep -oE '^  (-[a-z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+' | sort -u >help-$cmd.txt
 	# The tag line after each .TP of the section names the option.
 	sed -n "/^\\.SS \"memprof $cmd/,/^\\.SS \"$next/p" "$TOP/man/memprof.1" |
 		awk 'tag { print; tag = 0 } /^\.TP/ { tag = 1 }' | grep -oE '\\-\\-[a-z\\-]+' |
