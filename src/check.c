@@ -180,6 +180,8 @@ struct result {
 struct checked {
 	const char *path;
 	bool skipped; /* taken while the program ran, and the rules are for the end of a run */
+	bool killed;  /* skipped too: memprof run's program ended, this process died of a signal */
+	char *name;   /* the test case's name (JUnit, JSON): the file's, or the program's */
 	mp_snapshot_t snap;
 	mp_report_t r;
 	struct result results[5];
@@ -221,6 +223,23 @@ static bool record_counts(const mp_check_rules_t *rules, const mp_loss_record_t 
 	       (rules->fail_on & MP_LEAK_KIND_BIT(rec->leak->kind));
 }
 
+/* The i-th loss record that broke the leak rule, in memcheck's order of kinds (definitely
+ * lost first, then indirectly, possibly, still reachable: a definite record before the
+ * indirect ones it owns), the largest first within a kind; NULL past the last. The records
+ * are in memcheck's order, ascending by size. */
+static const mp_loss_record_t *culprit(const mp_check_rules_t *rules, const mp_report_t *r, size_t i)
+{
+	for (uint32_t k = MP_LEAK_DEFINITE; k >= MP_LEAK_REACHABLE; k--) {
+		for (size_t j = r->n_records; j-- > 0;) {
+			const mp_loss_record_t *rec = &r->records[j];
+
+			if (rec->leak->kind == k && record_counts(rules, rec) && i-- == 0)
+				return rec;
+		}
+	}
+	return NULL;
+}
+
 /* Reads one snapshot and evaluates every rule; 0, or -1 after printing why it could not. */
 static int check_one(const mp_check_rules_t *rules, const mp_snapshot_t *base, struct checked *c)
 {
@@ -236,6 +255,13 @@ static int check_one(const mp_check_rules_t *rules, const mp_snapshot_t *base, s
 	    (c->snap.meta.reason == MP_REASON_INTERVAL || c->snap.meta.reason == MP_REASON_REQUEST ||
 	     c->snap.meta.reason == MP_REASON_SIGNAL)) {
 		c->skipped = true;
+		return 0;
+	}
+	if (rules->final_only && c->snap.meta.reason == MP_REASON_FATAL_SIGNAL) {
+		/* Under memprof run, whose program exited (it does not judge a killed one): a child
+		 * that died of a signal left no leak scan. It is named, and the gate judges the
+		 * others, as the program's own status would. */
+		c->skipped = c->killed = true;
 		return 0;
 	}
 	c->r = (mp_report_t){
@@ -301,6 +327,46 @@ static int check_one(const mp_check_rules_t *rules, const mp_snapshot_t *base, s
 	return 0;
 }
 
+/* c's test case name for the JSON and JUnit output, made unique among the first i (by " #2",
+ * " #3": processes of one command line in the order they wrote). */
+static int name_case(const mp_check_rules_t *rules, struct checked *all, size_t i)
+{
+	struct checked *c = &all[i];
+	const mp_snap_meta_t *m = &c->snap.meta;
+	char *base = NULL, *name = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!rules->name_by_program)
+		return (c->name = strdup(c->path)) ? 0 : -1;
+	if (!(f = open_memstream(&base, &len)))
+		return -1;
+	if (rules->name)
+		fputs(rules->name, f);
+	for (size_t k = 0; !rules->name && k < m->cmdline_bytes; k++)
+		fputc(m->cmdline[k] ? m->cmdline[k] : ' ', f);
+	if (m->flags & MP_META_FORK_CHILD)
+		fputs(" (fork child)", f);
+	if (fclose(f) != 0 || !base)
+		return -1;
+	for (unsigned dup = 1;; dup++) {
+		bool taken = false;
+
+		free(name);
+		if (dup == 1 ? !(name = strdup(base)) : asprintf(&name, "%s #%u", base, dup) < 0) {
+			free(base);
+			return -1;
+		}
+		for (size_t j = 0; j < i && !taken; j++)
+			taken = all[j].name && strcmp(all[j].name, name) == 0;
+		if (!taken)
+			break;
+	}
+	free(base);
+	c->name = name;
+	return 0;
+}
+
 static void free_checked(struct checked *c)
 {
 	mp_leak_records_free(&c->r);
@@ -331,12 +397,12 @@ static void print_culprits(const mp_check_rules_t *rules, struct checked *c, con
 	mp_report_t *r = &c->r;
 
 	if (res->rule == RULE_LEAKS) {
-		/* Largest first: memcheck's order is ascending. */
-		for (size_t i = r->n_records; i-- > 0;)
-			if (record_counts(rules, &r->records[i])) {
-				print_record_line(stdout, &r->records[i]);
-				mp_print_frames(r, r->records[i].trace);
-			}
+		const mp_loss_record_t *rec;
+
+		for (size_t i = 0; (rec = culprit(rules, r, i)); i++) {
+			print_record_line(stdout, rec);
+			mp_print_frames(r, rec->trace);
+		}
 		return;
 	}
 	size_t n;
@@ -379,6 +445,13 @@ static void print_culprits(const mp_check_rules_t *rules, struct checked *c, con
 
 static void text_part(const mp_check_rules_t *rules, struct checked *c)
 {
+	if (c->killed) {
+		printf("NOTE ");
+		mp_put_sanitized(c->path, strlen(c->path));
+		printf(": not checked: process %" PRIu32 " was killed by ", c->snap.meta.pid);
+		mp_put_sanitized(c->snap.meta.label, strlen(c->snap.meta.label));
+		putchar('\n');
+	}
 	if (c->skipped)
 		return;
 	for (size_t k = 0; k < c->n_results; k++) {
@@ -399,17 +472,19 @@ static void text_part(const mp_check_rules_t *rules, struct checked *c)
 
 static void print_text(struct checked *all, size_t n)
 {
-	size_t failed = 0;
-	size_t skipped = 0;
+	size_t failed = 0, skipped = 0, killed = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		failed += !all[i].passed;
 		skipped += all[i].skipped;
+		killed += all[i].killed;
 		fputs(all[i].out, stdout);
 	}
 	printf("memprof check: %zu of %zu snapshots passed", n - failed - skipped, n - skipped);
-	if (skipped)
-		printf(" (%zu taken while the program ran not checked)", skipped);
+	if (skipped - killed)
+		printf(" (%zu taken while the program ran not checked)", skipped - killed);
+	if (killed)
+		printf(" (%zu of processes killed by a signal not checked)", killed);
 	putchar('\n');
 }
 
@@ -417,6 +492,12 @@ static void json_part(const mp_check_rules_t *rules, struct checked *c, size_t i
 {
 	printf("%s\n {\"path\":", i ? "," : "");
 	mp_put_json_string(c->path);
+	printf(",\"name\":");
+	mp_put_json_string(c->name);
+	if (c->killed) {
+		printf(",\"killed_by\":");
+		mp_put_json_string(c->snap.meta.label);
+	}
 	printf(",\"passed\":%s,\"rules\":[", c->passed ? "true" : "false");
 	for (size_t k = 0; k < c->n_results; k++) {
 		const struct result *res = &c->results[k];
@@ -427,15 +508,13 @@ static void json_part(const mp_check_rules_t *rules, struct checked *c, size_t i
 		       res->value, res->limit);
 		mp_put_json_string(res->message);
 		if (res->rule == RULE_LEAKS) {
+			const mp_loss_record_t *rec;
 			bool first = true;
 
 			printf(",\"loss_records\":[");
-			for (size_t j = c->r.n_records; j-- > 0;) {
-				const mp_loss_record_t *rec = &c->r.records[j];
+			for (size_t j = 0; (rec = culprit(rules, &c->r, j)); j++) {
 				char name[256];
 
-				if (!record_counts(rules, rec))
-					continue;
 				mp_site_name(&c->r, rec->trace, name, sizeof(name));
 				printf("%s{\"kind\":\"%s\",\"bytes\":%" PRIu64 ",\"blocks\":%" PRIu64
 				       ",\"indirect_bytes\":%" PRIu64 ",\"trace_id\":%" PRIu32 ",\"site\":",
@@ -505,8 +584,13 @@ static void junit_details(const mp_check_rules_t *rules, struct checked *c, cons
 static void junit_part(const mp_check_rules_t *rules, struct checked *c)
 {
 	printf("    <testcase classname=\"memprof\" name=\"");
-	xml_text(c->path);
+	xml_text(c->name);
 	printf("\">\n");
+	if (c->killed) {
+		printf("      <skipped message=\"killed by ");
+		xml_text(c->snap.meta.label);
+		printf("; not checked\"/>\n");
+	}
 	for (size_t k = 0; k < c->n_results; k++) {
 		const struct result *res = &c->results[k];
 
@@ -523,14 +607,16 @@ static void junit_part(const mp_check_rules_t *rules, struct checked *c)
 
 static void print_junit(struct checked *all, size_t n)
 {
-	size_t failures = 0;
+	size_t failures = 0, skipped = 0;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		failures += !all[i].passed;
+		skipped += all[i].killed;
+	}
 	printf("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	printf("<testsuites name=\"memprof check\" tests=\"%zu\" failures=\"%zu\">\n", n, failures);
-	printf("  <testsuite name=\"memprof check\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n", n,
-	       failures);
+	printf("  <testsuite name=\"memprof check\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
+	       "skipped=\"%zu\">\n", n, failures, skipped);
 	for (size_t i = 0; i < n; i++)
 		fputs(all[i].out, stdout);
 	printf("  </testsuite>\n</testsuites>\n");
@@ -587,7 +673,7 @@ int mp_check_snapshots(const mp_check_rules_t *rules, char *const *paths, size_t
 		all[i].path = paths[i];
 		if (check_one(rules, have_base ? &base : NULL, &all[i]) < 0)
 			rc = MP_EXIT_USAGE;
-		else if (render_part(rules, &all[i], i, format) < 0) {
+		else if (name_case(rules, all, i) < 0 || render_part(rules, &all[i], i, format) < 0) {
 			mp_error("check: out of memory");
 			rc = MP_EXIT_USAGE;
 		}
@@ -617,8 +703,10 @@ int mp_check_snapshots(const mp_check_rules_t *rules, char *const *paths, size_t
 		} else
 			rc = passed ? 0 : 1;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(all[i].out);
+		free(all[i].name);
+	}
 	free(all);
 	if (have_base)
 		mp_snapshot_free(&base);

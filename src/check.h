@@ -22,6 +22,10 @@ typedef struct mp_check_rules {
 	uint64_t frames;         /* frames shown per culprit */
 	bool final_only;         /* skip snapshots taken while the program ran (run --check) */
 	bool symbols;
+	/* run: JSON and JUnit name each process from this (--name) or from its command line,
+	 * never from the file name, which holds the pid; a CI server's history keeps. */
+	bool name_by_program;
+	const char *name;
 } mp_check_rules_t;
 
 enum mp_check_format { MP_CHECK_TEXT, MP_CHECK_JSON, MP_CHECK_JUNIT };

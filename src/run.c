@@ -62,6 +62,11 @@ const char mp_run_help[] =
 	"                      does (the outcome on standard error) and exit with\n"
 	"                      --error-exitcode if a rule fails; these rules imply --check:\n"
 	MP_CHECK_RULES_HELP
+	"  --junit FILE        with --check (implied), also write its outcome to FILE as\n"
+	"                      JUnit XML: one test case per process, named from its\n"
+	"                      command line (or --name), never its pid\n"
+	"  --json FILE         the same as JSON, as 'memprof check --format json'\n"
+	"  --name NAME         the test cases' name, instead of the command line\n"
 	"  --error-exitcode N  exit status when the check fails, 1 to 255 (default 1)\n"
 	"  -h, --help          show this help and exit\n"
 	"\n"
@@ -291,6 +296,8 @@ struct run_options {
 	bool follow_children;
 	bool report; /* print each snapshot's report when the program ends */
 	enum leak_check leak_check;  /* --leak-check: no sets MEMPROF_LEAK_CHECK=0 */
+	const char *junit, *json;    /* --junit FILE, --json FILE: the check's outcome there too */
+	const char *name;            /* --name: the test cases' name */
 	uint32_t show_leak_kinds;    /* the loss records --report lists */
 	bool show_leak_kinds_given;
 	bool check;  /* check the snapshots against `rules` when the program ends */
@@ -359,7 +366,7 @@ static bool is_snapshot_signal(const char *s)
 	return true;
 }
 
-enum { OPT_TRACE_CHILDREN = 256, OPT_LEAK_CHECK, OPT_SHOW_LEAK_KINDS };
+enum { OPT_TRACE_CHILDREN = 256, OPT_LEAK_CHECK, OPT_SHOW_LEAK_KINDS, OPT_JUNIT, OPT_JSON, OPT_NAME };
 
 /* valgrind's spellings ride along where the meaning is the same: --num-callers is --depth,
  * -o is --output, --trace-children=yes is --follow-children, --errors-for-leak-kinds is
@@ -376,6 +383,9 @@ static const struct option run_longopts[] = {
 	{ "leak-check", required_argument, NULL, OPT_LEAK_CHECK },
 	{ "show-leak-kinds", required_argument, NULL, OPT_SHOW_LEAK_KINDS },
 	{ "check", no_argument, NULL, 'c' },
+	{ "junit", required_argument, NULL, OPT_JUNIT },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "name", required_argument, NULL, OPT_NAME },
 	{ "error-exitcode", required_argument, NULL, 'e' },
 	MP_CHECK_LONGOPTS,
 	{ "help", no_argument, NULL, 'h' },
@@ -460,6 +470,17 @@ static int parse_run_option(struct run_options *o, int c, char **argv)
 		return -1;
 	case 'c':
 		o->check = true;
+		return -1;
+	case OPT_JUNIT:
+	case OPT_JSON:
+	case OPT_NAME:
+		if (!optarg[0]) {
+			mp_error("run: --%s wants a non-empty value",
+				 c == OPT_NAME ? "name" : c == OPT_JUNIT ? "junit" : "json");
+			return MP_EXIT_USAGE;
+		}
+		*(c == OPT_JUNIT ? &o->junit : c == OPT_JSON ? &o->json : &o->name) = optarg;
+		o->check = o->check || c != OPT_NAME;
 		return -1;
 	case 'e':
 		if (mp_parse_uint(optarg, 1, 255, &o->error_exitcode) < 0) {
@@ -616,6 +637,35 @@ out:
 
 /* Runs the gate on the program's snapshots, its outcome on stderr; returns
  * mp_check_snapshots()'s status, MP_EXIT_USAGE when there is nothing to check. */
+/* The check again, in `format`, into the file at `path` (--junit, --json); 0, or
+ * MP_EXIT_USAGE when it cannot be written. */
+static int check_to_file(struct run_options *o, const struct paths *paths, const char *path,
+			 enum mp_check_format format)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666), saved, rc;
+
+	if (fd < 0) {
+		mp_error("cannot write %s: %m", path);
+		return MP_EXIT_USAGE;
+	}
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	if (saved < 0 || dup2(fd, STDOUT_FILENO) < 0) {
+		mp_error("cannot write %s: %m", path);
+		if (saved >= 0)
+			close(saved);
+		close(fd);
+		return MP_EXIT_USAGE;
+	}
+	close(fd);
+	rc = mp_check_snapshots(&o->rules, paths->v, paths->n, format);
+	if (fflush(stdout) != 0)
+		rc = MP_EXIT_USAGE;
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	return rc == MP_EXIT_USAGE ? rc : 0;
+}
+
 static int check_to_stderr(struct run_options *o, const struct paths *paths)
 {
 	int saved, rc;
@@ -635,10 +685,16 @@ static int check_to_stderr(struct run_options *o, const struct paths *paths)
 	/* The rules are about how the run ended: --interval, --signal and memprof_snapshot()
 	 * files are not checked (they have no leak scan). */
 	o->rules.final_only = true;
+	o->rules.name_by_program = true;
+	o->rules.name = o->name;
 	rc = mp_check_snapshots(&o->rules, paths->v, paths->n, MP_CHECK_TEXT);
 	fflush(stdout);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
+	if (o->junit && check_to_file(o, paths, o->junit, MP_CHECK_JUNIT) == MP_EXIT_USAGE && rc == 0)
+		rc = MP_EXIT_USAGE;
+	if (o->json && check_to_file(o, paths, o->json, MP_CHECK_JSON) == MP_EXIT_USAGE && rc == 0)
+		rc = MP_EXIT_USAGE;
 	return rc;
 }
 
