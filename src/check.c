@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "numfmt.h"
@@ -443,10 +444,19 @@ static void print_culprits(const mp_check_rules_t *rules, struct checked *c, con
  * the snapshot freed: a symbolizer keeps its module files open, and the snapshots of a long
  * --interval run outnumber the descriptors a process may have. */
 
+/* PASS green, FAIL red, NOTE yellow, for a person at a terminal. */
+static const char *verdict(const mp_check_rules_t *rules, const char *word)
+{
+	if (!rules->color)
+		return word;
+	return word[0] == 'P' ? "\033[32mPASS\033[0m" : word[0] == 'F' ? "\033[1;31mFAIL\033[0m"
+								  : "\033[33mNOTE\033[0m";
+}
+
 static void text_part(const mp_check_rules_t *rules, struct checked *c)
 {
 	if (c->killed) {
-		printf("NOTE ");
+		printf("%s ", verdict(rules, "NOTE"));
 		mp_put_sanitized(c->path, strlen(c->path));
 		printf(": not checked: process %" PRIu32 " was killed by ", c->snap.meta.pid);
 		mp_put_sanitized(c->snap.meta.label, strlen(c->snap.meta.label));
@@ -457,14 +467,14 @@ static void text_part(const mp_check_rules_t *rules, struct checked *c)
 	for (size_t k = 0; k < c->n_results; k++) {
 		const struct result *res = &c->results[k];
 
-		printf("%s ", res->passed ? "PASS" : "FAIL");
+		printf("%s ", verdict(rules, res->passed ? "PASS" : "FAIL"));
 		mp_put_sanitized(c->path, strlen(c->path));
 		printf(" %s: %s\n", rule_names[res->rule], res->message);
 		if (!res->passed)
 			print_culprits(rules, c, res);
 	}
 	if (!c->n_results) {
-		printf("PASS ");
+		printf("%s ", verdict(rules, "PASS"));
 		mp_put_sanitized(c->path, strlen(c->path));
 		printf(": no rule to check\n");
 	}
@@ -731,6 +741,7 @@ int mp_cmd_check(int argc, char **argv)
 	int c, rc;
 
 	mp_check_rules_init(&rules);
+	rules.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {

@@ -26,6 +26,7 @@ typedef struct mp_check_rules {
 	 * never from the file name, which holds the pid; a CI server's history keeps. */
 	bool name_by_program;
 	const char *name;
+	bool color;              /* text: PASS, FAIL and NOTE coloured (a terminal, no NO_COLOR) */
 } mp_check_rules_t;
 
 enum mp_check_format { MP_CHECK_TEXT, MP_CHECK_JSON, MP_CHECK_JUNIT };

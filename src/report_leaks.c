@@ -238,24 +238,40 @@ static const char *delta(const mp_report_t *r, uint64_t now, uint64_t before, ch
 	return buf;
 }
 
+/* The kind's words, coloured for a person at a terminal (r->color): lost red, possibly lost
+ * yellow, still reachable as it is. */
+static const char *kind_words(const mp_report_t *r, uint32_t kind, char *buf, size_t cap)
+{
+	const char *name = mp_leak_kind_name(kind);
+	const char *on = kind == MP_LEAK_DEFINITE || kind == MP_LEAK_INDIRECT ? "\033[31m"
+			 : kind == MP_LEAK_POSSIBLE                             ? "\033[33m"
+										: NULL;
+
+	if (!r->color || !on)
+		return name;
+	snprintf(buf, cap, "%s%s\033[0m", on, name);
+	return buf;
+}
+
 static void print_record(mp_report_t *r, const mp_loss_record_t *rec)
 {
 	const mp_snap_leak_t *l = rec->leak, zero = { 0 }, *o = rec->old ? rec->old : &zero;
 	char a[MP_FMT_U64_BYTES], b[MP_FMT_U64_BYTES], c[MP_FMT_U64_BYTES], d[MP_FMT_U64_BYTES];
 	char x[MP_FMT_U64_BYTES], y[MP_FMT_U64_BYTES];
-	char da[DELTA_BYTES], db[DELTA_BYTES], dc[DELTA_BYTES], dd[DELTA_BYTES];
+	char da[DELTA_BYTES], db[DELTA_BYTES], dc[DELTA_BYTES], dd[DELTA_BYTES], kw[64];
+	const char *kind = kind_words(r, l->kind, kw, sizeof(kw));
 
 	if (l->indirect_bytes)
 		printf("%s%s (%s%s direct, %s%s indirect) bytes in %s%s blocks are %s in loss record %s of %s\n",
 		       mp_fmt_u64(total_bytes(l), a), delta(r, total_bytes(l), total_bytes(o), da),
 		       mp_fmt_u64(l->bytes, b), delta(r, l->bytes, o->bytes, db),
 		       mp_fmt_u64(l->indirect_bytes, c), delta(r, l->indirect_bytes, o->indirect_bytes, dc),
-		       mp_fmt_u64(l->blocks, d), delta(r, l->blocks, o->blocks, dd), mp_leak_kind_name(l->kind),
+		       mp_fmt_u64(l->blocks, d), delta(r, l->blocks, o->blocks, dd), kind,
 		       mp_fmt_u64(rec->number, x), mp_fmt_u64(r->n_records, y));
 	else
 		printf("%s%s bytes in %s%s blocks are %s in loss record %s of %s\n", mp_fmt_u64(l->bytes, a),
 		       delta(r, l->bytes, o->bytes, da), mp_fmt_u64(l->blocks, b), delta(r, l->blocks, o->blocks, db),
-		       mp_leak_kind_name(l->kind), mp_fmt_u64(rec->number, x), mp_fmt_u64(r->n_records, y));
+		       kind, mp_fmt_u64(rec->number, x), mp_fmt_u64(r->n_records, y));
 	mp_print_frames(r, rec->trace);
 	if (r->gen_suppressions)
 		mp_write_suppression(r, rec, stdout);

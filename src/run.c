@@ -658,6 +658,7 @@ static int check_to_file(struct run_options *o, const struct paths *paths, const
 		return MP_EXIT_USAGE;
 	}
 	close(fd);
+	o->rules.color = false;
 	rc = mp_check_snapshots(&o->rules, paths->v, paths->n, format);
 	if (fflush(stdout) != 0)
 		rc = MP_EXIT_USAGE;
@@ -685,6 +686,7 @@ static int check_to_stderr(struct run_options *o, const struct paths *paths)
 	/* The rules are about how the run ended: --interval, --signal and memprof_snapshot()
 	 * files are not checked (they have no leak scan). */
 	o->rules.final_only = true;
+	o->rules.color = isatty(STDERR_FILENO) && !getenv("NO_COLOR");
 	o->rules.name_by_program = true;
 	o->rules.name = o->name;
 	rc = mp_check_snapshots(&o->rules, paths->v, paths->n, MP_CHECK_TEXT);
