@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The snapshot reader and the report printers survive 25 seconds of libFuzzer with ASan and
+# The snapshot reader and the report printers survive 15 seconds of libFuzzer with ASan and
 # UBSan, starting from the seeds in tests/fuzz-corpus/ (make fuzz runs it for longer). The
 # fuzzer is built through make; a crash leaves its input in $BUILD/fuzz/artifacts/.
 # Skipped only when clang or its libFuzzer runtime (libclang-rt-14-dev) is missing.
@@ -21,7 +21,7 @@ n_seeds=$(ls "$TOP/tests/fuzz-corpus" | wc -l)
 
 # New inputs go to the private corpus, never into the source tree.
 rc=0
-"$fuzzer" -max_total_time="${FUZZ_SHORT_SECONDS:-25}" -timeout=10 -rss_limit_mb=2048 \
+"$fuzzer" -max_total_time="${FUZZ_SHORT_SECONDS:-15}" -timeout=10 -rss_limit_mb=2048 \
 	-artifact_prefix="$artifacts/" -print_final_stats=1 corpus "$TOP/tests/fuzz-corpus" \
 	>fuzz.log 2>&1 || rc=$?
 if [ $rc -ne 0 ]; then
