@@ -6,8 +6,9 @@
  * (options.c), so that the programs this one starts are not profiled; an exec in place puts
  * them back into the environment it passes, and only that one: a fork or vfork child's exec
  * (another process) and posix_spawn (which calls the kernel directly) get none of it, as
- * with valgrind. Nothing changes when children are followed (nothing was taken out), or
- * with MEMPROF_FOLLOW_EXEC=0.
+ * with valgrind. MEMPROF_FOLLOW_EXEC=0 turns this off, unless children are followed: then
+ * nothing was taken out, but an exec in place still gets what its environment lacks (a
+ * program may build one without it) and MEMPROF_SEQ.
  *
  * glibc's exec functions call its internal execve, which no interposer sees: each of them
  * is interposed here. The new environment is built in memory from mmap (the allocator may
@@ -29,6 +30,7 @@
 
 #define EXPORT __attribute__((visibility("default")))
 #define MAX_ARGS (1u << 20) /* execl's arguments, at most; more is E2BIG */
+#define SEQ_ENTRY_BYTES 32   /* "MEMPROF_SEQ=" and a 32-bit number, with its NUL */
 
 extern char **environ;
 
@@ -76,20 +78,35 @@ static int has_name(char *const *env, const char *entry)
 	return 0;
 }
 
+/* Whether the LD_PRELOAD value `list` holds `entry` as one of its entries (split at colons
+ * and spaces, as ld.so splits it). */
+static int has_entry(const char *list, const char *entry)
+{
+	size_t n = strlen(entry);
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ": ");
+		if (len == n && memcmp(p, entry, n) == 0)
+			return 1;
+		p += len;
+		p += strspn(p, ": ");
+	}
+	return 0;
+}
+
 /* A mapping holding env for the new image, *bytes long: MEMPROF_SEQ, so that its snapshots
- * number on from this image's (the same pattern and process ID must not name one twice), and
- * with `restore` libmemprof.so first in LD_PRELOAD and every kept variable that env lacks.
- * NULL (env used as it is) when there is no memory. */
-static char **carried(char *const *env, int restore, size_t *bytes)
+ * number on from this image's (the same pattern and process ID must not name one twice),
+ * libmemprof.so in LD_PRELOAD (first, unless env has it already) and every kept variable that
+ * env lacks. NULL (env used as it is) when there is no memory. */
+static char **carried(char *const *env, size_t *bytes)
 {
 	size_t n_env = 0;
-	size_t text = 32 + strlen(mp_opt.preload_entry) + sizeof("LD_PRELOAD=:") + mp_opt.carry_len;
+	size_t text = SEQ_ENTRY_BYTES + strlen(mp_opt.preload_entry) + sizeof("LD_PRELOAD=:") + mp_opt.carry_len;
 	for (char *const *e = env; e && *e; e++, n_env++) {
 		if (!strncmp(*e, "LD_PRELOAD=", 11))
 			text += strlen(*e);
 	}
 	size_t n_carry = 0;
-	for (size_t at = 0; restore && at < mp_opt.carry_len; at += strlen(mp_opt.carry + at) + 1)
+	for (size_t at = 0; at < mp_opt.carry_len; at += strlen(mp_opt.carry + at) + 1)
 		n_carry++;
 	*bytes = (n_env + n_carry + 3) * sizeof(char *) + text;
 	char **out = mmap(NULL, *bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -99,7 +116,7 @@ static char **carried(char *const *env, int restore, size_t *bytes)
 	size_t k = 0;
 	const char *old = NULL;
 	for (char *const *e = env; e && *e; e++) {
-		if (restore && !strncmp(*e, "LD_PRELOAD=", 11))
+		if (!strncmp(*e, "LD_PRELOAD=", 11))
 			old = *e + 11;
 		else if (strncmp(*e, "MEMPROF_SEQ=", 12))
 			out[k++] = *e;
@@ -107,17 +124,17 @@ static char **carried(char *const *env, int restore, size_t *bytes)
 	out[k++] = buf;
 	buf = stpcpy(buf, "MEMPROF_SEQ=");
 	buf += mp_utoa(mp_snapshot_next_seq(), buf) + 1;
-	if (restore && mp_opt.preload_entry[0]) {
+	if (mp_opt.preload_entry[0] && !(old && has_entry(old, mp_opt.preload_entry))) {
 		/* Ours first, as memprof run put it, then what the program preloads itself. */
 		out[k++] = buf;
 		buf = stpcpy(stpcpy(buf, "LD_PRELOAD="), mp_opt.preload_entry);
-		if (old && *old && !strstr(old, mp_opt.preload_entry))
+		if (old && *old)
 			buf = stpcpy(stpcpy(buf, ":"), old);
 		buf++;
 	} else if (old) {
 		out[k++] = (char *)old - 11;
 	}
-	for (size_t at = 0; restore && at < mp_opt.carry_len; at += strlen(mp_opt.carry + at) + 1) {
+	for (size_t at = 0; at < mp_opt.carry_len; at += strlen(mp_opt.carry + at) + 1) {
 		if (!has_name(env, mp_opt.carry + at))
 			out[k++] = mp_opt.carry + at;
 	}
@@ -126,18 +143,22 @@ static char **carried(char *const *env, int restore, size_t *bytes)
 }
 
 /* Calls exec, with the new image's environment when this is an exec in place that stays
- * profiled; returns what exec returns (it returned: it failed), errno as exec left it. */
+ * profiled (always, when children are followed: nothing was taken out); returns what exec
+ * returns (it returned: it failed), errno as exec left it. */
 static int exec_with(const char *what, int (*exec)(const void *, char *const[], char *const[]),
 		     const void *target, char *const argv[], char *const envp[])
 {
-	if (!mp_initialized || (!in_place() && mp_opt.follow_children))
+	if (!mp_initialized)
 		return exec(target, argv, envp);
-	if (!mp_opt.follow_children) /* for memprof run, to say why nothing was written */
-		mp_manifest_event(in_place() ? "exec" : "child-exec", what, NULL);
-	if (!in_place() || !mp_opt.follow_exec)
+	/* For memprof run, to say why nothing was written if nothing is. */
+	if (in_place())
+		mp_manifest_event("exec", what, NULL);
+	else if (!mp_opt.follow_children)
+		mp_manifest_event("child-exec", what, NULL);
+	if (!in_place() || (!mp_opt.follow_exec && !mp_opt.follow_children))
 		return exec(target, argv, envp);
 	size_t bytes = 0;
-	char **env = carried(envp, !mp_opt.follow_children, &bytes); /* following: nothing was taken out */
+	char **env = carried(envp, &bytes);
 	int r = exec(target, argv, env ? env : envp);
 	int err = errno;
 	if (env)
@@ -201,9 +222,8 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 	return exec_with("(a file descriptor)", call_fexecve, &fd, argv, envp);
 }
 
-/* execl's arguments, from arg0 to the NULL that ends them, in a mapping of *bytes; with
- * `with_env`, *envp is the pointer after that NULL (execle). NULL with errno set on failure. */
-static char **gather(const char *arg0, va_list ap, int with_env, char *const **envp, size_t *bytes)
+/* How many arguments execl's list holds, from arg0 to (not counting) the NULL that ends it. */
+static size_t count_args(va_list ap)
 {
 	va_list count;
 	va_copy(count, ap);
@@ -211,38 +231,28 @@ static char **gather(const char *arg0, va_list ap, int with_env, char *const **e
 	while (va_arg(count, char *) && n < MAX_ARGS)
 		n++;
 	va_end(count);
-	if (n >= MAX_ARGS) {
-		errno = E2BIG;
-		return NULL;
-	}
-	*bytes = (n + 1) * sizeof(char *);
-	char **argv = mmap(NULL, *bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (argv == MAP_FAILED) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	argv[0] = (char *)arg0;
-	for (size_t i = 1; i <= n; i++)
-		argv[i] = va_arg(ap, char *); /* argv[n] is the NULL */
-	if (with_env)
-		*envp = va_arg(ap, char *const *);
-	return argv;
+	return n;
 }
 
 enum { BY_PATH, BY_SEARCH, WITH_ENV };
 
+/* execl's arguments go into an array on the stack, as glibc's own execl puts them: a vfork
+ * child shares its parent's memory, and a mapping made there would stay in the parent. */
 static int exec_list(int how, const char *target, const char *arg0, va_list ap)
 {
-	size_t bytes;
-	char *const *envp = environ;
-	char **argv = gather(arg0, ap, how == WITH_ENV, &envp, &bytes);
-	if (!argv)
+	size_t n = count_args(ap);
+	if (n >= MAX_ARGS) {
+		errno = E2BIG;
 		return -1;
-	int r = exec_with(target, how == BY_SEARCH ? call_execvpe : call_execve, target, argv, envp);
-	int err = errno;
-	munmap(argv, bytes);
-	errno = err;
-	return r;
+	}
+	char *argv[n + 1];
+	char *const *envp = environ;
+	argv[0] = (char *)arg0;
+	for (size_t i = 1; i <= n; i++)
+		argv[i] = va_arg(ap, char *); /* argv[n] is the NULL */
+	if (how == WITH_ENV)
+		envp = va_arg(ap, char *const *);
+	return exec_with(target, how == BY_SEARCH ? call_execvpe : call_execve, target, argv, envp);
 }
 
 EXPORT int execl(const char *path, const char *arg0, ...)

@@ -178,9 +178,9 @@ __attribute__((constructor(101))) static void mp_init(void)
 	mp_guard = 1;
 	mp_resolve();
 	mp_start_recording(); /* nothing when a hook did it already */
+	mp_exec_init(); /* the exec functions forward even when nothing is recorded */
 	if (mp_initialized) {
 		pthread_atfork(before_fork, after_fork_parent, after_fork_child);
-		mp_exec_init();
 		mp_options_init_environment();
 		mp_periodic_init();
 		mp_manifest_event("start", mp_opt.exe_path, NULL);

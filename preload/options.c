@@ -79,14 +79,15 @@ static void find_libc_env_functions(void)
 		libc_unsetenv = unsetenv;
 }
 
-/* Remove our own entry from LD_PRELOAD so programs this one execs are not profiled (as
+/* Notes our own entry of LD_PRELOAD (for exec.c) and, with `edit`, removes it so that the
+ * programs this one starts are not profiled (as
  * valgrind without --trace-children); the loader has already read it. Nothing left: the
  * variable goes, as it would be without us (an empty LD_PRELOAD= is still a difference a
  * program can see). The new value is set with the C library's setenv rather than written over the old one,
  * which is the process's original environment block (/proc/self/environ) and stays as it
  * was, except for a value too long for our buffer (then edited in place). Called by the
  * constructor, with the guard set. */
-static void strip_ld_preload(void)
+static void strip_ld_preload(int edit)
 {
 	static char buf[4096];
 	char *v = getenv("LD_PRELOAD");
@@ -103,6 +104,12 @@ static void strip_ld_preload(void)
 			mp_opt.preload_entry[len] = '\0';
 		}
 		changed |= ours;
+		if (!edit) { /* following children: the entry noted, nothing taken out */
+			p += len;
+			while (*p == ':' || *p == ' ')
+				p++;
+			continue;
+		}
 		if (!ours) {
 			if (out != dst)
 				*out++ = ':';
@@ -113,6 +120,8 @@ static void strip_ld_preload(void)
 		while (*p == ':' || *p == ' ')
 			p++;
 	}
+	if (!edit)
+		return;
 	*out = '\0';
 	if (!changed)
 		return;
@@ -140,7 +149,7 @@ static void keep_for_exec(const char *name, const char *value)
  * MEMPROF_RUN_VARS itself, so that the programs this one runs see the environment they
  * would see without memprof run (an exec in place puts them back). Only MEMPROF_* names are
  * taken from it. */
-static void unset_run_variables(void)
+static void unset_run_variables(int unset)
 {
 	const char *v = getenv("MEMPROF_RUN_VARS");
 	if (!v)
@@ -154,14 +163,16 @@ static void unset_run_variables(void)
 			const char *value = getenv(name);
 			if (value)
 				keep_for_exec(name, value);
-			libc_unsetenv(name);
+			if (unset)
+				libc_unsetenv(name);
 		}
 		p += len;
 		while (*p == ':')
 			p++;
 	}
 	keep_for_exec("MEMPROF_RUN_VARS", v); /* before unsetenv: v is its value */
-	libc_unsetenv("MEMPROF_RUN_VARS");
+	if (unset)
+		libc_unsetenv("MEMPROF_RUN_VARS");
 }
 
 /* MEMPROF_INTERVAL: a positive whole number with a unit, ms, s, m or h (a bare number is
@@ -303,10 +314,10 @@ void mp_options_init_environment(void)
 {
 	find_libc_env_functions();
 	libc_unsetenv("MEMPROF_SEQ"); /* this image's alone (exec.c) */
-	if (!mp_opt.follow_children) {
-		strip_ld_preload();
-		unset_run_variables();
-	} else {
+	/* Noted either way, for an exec in place to put back (exec.c); taken out only when the
+	 * programs this one starts are not followed. */
+	strip_ld_preload(!mp_opt.follow_children);
+	unset_run_variables(!mp_opt.follow_children);
+	if (mp_opt.follow_children)
 		mark_exec_child();
-	}
 }

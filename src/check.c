@@ -340,6 +340,8 @@ static int name_case(const mp_check_rules_t *rules, struct checked *all, size_t 
 
 	if (!rules->name_by_program)
 		return (c->name = strdup(c->path)) ? 0 : -1;
+	if (c->skipped && !c->killed)
+		return 0; /* run's snapshots taken while the program ran are no test case of theirs */
 	if (!(f = open_memstream(&base, &len)))
 		return -1;
 	if (rules->name)
@@ -348,8 +350,10 @@ static int name_case(const mp_check_rules_t *rules, struct checked *all, size_t 
 		fputc(m->cmdline[k] ? m->cmdline[k] : ' ', f);
 	if (m->flags & MP_META_FORK_CHILD)
 		fputs(" (fork child)", f);
-	if (fclose(f) != 0 || !base)
+	if (fclose(f) != 0 || !base) {
+		free(base);
 		return -1;
+	}
 	for (unsigned dup = 1;; dup++) {
 		bool taken = false;
 
@@ -494,13 +498,15 @@ static void print_text(struct checked *all, size_t n)
 	if (skipped - killed)
 		printf(" (%zu taken while the program ran not checked)", skipped - killed);
 	if (killed)
-		printf(" (%zu of processes killed by a signal not checked)", killed);
+		printf(" (%zu of processes killed by a signal, not checked)", killed);
 	putchar('\n');
 }
 
-static void json_part(const mp_check_rules_t *rules, struct checked *c, size_t i)
+static void json_part(const mp_check_rules_t *rules, struct checked *c)
 {
-	printf("%s\n {\"path\":", i ? "," : "");
+	if (!c->name)
+		return;
+	printf("\n {\"path\":");
 	mp_put_json_string(c->path);
 	printf(",\"name\":");
 	mp_put_json_string(c->name);
@@ -549,8 +555,12 @@ static void print_json(struct checked *all, size_t n)
 	for (size_t i = 0; i < n; i++)
 		passed = passed && all[i].passed;
 	printf("{\"passed\":%s,\"snapshots\":[", passed ? "true" : "false");
-	for (size_t i = 0; i < n; i++)
-		fputs(all[i].out, stdout);
+	for (size_t i = 0, first = 1; i < n; i++) {
+		if (!all[i].out[0])
+			continue;
+		printf("%s%s", first ? "" : ",", all[i].out);
+		first = 0;
+	}
 	printf("]}\n");
 }
 
@@ -567,6 +577,26 @@ static void xml_text(const char *s)
 			putchar(*p < 0x20 && *p != '\t' && *p != '\n' ? '?' : *p);
 		}
 	}
+}
+
+void mp_check_print_unchecked(const char *name, const char *why, enum mp_check_format format)
+{
+	if (format == MP_CHECK_JSON) {
+		printf("{\"passed\":false,\"error\":");
+		mp_put_json_string(why);
+		printf(",\"name\":");
+		mp_put_json_string(name);
+		printf(",\"snapshots\":[]}\n");
+		return;
+	}
+	printf("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	printf("<testsuites name=\"memprof check\" tests=\"1\" failures=\"1\">\n");
+	printf("  <testsuite name=\"memprof check\" tests=\"1\" failures=\"1\" errors=\"0\" skipped=\"0\">\n");
+	printf("    <testcase classname=\"memprof\" name=\"");
+	xml_text(name);
+	printf("\">\n      <failure type=\"not-checked\" message=\"");
+	xml_text(why);
+	printf("\"/>\n    </testcase>\n  </testsuite>\n</testsuites>\n");
 }
 
 /* The culprits of a failed rule as plain text, for the body of a JUnit <failure>. */
@@ -593,6 +623,8 @@ static void junit_details(const mp_check_rules_t *rules, struct checked *c, cons
 
 static void junit_part(const mp_check_rules_t *rules, struct checked *c)
 {
+	if (!c->name)
+		return;
 	printf("    <testcase classname=\"memprof\" name=\"");
 	xml_text(c->name);
 	printf("\">\n");
@@ -617,23 +649,24 @@ static void junit_part(const mp_check_rules_t *rules, struct checked *c)
 
 static void print_junit(struct checked *all, size_t n)
 {
-	size_t failures = 0, skipped = 0;
+	size_t failures = 0, skipped = 0, tests = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		failures += !all[i].passed;
 		skipped += all[i].killed;
+		tests += all[i].out[0] != '\0';
 	}
 	printf("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	printf("<testsuites name=\"memprof check\" tests=\"%zu\" failures=\"%zu\">\n", n, failures);
+	printf("<testsuites name=\"memprof check\" tests=\"%zu\" failures=\"%zu\">\n", tests, failures);
 	printf("  <testsuite name=\"memprof check\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
-	       "skipped=\"%zu\">\n", n, failures, skipped);
+	       "skipped=\"%zu\">\n", tests, failures, skipped);
 	for (size_t i = 0; i < n; i++)
 		fputs(all[i].out, stdout);
 	printf("  </testsuite>\n</testsuites>\n");
 }
 
 /* Writes snapshot i's part of the output into c->out; 0, or -1 when out of memory. */
-static int render_part(const mp_check_rules_t *rules, struct checked *c, size_t i,
+static int render_part(const mp_check_rules_t *rules, struct checked *c,
 		       enum mp_check_format format)
 {
 	size_t len = 0;
@@ -646,7 +679,7 @@ static int render_part(const mp_check_rules_t *rules, struct checked *c, size_t 
 	fflush(stdout);
 	stdout = mem;
 	if (format == MP_CHECK_JSON)
-		json_part(rules, c, i);
+		json_part(rules, c);
 	else if (format == MP_CHECK_JUNIT)
 		junit_part(rules, c);
 	else
@@ -683,7 +716,7 @@ int mp_check_snapshots(const mp_check_rules_t *rules, char *const *paths, size_t
 		all[i].path = paths[i];
 		if (check_one(rules, have_base ? &base : NULL, &all[i]) < 0)
 			rc = MP_EXIT_USAGE;
-		else if (name_case(rules, all, i) < 0 || render_part(rules, &all[i], i, format) < 0) {
+		else if (name_case(rules, all, i) < 0 || render_part(rules, &all[i], format) < 0) {
 			mp_error("check: out of memory");
 			rc = MP_EXIT_USAGE;
 		}

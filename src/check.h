@@ -31,6 +31,11 @@ typedef struct mp_check_rules {
 
 enum mp_check_format { MP_CHECK_TEXT, MP_CHECK_JSON, MP_CHECK_JUNIT };
 
+/* memprof run's --junit and --json when nothing could be checked (the program was killed,
+ * could not run, or left no snapshot): one failed test case `name`, for `why`, on stdout, so
+ * that no file of an earlier run is left to pass for this one's. */
+void mp_check_print_unchecked(const char *name, const char *why, enum mp_check_format format);
+
 /* getopt_long values of the rule options, which `run` accepts too. */
 enum {
 	MP_CHECK_OPT_FAIL_ON = 512,

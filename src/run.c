@@ -298,6 +298,8 @@ struct run_options {
 	enum leak_check leak_check;  /* --leak-check: no sets MEMPROF_LEAK_CHECK=0 */
 	const char *junit, *json;    /* --junit FILE, --json FILE: the check's outcome there too */
 	const char *name;            /* --name: the test cases' name */
+	const char *program;         /* PROGRAM, for a test case when nothing was checked */
+	bool checked;                /* the check ran (and wrote --junit and --json) */
 	uint32_t show_leak_kinds;    /* the loss records --report lists */
 	bool show_leak_kinds_given;
 	bool check;  /* check the snapshots against `rules` when the program ends */
@@ -404,29 +406,11 @@ static int parse_yes_no(const char *arg, bool *out)
 	return 0;
 }
 
-/* Takes the option getopt_long() returned as c (its argument in optarg) into o; returns -1,
- * or the command's exit status when it ends here (--help, a bad value). */
-static int parse_run_option(struct run_options *o, int c, char **argv)
+/* The options valgrind users bring, and the CI files' (parse_run_option's part, same
+ * returns): 1 when c is none of them. */
+static int parse_run_option_more(struct run_options *o, int c)
 {
-	int rc;
-
 	switch (c) {
-	case 'o':
-		if (!optarg[0]) {
-			mp_error("run: --output wants a non-empty file name pattern");
-			return MP_EXIT_USAGE;
-		}
-		o->output = optarg;
-		return -1;
-	case 'd':
-		if (mp_parse_uint(optarg, 1, MAX_DEPTH, &o->depth) < 0) {
-			mp_error("run: --depth wants a number from 1 to %d, not '%s'", MAX_DEPTH, optarg);
-			return MP_EXIT_USAGE;
-		}
-		return -1;
-	case 'F':
-		o->follow_children = true;
-		return -1;
 	case OPT_TRACE_CHILDREN:
 		if (parse_yes_no(optarg, &o->follow_children) < 0) {
 			mp_error("run: --trace-children wants yes or no, not '%s'", optarg);
@@ -450,6 +434,45 @@ static int parse_run_option(struct run_options *o, int c, char **argv)
 		}
 		o->show_leak_kinds_given = true;
 		return -1;
+	case OPT_JUNIT:
+	case OPT_JSON:
+	case OPT_NAME:
+		if (!optarg[0]) {
+			mp_error("run: --%s wants a non-empty value",
+				 c == OPT_NAME ? "name" : c == OPT_JUNIT ? "junit" : "json");
+			return MP_EXIT_USAGE;
+		}
+		*(c == OPT_JUNIT ? &o->junit : c == OPT_JSON ? &o->json : &o->name) = optarg;
+		o->check = o->check || c != OPT_NAME;
+		return -1;
+	default:
+		return 1;
+	}
+}
+
+/* Takes the option getopt_long() returned as c (its argument in optarg) into o; returns -1,
+ * or the command's exit status when it ends here (--help, a bad value). */
+static int parse_run_option(struct run_options *o, int c, char **argv)
+{
+	int rc;
+
+	switch (c) {
+	case 'o':
+		if (!optarg[0]) {
+			mp_error("run: --output wants a non-empty file name pattern");
+			return MP_EXIT_USAGE;
+		}
+		o->output = optarg;
+		return -1;
+	case 'd':
+		if (mp_parse_uint(optarg, 1, MAX_DEPTH, &o->depth) < 0) {
+			mp_error("run: --depth wants a number from 1 to %d, not '%s'", MAX_DEPTH, optarg);
+			return MP_EXIT_USAGE;
+		}
+		return -1;
+	case 'F':
+		o->follow_children = true;
+		return -1;
 	case 'i':
 		if (!is_duration(optarg)) {
 			mp_error("run: --interval wants a duration such as 500ms, 10s, 2m or 1h, not '%s'", optarg);
@@ -471,17 +494,6 @@ static int parse_run_option(struct run_options *o, int c, char **argv)
 	case 'c':
 		o->check = true;
 		return -1;
-	case OPT_JUNIT:
-	case OPT_JSON:
-	case OPT_NAME:
-		if (!optarg[0]) {
-			mp_error("run: --%s wants a non-empty value",
-				 c == OPT_NAME ? "name" : c == OPT_JUNIT ? "junit" : "json");
-			return MP_EXIT_USAGE;
-		}
-		*(c == OPT_JUNIT ? &o->junit : c == OPT_JSON ? &o->json : &o->name) = optarg;
-		o->check = o->check || c != OPT_NAME;
-		return -1;
 	case 'e':
 		if (mp_parse_uint(optarg, 1, 255, &o->error_exitcode) < 0) {
 			mp_error("run: --error-exitcode wants a number from 1 to 255, not '%s'", optarg);
@@ -492,6 +504,9 @@ static int parse_run_option(struct run_options *o, int c, char **argv)
 		fputs(mp_run_help, stdout);
 		return 0;
 	default:
+		rc = parse_run_option_more(o, c);
+		if (rc != 1)
+			return rc;
 		rc = mp_check_rule_option(&o->rules, "run", c, optarg);
 		if (rc < 0)
 			return MP_EXIT_USAGE;
@@ -637,10 +652,11 @@ out:
 
 /* Runs the gate on the program's snapshots, its outcome on stderr; returns
  * mp_check_snapshots()'s status, MP_EXIT_USAGE when there is nothing to check. */
-/* The check again, in `format`, into the file at `path` (--junit, --json); 0, or
- * MP_EXIT_USAGE when it cannot be written. */
+/* The check again, in `format`, into the file at `path` (--junit, --json), or, with `why`,
+ * the one failed test case that says why nothing was checked; 0, or MP_EXIT_USAGE when it
+ * cannot be written. */
 static int check_to_file(struct run_options *o, const struct paths *paths, const char *path,
-			 enum mp_check_format format)
+			 enum mp_check_format format, const char *why)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666), saved, rc;
 
@@ -659,7 +675,11 @@ static int check_to_file(struct run_options *o, const struct paths *paths, const
 	}
 	close(fd);
 	o->rules.color = false;
-	rc = mp_check_snapshots(&o->rules, paths->v, paths->n, format);
+	rc = 0;
+	if (why)
+		mp_check_print_unchecked(o->name ? o->name : o->program, why, format);
+	else
+		rc = mp_check_snapshots(&o->rules, paths->v, paths->n, format);
 	if (fflush(stdout) != 0)
 		rc = MP_EXIT_USAGE;
 	dup2(saved, STDOUT_FILENO);
@@ -693,11 +713,42 @@ static int check_to_stderr(struct run_options *o, const struct paths *paths)
 	fflush(stdout);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
-	if (o->junit && check_to_file(o, paths, o->junit, MP_CHECK_JUNIT) == MP_EXIT_USAGE && rc == 0)
+	o->checked = true;
+	if (o->junit && check_to_file(o, paths, o->junit, MP_CHECK_JUNIT, NULL) == MP_EXIT_USAGE && rc == 0)
 		rc = MP_EXIT_USAGE;
-	if (o->json && check_to_file(o, paths, o->json, MP_CHECK_JSON) == MP_EXIT_USAGE && rc == 0)
+	if (o->json && check_to_file(o, paths, o->json, MP_CHECK_JSON, NULL) == MP_EXIT_USAGE && rc == 0)
 		rc = MP_EXIT_USAGE;
 	return rc;
+}
+
+/* --junit and --json when the check did not run (spawn_and_wait's status): a failed test
+ * case each, named as a process's would be (its command line, or --name), saying why. */
+static void write_unchecked(struct run_options *o, char **prog, int status, int exec_errno)
+{
+	char *cmd = NULL, why[PATH_MAX + 128], sig[32];
+	size_t len = 0;
+	FILE *f = open_memstream(&cmd, &len);
+
+	for (size_t i = 0; f && prog[i]; i++)
+		fprintf(f, "%s%s", i ? " " : "", prog[i]);
+	if (!f || fclose(f) != 0 || !cmd) {
+		free(cmd);
+		return;
+	}
+	if (status == -1)
+		snprintf(why, sizeof(why), "cannot run %s: %s", prog[0], strerror(exec_errno));
+	else if (status >= 0 && WIFSIGNALED(status)) {
+		signal_name(WTERMSIG(status), sig, sizeof(sig));
+		snprintf(why, sizeof(why), "%s was killed by signal %d (%s)", prog[0], WTERMSIG(status), sig);
+	} else
+		snprintf(why, sizeof(why), "no snapshot to check");
+	o->program = cmd;
+	if (o->junit)
+		check_to_file(o, NULL, o->junit, MP_CHECK_JUNIT, why);
+	if (o->json)
+		check_to_file(o, NULL, o->json, MP_CHECK_JSON, why);
+	o->program = NULL;
+	free(cmd);
 }
 
 /* The variables memprof run may set for the program, besides LD_PRELOAD. */
@@ -772,6 +823,8 @@ int mp_cmd_run(int argc, char **argv)
 		if (o.check && WIFEXITED(status) && check_to_stderr(&o, &paths) != 0)
 			rc = (int)o.error_exitcode;
 	}
+	if (o.check && !o.checked && (o.junit || o.json))
+		write_unchecked(&o, prog, status, exec_errno);
 	close(fd);
 	unlink(manifest);
 	mp_check_rules_free(&o.rules);

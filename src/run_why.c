@@ -187,6 +187,15 @@ void mp_run_explain(const char *program, pid_t pid, int status, char *const *eve
 		return;
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
 		mp_error(PREFIX "%s was killed by SIGKILL, which ends a process before it can write one", program);
+	} else if (WIFSIGNALED(status)) {
+		const char *abbrev = sigabbrev_np(WTERMSIG(status));
+		char sig[32];
+		if (abbrev)
+			snprintf(sig, sizeof(sig), "SIG%s", abbrev);
+		else
+			snprintf(sig, sizeof(sig), "signal %d", WTERMSIG(status));
+		mp_error(PREFIX "%s was killed by %s%s", program, sig,
+			 is_off(getenv("MEMPROF_FATAL_SIGNALS")) ? ", and MEMPROF_FATAL_SIGNALS is off" : "");
 	} else if (!last) {
 		const char *v = getenv("MEMPROF_DISABLE");
 		if (is_on(v))

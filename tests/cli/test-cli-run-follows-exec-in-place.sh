@@ -43,3 +43,17 @@ rm -f ./*.gz
 "$MEMPROF" run --output 'nf.%p.gz' -- ./shim.sh sh -c '/bin/true; exit 0' 2>err.txt || fail "unfollowed run failed"
 [ "$(ls nf.*.gz | wc -l)" -eq 1 ] || { ls; fail "expected only the exec'd sh's snapshot"; }
 case "$(program_of nf.*.gz)" in */sh|*/dash|*/bash) ;; *) fail "nf is not sh's snapshot: $(program_of nf.*.gz)" ;; esac
+
+# With --follow-children too, an exec in place that passes an environment without ours (env -i)
+# stays profiled.
+rm -f ./*.gz
+"$MEMPROF" run --follow-children --output "$T/ei.%p.gz" -- env -i "$SAMPLES/leaky-parser" >/dev/null 2>err.txt ||
+	{ cat err.txt; fail "run --follow-children of env -i failed"; }
+case "$(program_of ei.*.gz 2>/dev/null | tr '\n' ' ')" in *leaky-parser*) ;; *) ls; fail "env -i's exec was not profiled with --follow-children" ;; esac
+# The exec keeps what else the program preloads when ours is there already.
+other=/lib/x86_64-linux-gnu/libdl.so.2
+if [ -e "$other" ]; then
+	MEMPROF_FOLLOW_CHILDREN=1 MEMPROF_OUTPUT="$T/pl.%p.gz" LD_PRELOAD="$LIBMEMPROF:$other" \
+		sh -c 'exec env' >env.txt 2>/dev/null || fail "sh -c 'exec env' failed"
+	expect_match "^LD_PRELOAD=$LIBMEMPROF:$other\$" env.txt
+fi
