@@ -100,7 +100,8 @@ static int has_entry(const char *list, const char *entry)
 static char **carried(char *const *env, size_t *bytes)
 {
 	size_t n_env = 0;
-	size_t text = SEQ_ENTRY_BYTES + strlen(mp_opt.preload_entry) + sizeof("LD_PRELOAD=:") + mp_opt.carry_len;
+	size_t text = SEQ_ENTRY_BYTES + strlen(mp_opt.preload_entry) + sizeof("LD_PRELOAD=:") +
+		      mp_opt.carry_len;
 	for (char *const *e = env; e && *e; e++, n_env++) {
 		if (!strncmp(*e, "LD_PRELOAD=", 11))
 			text += strlen(*e);
@@ -113,26 +114,32 @@ static char **carried(char *const *env, size_t *bytes)
 	if (out == MAP_FAILED)
 		return NULL;
 	char *buf = (char *)(out + n_env + n_carry + 3);
-	size_t k = 0;
+	size_t k = 0, preload_at = SIZE_MAX;
 	const char *old = NULL;
 	for (char *const *e = env; e && *e; e++) {
-		if (!strncmp(*e, "LD_PRELOAD=", 11))
+		if (!strncmp(*e, "LD_PRELOAD=", 11) && !old) {
 			old = *e + 11;
-		else if (strncmp(*e, "MEMPROF_SEQ=", 12))
+			preload_at = k++; /* where the program had it, filled below */
+		} else if (strncmp(*e, "MEMPROF_SEQ=", 12)) {
 			out[k++] = *e;
+		}
 	}
+	if (preload_at == SIZE_MAX)
+		preload_at = k++;
 	out[k++] = buf;
 	buf = stpcpy(buf, "MEMPROF_SEQ=");
 	buf += mp_utoa(mp_snapshot_next_seq(), buf) + 1;
 	if (mp_opt.preload_entry[0] && !(old && has_entry(old, mp_opt.preload_entry))) {
 		/* Ours first, as memprof run put it, then what the program preloads itself. */
-		out[k++] = buf;
+		out[preload_at] = buf;
 		buf = stpcpy(stpcpy(buf, "LD_PRELOAD="), mp_opt.preload_entry);
 		if (old && *old)
 			buf = stpcpy(stpcpy(buf, ":"), old);
 		buf++;
 	} else if (old) {
-		out[k++] = (char *)old - 11;
+		out[preload_at] = (char *)old - 11;
+	} else {
+		out[preload_at] = out[--k]; /* no LD_PRELOAD at all: MEMPROF_SEQ into its slot */
 	}
 	for (size_t at = 0; at < mp_opt.carry_len; at += strlen(mp_opt.carry + at) + 1) {
 		if (!has_name(env, mp_opt.carry + at))
@@ -150,19 +157,32 @@ static int exec_with(const char *what, int (*exec)(const void *, char *const[], 
 {
 	if (!mp_initialized)
 		return exec(target, argv, envp);
-	/* For memprof run, to say why nothing was written if nothing is. */
+	/* For memprof run, to say why nothing was written if nothing is: the path as this
+	 * process sees it (memprof run's working directory is another). */
+	char cwd[1024];
+	int relative = what[0] != '/' && strchr(what, '/') && getcwd(cwd, sizeof(cwd));
+	const char *a = relative ? cwd : what, *b = relative ? "/" : NULL, *c = relative ? what : NULL;
 	if (in_place())
-		mp_manifest_event("exec", what, NULL);
+		mp_manifest_event("exec", a, b, c);
 	else if (!mp_opt.follow_children)
-		mp_manifest_event("child-exec", what, NULL);
+		mp_manifest_event("child-exec", a, b, c);
 	if (!in_place() || (!mp_opt.follow_exec && !mp_opt.follow_children))
 		return exec(target, argv, envp);
+	/* No snapshot may be under way when the image goes (the helper thread's would be cut off,
+	 * its temporary file left) or start between reading the sequence number and the exec (the
+	 * new image would number one the same). A thread that holds a lock of ours already (an exec
+	 * from a signal handler that interrupted the library) does without. */
+	int locked = mp_locks_held == 0;
+	if (locked)
+		mp_snapshot_lock();
 	size_t bytes = 0;
 	char **env = carried(envp, &bytes);
 	int r = exec(target, argv, env ? env : envp);
 	int err = errno;
 	if (env)
 		munmap(env, bytes);
+	if (locked)
+		mp_snapshot_unlock();
 	errno = err;
 	return r;
 }

@@ -183,7 +183,7 @@ __attribute__((constructor(101))) static void mp_init(void)
 		pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 		mp_options_init_environment();
 		mp_periodic_init();
-		mp_manifest_event("start", mp_opt.exe_path, NULL);
+		mp_manifest_event("start", mp_opt.exe_path, NULL, NULL);
 	}
 	mp_guard = 0;
 }

@@ -23,11 +23,11 @@ static void append(char *line, size_t *n, const char *s)
 		line[(*n)++] = s[i] == '\n' ? ' ' : s[i]; /* one line, whatever the text */
 }
 
-/* O_NONBLOCK for an event: a FIFO without a reader must not stop a process that only starts
- * or execs (its open would wait); a snapshot's line waits, as it always has. */
-static void write_line(char *line, size_t n, int nonblock)
+/* O_NONBLOCK: a FIFO without a reader must not stop the process (its open would wait for
+ * one, at exit with the signals held: a hang nothing but SIGKILL ends). */
+static void write_line(char *line, size_t n)
 {
-	int fd = open(mp_opt.manifest, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | (nonblock ? O_NONBLOCK : 0));
+	int fd = open(mp_opt.manifest, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return;
 	line[n++] = '\n';
@@ -42,10 +42,10 @@ void mp_manifest_snapshot(const char *path)
 	char line[LINE_BYTES];
 	size_t n = 0;
 	append(line, &n, path);
-	write_line(line, n, 0);
+	write_line(line, n);
 }
 
-void mp_manifest_event(const char *kind, const char *text, const char *text2)
+void mp_manifest_event(const char *kind, const char *text, const char *text2, const char *text3)
 {
 	if (!mp_opt.manifest[0])
 		return;
@@ -59,5 +59,6 @@ void mp_manifest_event(const char *kind, const char *text, const char *text2)
 	append(line, &n, " ");
 	append(line, &n, text);
 	append(line, &n, text2);
-	write_line(line, n, 1);
+	append(line, &n, text3);
+	write_line(line, n);
 }

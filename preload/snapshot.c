@@ -456,7 +456,7 @@ static void warn_once(const char *path, int err)
 	}
 	memcpy(tail + k, " (the program runs on)", 23);
 	mp_log("cannot write snapshot ", path, tail);
-	mp_manifest_event("error", path, tail); /* memprof run says why there is no snapshot */
+	mp_manifest_event("error", path, tail, NULL); /* memprof run says why there is no snapshot */
 }
 
 /* A file size limit (ulimit -f) makes our write() fail with EFBIG and raise SIGXFSZ, whose

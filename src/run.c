@@ -539,16 +539,20 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 }
 
 /* The snapshot pattern, absolute: a relative one resolves against the directory memprof run
- * started in, whatever directory the program (or a program it execs) writes from. */
+ * started in, whatever directory the program (or a program it execs) writes from. A
+ * MEMPROF_OUTPUT of the user's own (no --output) stays as it is: the program sees it, and the
+ * library resolves it against its own starting directory. */
 static int set_output_env(const char *pattern)
 {
 	char cwd[PATH_MAX], *abs;
 	int rc;
 
-	if (!pattern || !pattern[0])
-		pattern = getenv("MEMPROF_OUTPUT");
-	if (!pattern || !pattern[0])
+	if (!pattern || !pattern[0]) {
+		const char *user = getenv("MEMPROF_OUTPUT");
+		if (user && user[0])
+			return 0; /* the user's own, which the program sees as it is: left alone */
 		pattern = "memprof.%e.%p.gz"; /* the library's default */
+	}
 	if (pattern[0] == '/')
 		return setenv("MEMPROF_OUTPUT", pattern, 1);
 	if (!getcwd(cwd, sizeof(cwd))) {

@@ -148,9 +148,11 @@ static void never_loaded(const char *parent, const char *name)
 		mp_error(PREFIX "%s%s%s a script for %s, which %s", lead, name, parent ? "," : " is", who, why);
 	else if (why)
 		mp_error(PREFIX "%s%s%s %s", lead, name, parent ? ", which" : "", why);
+	else if (parent)
+		mp_error(PREFIX "%s%s, which never loaded libmemprof.so", lead, name);
 	else
-		mp_error(PREFIX "%s%s%s never loaded libmemprof.so: LD_PRELOAD was taken out of its "
-			 "environment", lead, name, parent ? ", which" : "");
+		mp_error(PREFIX "%s never loaded libmemprof.so: LD_PRELOAD was taken out of its "
+			 "environment", name);
 }
 
 /* The event's kind and process: "KIND PID TEXT"; the text, or NULL if the line is not one. */

@@ -22,8 +22,14 @@ why 4 "${P}./static-prog is statically linked, and LD_PRELOAD reaches only dynam
 	./static-prog
 why 4 "${P}./script is a script for $T/static-prog, which is statically linked, and LD_PRELOAD reaches only dynamically linked programs" \
 	./script
-why 4 "${P}./shim.sh exec'd ./static-prog, which is statically linked, and LD_PRELOAD reaches only dynamically linked programs" \
+why 4 "${P}./shim.sh exec'd $T/./static-prog, which is statically linked, and LD_PRELOAD reaches only dynamically linked programs" \
 	./shim.sh ./static-prog
+# A relative exec after a chdir: named as the program saw it.
+mkdir sub && cp static-prog sub/st
+printf '#include <unistd.h>\nint main(void) { return chdir("sub") ? 2 : execl("./st", "st", (char *)0); }\n' >cdrel.c
+cc -o cdrel cdrel.c || fail "cannot build cdrel.c"
+why 4 "${P}./cdrel exec'd $T/sub/./st, which is statically linked, and LD_PRELOAD reaches only dynamically linked programs" \
+	./cdrel
 MEMPROF_FOLLOW_EXEC=0 why 0 "${P}sh exec'd /bin/true, which MEMPROF_FOLLOW_EXEC=0 does not follow" \
 	sh -c 'exec /bin/true'
 rc=0
