@@ -144,10 +144,11 @@ for round in 1 2 3 4 5; do
 	check_snapshot "$T/loop.gz"
 done
 
-# A second SIGTERM reaches a thread inside the profiler (writing a memprof_snapshot(), stuck
-# opening a FIFO manifest with the snapshot lock held) while the main thread, taken by the
-# first, waits for that lock: the thread must not wait for the main thread in turn (it did,
-# for 30 s); the program dies of SIGTERM at once, as bare.
+# A second SIGTERM reaches a thread inside the profiler (writing memprof_snapshot()s in a
+# loop, the snapshot lock held, with a FIFO as the manifest: it once stuck there, and its open
+# no longer waits) while the main thread, taken by the first, waits for that lock: the thread
+# must not wait for the main thread in turn (it did, for 30 s); the program dies of SIGTERM
+# at once, as bare.
 mkfifo "$T/manifest.fifo"
 MEMPROF_MANIFEST="$T/manifest.fifo" MEMPROF_OUTPUT="$T/sl.gz" LD_PRELOAD="$LIBMEMPROF" "$P" snapshot-loop >sl.out &
 pid=$!
