@@ -132,12 +132,15 @@ static void strip_ld_preload(int edit)
 		       NULL, NULL);
 }
 
-/* NAME=value into mp_opt.carry, for an exec in place; nothing if it does not fit. */
+/* NAME=value into mp_opt.carry, for an exec in place; said once when it does not fit (the
+ * exec'd image then lacks it, as without memprof run). */
 static void keep_for_exec(const char *name, const char *value)
 {
 	size_t n = strlen(name), v = strlen(value), at = mp_opt.carry_len;
-	if (at + n + v + 2 > sizeof(mp_opt.carry))
+	if (at + n + v + 2 > sizeof(mp_opt.carry)) {
+		mp_log("too long to keep for an exec in place: ", name, NULL);
 		return;
+	}
 	memcpy(mp_opt.carry + at, name, n);
 	mp_opt.carry[at + n] = '=';
 	memcpy(mp_opt.carry + at + n + 1, value, v + 1);

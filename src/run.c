@@ -529,6 +529,9 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 		if (rc != -1)
 			return rc;
 	}
+	/* valgrind's --leak-check=no asks for no leak errors: no leak rule, unless one is given. */
+	if (o->leak_check == LEAK_CHECK_NO && !o->rules.fail_on_given)
+		o->rules.fail_on = 0;
 	if (mp_check_rules_validate(&o->rules, "run") < 0)
 		return MP_EXIT_USAGE;
 	if (optind >= argc) {

@@ -60,6 +60,9 @@ done
 "$MEMPROF" run --leak-check=no --output "$T/nl.gz" -- "$S" >/dev/null 2>&1 || fail "run --leak-check=no failed"
 "$MEMPROF" report --no-symbols nl.gz >nl.txt
 expect_no_match 'LEAK SUMMARY' nl.txt
+# ... and with --check, no leak rule (valgrind reports no leak errors then).
+"$MEMPROF" run --check --leak-check=no --output "$T/nc.gz" -- "$S" >/dev/null 2>nc.txt ||
+	{ cat nc.txt; fail "run --check --leak-check=no failed the gate"; }
 "$MEMPROF" run --report --show-leak-kinds=all --output "$T/sk.gz" -- "$S" >/dev/null 2>sk.txt || fail "run --report failed"
 expect_match 'are indirectly lost in loss record' sk.txt
 "$MEMPROF" run --report --leak-check=summary --output "$T/ls.gz" -- "$S" >/dev/null 2>ls.txt || fail "run --report failed"
