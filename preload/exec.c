@@ -24,6 +24,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -34,26 +35,39 @@
 
 extern char **environ;
 
-/* The C library's function `name`, looked up the first time (NULL if absent). */
-static void *next(void *volatile *slot, const char *name)
-{
-	void *f = *slot;
-	if (!f) {
-		f = dlsym(RTLD_NEXT, name);
-		*slot = f;
-	}
-	return f;
-}
-#define REAL(type, name) ((type)next(&real_##name, #name))
-static void *volatile real_execve, *volatile real_execvpe, *volatile real_fexecve;
+/* How an exec names its program: the C library's execve, execvpe or fexecve does it. */
+enum how { BY_PATH, BY_SEARCH, BY_FD };
+static const char *const real_names[] = { "execve", "execvpe", "fexecve" };
+static _Atomic(void *) real[3];
 typedef int (*execve_fn)(const char *, char *const[], char *const[]);
 typedef int (*fexecve_fn)(int, char *const[], char *const[]);
 
+/* The C library's function for `how`, looked up the first time (NULL if absent). */
+static void *real_exec(enum how how)
+{
+	void *f = atomic_load_explicit(&real[how], memory_order_relaxed);
+	if (!f) {
+		f = dlsym(RTLD_NEXT, real_names[how]);
+		atomic_store_explicit(&real[how], f, memory_order_relaxed);
+	}
+	return f;
+}
+
 void mp_exec_init(void)
 {
-	(void)next(&real_execve, "execve");
-	(void)next(&real_execvpe, "execvpe");
-	(void)next(&real_fexecve, "fexecve");
+	for (enum how how = BY_PATH; how <= BY_FD; how++)
+		(void)real_exec(how);
+}
+
+/* The exec itself, through the C library: the program is `path`, or `fd` for BY_FD. */
+static int call_real(enum how how, const char *path, int fd, char *const argv[], char *const envp[])
+{
+	void *f = real_exec(how);
+	if (!f) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return how == BY_FD ? ((fexecve_fn)f)(fd, argv, envp) : ((execve_fn)f)(path, argv, envp);
 }
 
 /* An exec by this process, not by a fork or vfork child (whose getpid() differs). */
@@ -149,14 +163,15 @@ static char **carried(char *const *env, size_t *bytes)
 	return out;
 }
 
-/* Calls exec, with the new image's environment when this is an exec in place that stays
+/* Calls exec for `what` (the path or file name as given; a description for BY_FD, whose
+ * program is fd), with the new image's environment when this is an exec in place that stays
  * profiled (always, when children are followed: nothing was taken out); returns what exec
  * returns (it returned: it failed), errno as exec left it. */
-static int exec_with(const char *what, int (*exec)(const void *, char *const[], char *const[]),
-		     const void *target, char *const argv[], char *const envp[])
+static int exec_with(enum how how, const char *what, int fd, char *const argv[], char *const envp[])
 {
+	const char *path = how == BY_FD ? NULL : what;
 	if (!mp_initialized)
-		return exec(target, argv, envp);
+		return call_real(how, path, fd, argv, envp);
 	/* For memprof run, to say why nothing was written if nothing is: the path as this
 	 * process sees it (memprof run's working directory is another). */
 	char cwd[1024];
@@ -167,7 +182,7 @@ static int exec_with(const char *what, int (*exec)(const void *, char *const[], 
 	else if (!mp_opt.follow_children)
 		mp_manifest_event("child-exec", a, b, c);
 	if (!in_place() || (!mp_opt.follow_exec && !mp_opt.follow_children))
-		return exec(target, argv, envp);
+		return call_real(how, path, fd, argv, envp);
 	/* No snapshot may be under way when the image goes (the helper thread's would be cut off,
 	 * its temporary file left) or start between reading the sequence number and the exec (the
 	 * new image would number one the same). A thread that holds a lock of ours already (an exec
@@ -177,7 +192,7 @@ static int exec_with(const char *what, int (*exec)(const void *, char *const[], 
 		mp_snapshot_lock();
 	size_t bytes = 0;
 	char **env = carried(envp, &bytes);
-	int r = exec(target, argv, env ? env : envp);
+	int r = call_real(how, path, fd, argv, env ? env : envp);
 	int err = errno;
 	if (env)
 		munmap(env, bytes);
@@ -187,59 +202,29 @@ static int exec_with(const char *what, int (*exec)(const void *, char *const[], 
 	return r;
 }
 
-static int call_execve(const void *path, char *const argv[], char *const envp[])
-{
-	execve_fn f = REAL(execve_fn, execve);
-	if (!f) {
-		errno = ENOSYS;
-		return -1;
-	}
-	return f(path, argv, envp);
-}
-
-static int call_execvpe(const void *file, char *const argv[], char *const envp[])
-{
-	execve_fn f = REAL(execve_fn, execvpe);
-	if (!f) {
-		errno = ENOSYS;
-		return -1;
-	}
-	return f(file, argv, envp);
-}
-
-static int call_fexecve(const void *fd, char *const argv[], char *const envp[])
-{
-	fexecve_fn f = REAL(fexecve_fn, fexecve);
-	if (!f) {
-		errno = ENOSYS;
-		return -1;
-	}
-	return f(*(const int *)fd, argv, envp);
-}
-
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-	return exec_with(path, call_execve, path, argv, envp);
+	return exec_with(BY_PATH, path, -1, argv, envp);
 }
 
 EXPORT int execv(const char *path, char *const argv[])
 {
-	return exec_with(path, call_execve, path, argv, environ);
+	return exec_with(BY_PATH, path, -1, argv, environ);
 }
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	return exec_with(file, call_execvpe, file, argv, envp);
+	return exec_with(BY_SEARCH, file, -1, argv, envp);
 }
 
 EXPORT int execvp(const char *file, char *const argv[])
 {
-	return exec_with(file, call_execvpe, file, argv, environ);
+	return exec_with(BY_SEARCH, file, -1, argv, environ);
 }
 
 EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-	return exec_with("(a file descriptor)", call_fexecve, &fd, argv, envp);
+	return exec_with(BY_FD, "(a file descriptor)", fd, argv, envp);
 }
 
 /* How many arguments execl's list holds, from arg0 to (not counting) the NULL that ends it. */
@@ -254,11 +239,9 @@ static size_t count_args(va_list ap)
 	return n;
 }
 
-enum { BY_PATH, BY_SEARCH, WITH_ENV };
-
 /* execl's arguments go into an array on the stack, as glibc's own execl puts them: a vfork
  * child shares its parent's memory, and a mapping made there would stay in the parent. */
-static int exec_list(int how, const char *target, const char *arg0, va_list ap)
+static int exec_list(enum how how, int with_env, const char *target, const char *arg0, va_list ap)
 {
 	size_t n = count_args(ap);
 	if (n >= MAX_ARGS) {
@@ -270,16 +253,16 @@ static int exec_list(int how, const char *target, const char *arg0, va_list ap)
 	argv[0] = (char *)arg0;
 	for (size_t i = 1; i <= n; i++)
 		argv[i] = va_arg(ap, char *); /* argv[n] is the NULL */
-	if (how == WITH_ENV)
+	if (with_env)
 		envp = va_arg(ap, char *const *);
-	return exec_with(target, how == BY_SEARCH ? call_execvpe : call_execve, target, argv, envp);
+	return exec_with(how, target, -1, argv, envp);
 }
 
 EXPORT int execl(const char *path, const char *arg0, ...)
 {
 	va_list ap;
 	va_start(ap, arg0);
-	int r = exec_list(BY_PATH, path, arg0, ap);
+	int r = exec_list(BY_PATH, 0, path, arg0, ap);
 	va_end(ap);
 	return r;
 }
@@ -288,7 +271,7 @@ EXPORT int execlp(const char *file, const char *arg0, ...)
 {
 	va_list ap;
 	va_start(ap, arg0);
-	int r = exec_list(BY_SEARCH, file, arg0, ap);
+	int r = exec_list(BY_SEARCH, 0, file, arg0, ap);
 	va_end(ap);
 	return r;
 }
@@ -297,7 +280,7 @@ EXPORT int execle(const char *path, const char *arg0, ...)
 {
 	va_list ap;
 	va_start(ap, arg0);
-	int r = exec_list(WITH_ENV, path, arg0, ap);
+	int r = exec_list(BY_PATH, 1, path, arg0, ap);
 	va_end(ap);
 	return r;
 }

@@ -104,13 +104,8 @@ static void strip_ld_preload(int edit)
 			mp_opt.preload_entry[len] = '\0';
 		}
 		changed |= ours;
-		if (!edit) { /* following children: the entry noted, nothing taken out */
-			p += len;
-			while (*p == ':' || *p == ' ')
-				p++;
-			continue;
-		}
-		if (!ours) {
+		/* Following children (!edit): the entry noted, nothing taken out. */
+		if (edit && !ours) {
 			if (out != dst)
 				*out++ = ':';
 			memmove(out, p, len);

@@ -169,25 +169,47 @@ static int create_manifest(char *path, size_t path_bytes)
 	return fd;
 }
 
-/* Prints the report of the snapshot at `path` on stderr: the program's own output on stdout
- * stays as it was. stdout is pointed at stderr meanwhile, since the report prints there. */
-static void report_to_stderr(const char *path, uint32_t show_leak_kinds)
+/* Points stdout at descriptor fd, for the printers that write there (the report, the check);
+ * returns the descriptor that keeps the old stdout, for stdout_back, or -1 (errno set). */
+static int stdout_to(int fd)
 {
 	int saved;
 
 	fflush(stdout);
 	saved = dup(STDOUT_FILENO);
-	if (saved < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+	if (saved >= 0 && dup2(fd, STDOUT_FILENO) < 0) {
+		int err = errno;
+
+		close(saved);
+		errno = err;
+		return -1;
+	}
+	return saved;
+}
+
+/* stdout back to what stdout_to kept; 0, or -1 if what was printed could not be written. */
+static int stdout_back(int saved)
+{
+	int rc = fflush(stdout) != 0 ? -1 : 0;
+
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	return rc;
+}
+
+/* Prints the report of the snapshot at `path` on stderr: the program's own output on stdout
+ * stays as it was. stdout is pointed at stderr meanwhile, since the report prints there. */
+static void report_to_stderr(const char *path, uint32_t show_leak_kinds)
+{
+	int saved = stdout_to(STDERR_FILENO);
+
+	if (saved < 0) {
 		mp_error("cannot print the report of %s: %m", path);
-		if (saved >= 0)
-			close(saved);
 		return;
 	}
 	/* Bold titles only for a person at a terminal, as memprof report does. */
 	mp_report_file(path, isatty(STDERR_FILENO) && !getenv("NO_COLOR"), show_leak_kinds);
-	fflush(stdout);
-	dup2(saved, STDOUT_FILENO);
-	close(saved);
+	stdout_back(saved);
 }
 
 /* Lines of the manifest: the snapshots the program wrote (for --check), or its events. */
@@ -657,43 +679,36 @@ out:
 	return status;
 }
 
-/* Runs the gate on the program's snapshots, its outcome on stderr; returns
- * mp_check_snapshots()'s status, MP_EXIT_USAGE when there is nothing to check. */
 /* The check again, in `format`, into the file at `path` (--junit, --json), or, with `why`,
  * the one failed test case that says why nothing was checked; 0, or MP_EXIT_USAGE when it
  * cannot be written. */
 static int check_to_file(struct run_options *o, const struct paths *paths, const char *path,
 			 enum mp_check_format format, const char *why)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666), saved, rc;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666), saved = -1, rc;
 
-	if (fd < 0) {
-		mp_error("cannot write %s: %m", path);
-		return MP_EXIT_USAGE;
-	}
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
-	if (saved < 0 || dup2(fd, STDOUT_FILENO) < 0) {
-		mp_error("cannot write %s: %m", path);
-		if (saved >= 0)
-			close(saved);
+	if (fd >= 0) {
+		saved = stdout_to(fd);
 		close(fd);
+	}
+	if (saved < 0) {
+		mp_error("cannot write %s: %m", path);
 		return MP_EXIT_USAGE;
 	}
-	close(fd);
 	o->rules.color = false;
 	rc = 0;
 	if (why)
 		mp_check_print_unchecked(o->name ? o->name : o->program, why, format);
 	else
 		rc = mp_check_snapshots(&o->rules, paths->v, paths->n, format);
-	if (fflush(stdout) != 0)
+	if (stdout_back(saved) < 0)
 		rc = MP_EXIT_USAGE;
-	dup2(saved, STDOUT_FILENO);
-	close(saved);
 	return rc == MP_EXIT_USAGE ? rc : 0;
 }
 
+/* Runs the gate on the program's snapshots, its outcome on stderr (and in --junit's and
+ * --json's files); returns mp_check_snapshots()'s status, MP_EXIT_USAGE when there is nothing
+ * to check. */
 static int check_to_stderr(struct run_options *o, const struct paths *paths)
 {
 	int saved, rc;
@@ -702,12 +717,9 @@ static int check_to_stderr(struct run_options *o, const struct paths *paths)
 		mp_error("check: no snapshot to check");
 		return MP_EXIT_USAGE;
 	}
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
-	if (saved < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+	saved = stdout_to(STDERR_FILENO);
+	if (saved < 0) {
 		mp_error("cannot print the check: %m");
-		if (saved >= 0)
-			close(saved);
 		return MP_EXIT_USAGE;
 	}
 	/* The rules are about how the run ended: --interval, --signal and memprof_snapshot()
@@ -717,9 +729,7 @@ static int check_to_stderr(struct run_options *o, const struct paths *paths)
 	o->rules.name_by_program = true;
 	o->rules.name = o->name;
 	rc = mp_check_snapshots(&o->rules, paths->v, paths->n, MP_CHECK_TEXT);
-	fflush(stdout);
-	dup2(saved, STDOUT_FILENO);
-	close(saved);
+	stdout_back(saved);
 	o->checked = true;
 	if (o->junit && check_to_file(o, paths, o->junit, MP_CHECK_JUNIT, NULL) == MP_EXIT_USAGE && rc == 0)
 		rc = MP_EXIT_USAGE;
