@@ -175,7 +175,8 @@ static int exec_with(enum how how, const char *what, int fd, char *const argv[],
 	/* For memprof run, to say why nothing was written if nothing is: the path as this
 	 * process sees it (memprof run's working directory is another). */
 	char cwd[1024];
-	int relative = what[0] != '/' && strchr(what, '/') && getcwd(cwd, sizeof(cwd));
+	int relative = mp_opt.manifest[0] && what[0] != '/' && strchr(what, '/') &&
+		       getcwd(cwd, sizeof(cwd)); /* no getcwd when there is no manifest to tell */
 	const char *a = relative ? cwd : what, *b = relative ? "/" : NULL, *c = relative ? what : NULL;
 	if (in_place())
 		mp_manifest_event("exec", a, b, c);
