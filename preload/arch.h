@@ -11,12 +11,34 @@
 #error "the snapshot writer assumes a little-endian processor"
 #endif
 
+#include <cpuid.h>
 #include <stdint.h>
 
 /* A spin-wait loop's pause. */
 static inline void mp_cpu_relax(void)
 {
 	__builtin_ia32_pause();
+}
+
+/* 1 when the processor has what the library needs beyond the x86-64 baseline: cmpxchg16b
+ * (every x86-64 processor since 2006 but the first Athlon 64s). */
+static inline int mp_arch_supported(void)
+{
+	unsigned a, b, c, d;
+	return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_CMPXCHG16B);
+}
+
+/* Two adjacent words, 16-aligned, compared and swapped as one: 1 when swapped; otherwise 0,
+ * and expected[] holds what was there. Sequentially consistent (a locked instruction). */
+typedef unsigned __int128 mp_pair_t __attribute__((may_alias, aligned(16)));
+__attribute__((target("cx16"))) static inline int mp_cas_pair(void *p, uint64_t expected[2], uint64_t lo,
+							      uint64_t hi)
+{
+	mp_pair_t old = (mp_pair_t)expected[1] << 64 | expected[0];
+	mp_pair_t seen = __sync_val_compare_and_swap((mp_pair_t *)p, old, (mp_pair_t)hi << 64 | lo);
+	expected[0] = (uint64_t)seen;
+	expected[1] = (uint64_t)(seen >> 64);
+	return seen == old;
 }
 
 /* A call pushes its return address in the word just below the caller's CFA. */

@@ -1,22 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /* Live blocks: pointer -> {size, trace id}, lock-free on the malloc/free path.
  *
- * An open-addressing table with linear probing. Keys are block addresses (16-aligned, so the
- * low bits are free for states): EMPTY, TOMB (removed), key|CLAIM (being inserted), key|MOVING
- * (being moved to a newer table). Each address is inserted and removed by one thread at a time
- * (malloc returns it to one caller; free must come after), which is what makes lock-free
- * tombstone reuse safe.
+ * An open-addressing table with linear probing. A slot is two words, key and meta, that an
+ * insert fills in one compare-and-swap of both (mp_cas_pair), so that no one ever sees a key
+ * half inserted. Keys are block addresses (16-aligned, so the low bits are free for states):
+ * EMPTY, TOMB (removed), key (live), key|MOVING (being moved to a newer table), key|CLAIM (a
+ * mover's copy in the newer table, not yet published) and key|FREED (removed while being
+ * moved). Each address is inserted and removed by one thread at a time (malloc returns it to
+ * one caller; free must come after), which is what makes lock-free tombstone reuse safe.
  *
  * Growth: a new table becomes the head; its `older` points at the previous one while the
- * entries move across (key -> key|MOVING, insert into the new table, -> TOMB). No thread
- * moves them all: every insert into the head, and every remove, moves the next MOVE_CHUNK
- * slots' entries first, so a growth costs no one malloc or free more than that, and the old
- * table is empty after cap / MOVE_CHUNK of them. The thread that moves the last chunk
- * returns the old slots to the kernel with MADV_DONTNEED (reads see zeroes, which means
- * EMPTY, so a late reader stops at once). An inserter that finds the head changed under it
- * moves its own entry; a remover probes the older table first, then the head, and retries
- * when the head changed: the order of these steps (all seq_cst) guarantees that a key
- * present in some table is found.
+ * entries move across. No thread moves them all: every insert into the head, and every
+ * remove, moves the next MOVE_CHUNK slots' entries first, so a growth costs no one malloc or
+ * free more than that, and the old table is empty after cap / MOVE_CHUNK of them. The thread
+ * that moves the last chunk returns the old slots to the kernel with MADV_DONTNEED (reads see
+ * zeroes, which means EMPTY, so a late reader stops at once). An inserter that finds the head
+ * changed under it moves its own entry.
+ *
+ * A move never makes anyone wait. The mover marks the old slot key|MOVING, copies the entry
+ * into the new table as key|CLAIM, then commits by turning the old slot to TOMB and
+ * publishes the copy (CLAIM -> key). A remove that meets key|MOVING takes the entry there
+ * (-> key|FREED) instead of waiting: the mover's commit then fails, and it drops its copy
+ * and frees the old slot. A remove that meets only key|CLAIM in a table takes that (a
+ * committed copy, not yet published); it takes a plain key first, as a copy left by a move
+ * that a remove overtook belongs to an address that has been handed out again. A remover
+ * probes the older table first, then the head, and retries when the head changed: the key
+ * is always in the older table (key, key|MOVING) until the commit, and in the head from then
+ * on, and these steps are all seq_cst, so a key present in some table is found.
  *
  * The head cannot fill while it is being moved into. Its size is chosen for an upper bound
  * of the old table's entries that does not trust the batched counts (each thread may hold up
@@ -40,6 +50,7 @@
 #define TOMB ((uintptr_t)1)
 #define MOVING ((uintptr_t)2)
 #define CLAIM ((uintptr_t)4)
+#define FREED (MOVING | CLAIM)
 #define STATE_BITS (MOVING | CLAIM)
 #define N_STRIPES 16
 #define HEADER_BYTES 4096
@@ -52,6 +63,7 @@ struct slot {
 	_Atomic uintptr_t key;
 	_Atomic uint64_t meta;
 };
+_Static_assert(sizeof(struct slot) == 16, "a slot is the pair that mp_cas_pair swaps");
 
 /* Counters striped by thread, so that threads do not share a line. */
 struct stripe {
@@ -157,89 +169,99 @@ static struct ltable *table_new(size_t cap)
 	return t;
 }
 
-/* Claim a free slot for key and fill it. Returns the slot, or NULL when the table is full;
- * *probes: how many slots it looked at. */
+/* Fill a free slot with key (a key and its state bits) and meta, both in one step. Returns
+ * the slot, or NULL when the table is full; *probes: how many slots it looked at. The swap is
+ * seq_cst, which orders it before the caller's load of the head, as growth relies on. */
 static struct slot *claim(struct ltable *t, uintptr_t key, uint64_t meta, size_t *probes)
 {
 	size_t i = home(t, key);
 	for (size_t n = 0; n < t->cap; n++, i = (i + 1) & t->mask) {
 		struct slot *s = &t->slots[i];
-		uintptr_t v = atomic_load(&s->key);
-		if (v != EMPTY && v != TOMB)
-			continue;
-		if (!atomic_compare_exchange_strong(&s->key, &v, key | CLAIM))
-			continue;
-		atomic_store_explicit(&s->meta, meta, memory_order_relaxed);
-		/* Release is enough: the CAS above already ordered the claim before the caller's
-		 * load of the head, which is what growth relies on. */
-		atomic_store_explicit(&s->key, key, memory_order_release);
-		count(t, v == EMPTY, 1);
-		*probes = n;
-		return s;
+		uint64_t seen[2] = { atomic_load(&s->key), atomic_load_explicit(&s->meta, memory_order_relaxed) };
+		while (seen[0] == EMPTY || seen[0] == TOMB) {
+			if (mp_cas_pair(s, seen, key, meta)) {
+				count(t, seen[0] == EMPTY, 1);
+				*probes = n;
+				return s;
+			}
+		}
 	}
 	*probes = t->cap;
 	return NULL;
 }
 
-enum { NOT_FOUND, FOUND, IS_MOVING };
+enum { NOT_FOUND, FOUND, RETRY };
 
-static int probe_remove(struct ltable *t, uintptr_t key, uint64_t *meta, struct slot **where)
+/* Takes key out of t: a live entry (-> TOMB), an entry being moved (-> FREED: its mover
+ * drops the copy) or, when t holds neither, a mover's committed copy (CLAIM -> TOMB; see the
+ * top of the file). RETRY: that copy was published or dropped meanwhile. */
+static int probe_remove(struct ltable *t, uintptr_t key, uint64_t *meta)
 {
+	struct slot *copy = NULL;
 	size_t i = home(t, key);
 	for (size_t n = 0; n < t->cap; n++, i = (i + 1) & t->mask) {
 		struct slot *s = &t->slots[i];
 		uintptr_t v = atomic_load(&s->key);
 		if (v == EMPTY)
-			return NOT_FOUND;
-		if (v == key) {
+			break;
+		while (v == key || v == (key | MOVING)) {
 			uint64_t m = atomic_load_explicit(&s->meta, memory_order_relaxed);
-			if (atomic_compare_exchange_strong(&s->key, &v, TOMB)) {
+			if (atomic_compare_exchange_strong(&s->key, &v, v == key ? TOMB : key | FREED)) {
 				count(t, 0, -1);
 				*meta = m;
 				return FOUND;
-			}
+			} /* else a mover marked it, or committed its move: v is what it is now */
 		}
-		if (v == (key | MOVING)) {
-			*where = s;
-			return IS_MOVING;
-		}
+		if (v == (key | CLAIM) && !copy)
+			copy = s;
 	}
-	return NOT_FOUND;
-}
-
-static void wait_while(struct slot *s, uintptr_t v)
-{
-	for (unsigned spins = 0; atomic_load(&s->key) == v; spins++) {
-		if (spins > 64)
-			sched_yield();
-		else
-			mp_cpu_relax();
-	}
+	if (!copy)
+		return NOT_FOUND;
+	uintptr_t v = key | CLAIM;
+	uint64_t m = atomic_load_explicit(&copy->meta, memory_order_relaxed);
+	if (!atomic_compare_exchange_strong(&copy->key, &v, TOMB))
+		return RETRY;
+	count(t, 0, -1);
+	*meta = m;
+	return FOUND;
 }
 
 static int grow(struct ltable *t);
 
+/* Tests' hooks: after a growth (in the grower), and in a move after the copy is made (0) and
+ * after the move is committed (1). */
 void (*mp_live_grow_hook)(void);
+void (*mp_live_move_hook)(uintptr_t key, int committed);
 
-/* Slot i of o into n, unless it is free, removed or being moved. An insertion into o that
- * is not finished (CLAIM) is waited for: its inserter may have seen o as the head, and would
- * not move the entry itself. */
+/* Slot i of o into n, unless it is free, removed or being moved by its inserter (see the
+ * top of the file for the steps). 1 when an entry was moved. */
 static int move_slot(struct ltable *o, struct ltable *n, size_t i)
 {
 	struct slot *s = &o->slots[i];
-	uintptr_t v;
-	while ((v = atomic_load(&s->key)) & CLAIM)
-		mp_cpu_relax();
-	if (v == EMPTY || v == TOMB || (v & MOVING))
+	uintptr_t v = atomic_load(&s->key);
+	if (v == EMPTY || v == TOMB || (v & STATE_BITS))
 		return 0;
 	if (!atomic_compare_exchange_strong(&s->key, &v, v | MOVING))
 		return 0; /* removed or moved meanwhile */
 	uint64_t meta = atomic_load_explicit(&s->meta, memory_order_relaxed);
+	struct slot *copy;
 	size_t probes;
-	while (!claim(n, v, meta, &probes)) /* cannot happen: the head has room for the move (above) */
+	while (!(copy = claim(n, v | CLAIM, meta, &probes))) /* cannot happen: the head has room (above) */
 		sched_yield();
+	if (MP_UNLIKELY(mp_live_move_hook != NULL))
+		mp_live_move_hook(v, 0);
+	uintptr_t marked = v | MOVING, unpublished = v | CLAIM;
+	if (atomic_compare_exchange_strong(&s->key, &marked, TOMB)) {
+		if (MP_UNLIKELY(mp_live_move_hook != NULL))
+			mp_live_move_hook(v, 1);
+		atomic_compare_exchange_strong(&copy->key, &unpublished, v); /* else a remove took it */
+		return 1;
+	}
+	/* Removed while being moved (FREED): the copy goes, then the old slot. */
+	if (atomic_compare_exchange_strong(&copy->key, &unpublished, TOMB))
+		count(n, 0, -1);
 	atomic_store(&s->key, TOMB);
-	return 1;
+	return 0;
 }
 
 /* Moves the next chunk of n's older table into n; the thread that ends the move drops the
@@ -348,8 +370,8 @@ int mp_live_insert(uintptr_t ptr, uint64_t meta)
 	return insert(ptr, meta);
 }
 
-/* A remove moves a chunk too, so that a move ends even when the program only frees; it does
- * not wait for the move to end (only, at worst, for one entry being moved or inserted). */
+/* A remove moves a chunk too, so that a move ends even when the program only frees; it
+ * never waits for another thread. */
 int mp_live_remove(uintptr_t ptr, uint64_t *meta)
 {
 	struct ltable *h = atomic_load(&head);
@@ -358,19 +380,14 @@ int mp_live_remove(uintptr_t ptr, uint64_t *meta)
 	for (;;) {
 		struct ltable *t = atomic_load(&head);
 		struct ltable *o = atomic_load(&t->older);
-		struct slot *s = NULL;
 		int r = NOT_FOUND;
 		if (o)
-			r = probe_remove(o, ptr, meta, &s);
+			r = probe_remove(o, ptr, meta);
 		if (r == NOT_FOUND)
-			r = probe_remove(t, ptr, meta, &s);
+			r = probe_remove(t, ptr, meta);
 		if (r == FOUND)
 			return 1;
-		if (r == IS_MOVING) {
-			wait_while(s, ptr | MOVING);
-			continue;
-		}
-		if (atomic_load(&head) == t)
+		if (r == NOT_FOUND && atomic_load(&head) == t)
 			return 0;
 	}
 }
@@ -445,32 +462,50 @@ void mp_live_lock_growth(void)
 	mp_spin_lock(&grow_lock);
 }
 
-static int holds(struct ltable *t, uintptr_t key)
+/* The slot of t that holds key in exactly the state `state` (0: live), or NULL. */
+static struct slot *find(struct ltable *t, uintptr_t key, uintptr_t state)
 {
 	size_t i = home(t, key);
 	for (size_t n = 0; n < t->cap; n++, i = (i + 1) & t->mask) {
 		uintptr_t v = atomic_load_explicit(&t->slots[i].key, memory_order_relaxed);
 		if (v == EMPTY)
-			return 0;
-		if (v == key)
-			return 1;
+			return NULL;
+		if (v == (key | state))
+			return &t->slots[i];
 	}
-	return 0;
+	return NULL;
 }
 
-/* In a fork child, threads that were inserting or moving an entry are gone: settle their
- * slots so that nobody waits for them. An insertion not finished is dropped; an entry whose
- * move was not finished stays where it is, unless it reached `to` already. Called with the
- * growth lock held. */
-static void settle_orphans(struct ltable *t, struct ltable *to)
+/* The slot of the older table o where key is being moved (MOVING or FREED), or NULL. */
+static struct slot *being_moved(struct ltable *o, uintptr_t key)
+{
+	struct slot *s = find(o, key, MOVING);
+	return s ? s : find(o, key, FREED);
+}
+
+/* In a fork child, the threads that were moving an entry are gone: settle their slots, as
+ * their next steps would have. In the head t, a copy whose move was committed (the old slot
+ * is TOMB) is published; a copy not committed is dropped and the entry stays in the older
+ * table o (or goes, if it was removed meanwhile). Then in o, an entry still marked stays,
+ * unless it reached t already (its own inserter was moving it). Called with the growth lock
+ * held. */
+static void settle_orphans(struct ltable *t, struct ltable *o)
 {
 	for (size_t i = 0; i < t->cap; i++) {
 		uintptr_t v = atomic_load_explicit(&t->slots[i].key, memory_order_relaxed);
 		if (v <= TOMB || !(v & STATE_BITS))
 			continue;
-		if ((v & CLAIM) || (to && holds(to, v & ~MOVING)))
-			v = TOMB;
-		atomic_store_explicit(&t->slots[i].key, v & ~MOVING, memory_order_relaxed);
+		uintptr_t key = v & ~STATE_BITS;
+		struct slot *src = (v & STATE_BITS) == CLAIM && o ? being_moved(o, key) : NULL;
+		atomic_store_explicit(&t->slots[i].key, src ? TOMB : key, memory_order_relaxed);
+	}
+	for (size_t i = 0; o && i < o->cap; i++) {
+		uintptr_t v = atomic_load_explicit(&o->slots[i].key, memory_order_relaxed);
+		if (v <= TOMB || !(v & STATE_BITS))
+			continue;
+		uintptr_t key = v & ~STATE_BITS;
+		int gone = (v & STATE_BITS) != MOVING || find(t, key, 0);
+		atomic_store_explicit(&o->slots[i].key, gone ? TOMB : key, memory_order_relaxed);
 	}
 }
 
@@ -498,10 +533,9 @@ void mp_live_after_fork_child(void)
 {
 	struct ltable *t = atomic_load(&head);
 	struct ltable *o = atomic_load(&t->older);
-	settle_orphans(t, NULL);
+	settle_orphans(t, o);
 	recount(t);
 	if (o) {
-		settle_orphans(o, t);
 		recount(o);
 		atomic_store(&t->moved, 0);
 		/* The chunks that the parent's other threads had taken may not be done: the
@@ -523,13 +557,17 @@ size_t mp_live_capacity(void)
 	return t->cap + (o ? o->cap : 0);
 }
 
-static size_t collect(struct ltable *t, struct mp_live_entry *out, size_t n, size_t cap)
+/* t's entries into out; o: the table being moved into t, or NULL. */
+static size_t collect(struct ltable *t, struct ltable *o, struct mp_live_entry *out, size_t n, size_t cap)
 {
 	for (size_t i = 0; i < t->cap && n < cap; i++) {
 		uintptr_t v = atomic_load_explicit(&t->slots[i].key, memory_order_acquire);
-		if (v == EMPTY || v == TOMB || (v & CLAIM))
-			continue; /* free, or an insertion not finished: not yet a live block */
-		out[n].ptr = v & ~MOVING;
+		if (v == EMPTY || v == TOMB || (v & STATE_BITS) == FREED)
+			continue;
+		/* A mover's copy counts once its move is committed (the entry has left o). */
+		if ((v & STATE_BITS) == CLAIM && o && being_moved(o, v & ~STATE_BITS))
+			continue;
+		out[n].ptr = v & ~STATE_BITS;
 		out[n].meta = atomic_load_explicit(&t->slots[i].meta, memory_order_relaxed);
 		n++;
 	}
@@ -545,6 +583,6 @@ size_t mp_live_collect(struct mp_live_entry *out, size_t cap)
 	struct ltable *o = atomic_load(&t->older);
 	/* The older first: entries move only from it to the head, so one moved while this
 	 * runs (by a thread the leak scan could not stop) is seen at least once. */
-	size_t n = o ? collect(o, out, 0, cap) : 0;
-	return collect(t, out, n, cap);
+	size_t n = o ? collect(o, NULL, out, 0, cap) : 0;
+	return collect(t, o, out, n, cap);
 }

@@ -3,6 +3,7 @@
  * by the first call into the hooks or else by the constructor. */
 #include "start.h"
 
+#include "arch.h"
 #include "fatal.h"
 #include "heap.h"
 #include "live_table.h"
@@ -47,6 +48,12 @@ void mp_start_recording(void)
 		atomic_store(&init_state, 2);
 		mp_guard = saved;
 		return; /* setuid and friends are never profiled */
+	}
+	if (!mp_arch_supported()) {
+		mp_log("cannot start: this processor lacks cmpxchg16b; the program runs unprofiled", NULL, NULL);
+		atomic_store(&init_state, 2);
+		mp_guard = saved;
+		return;
 	}
 	mp_options_init();
 	mp_heap.start_ns = mp_now_ns();
