@@ -27,8 +27,11 @@ const char mp_report_help[] =
 	"words.\n"
 	"\n"
 	"Options:\n"
-	"  --top N            show the N biggest sites of each list (default 10)\n"
-	"  --sort KEY         show only one list: live, allocs, bytes, temporary or peak\n"
+	"  --top N            show the N biggest sites of each list (default 10; 0: no\n"
+	"                     lists of sites)\n"
+	"  --sort KEY         show only one list: live, allocs, bytes, temporary or peak;\n"
+	"                     leaks: the same as --leaks\n"
+	"  --leaks            print only the summaries and the loss records (for CI logs)\n"
 	"  --frames N         show at most N frames of each site's stack (default 12)\n"
 	"  --filter PATTERN   keep only sites with a frame whose function, source file or\n"
 	"                     module contains PATTERN\n"
@@ -55,13 +58,14 @@ const char mp_report_help[] =
 
 enum {
 	OPT_TOP = 256, OPT_FRAMES, OPT_SORT, OPT_FILTER, OPT_NO_SYMBOLS, OPT_NO_COLOR, OPT_FORMAT,
-	OPT_SHOW_LEAK_KINDS, OPT_SUPPRESSIONS, OPT_GEN_SUPPRESSIONS, OPT_SINCE, OPT_LEAK_CHECK,
+	OPT_SHOW_LEAK_KINDS, OPT_SUPPRESSIONS, OPT_GEN_SUPPRESSIONS, OPT_SINCE, OPT_LEAK_CHECK, OPT_LEAKS,
 };
 
 static const struct option longopts[] = {
 	{ "top", required_argument, NULL, OPT_TOP },
 	{ "frames", required_argument, NULL, OPT_FRAMES },
 	{ "sort", required_argument, NULL, OPT_SORT },
+	{ "leaks", no_argument, NULL, OPT_LEAKS },
 	{ "filter", required_argument, NULL, OPT_FILTER },
 	{ "no-symbols", no_argument, NULL, OPT_NO_SYMBOLS },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
@@ -92,12 +96,12 @@ struct report_args {
 
 static int parse_sort(const char *arg, enum mp_sort *sort)
 {
-	*sort = strcmp(arg, "peak") == 0 ? MP_SORT_PEAK : MP_SORT_ALL;
+	*sort = strcmp(arg, "peak") == 0 ? MP_SORT_PEAK : strcmp(arg, "leaks") == 0 ? MP_SORT_LEAKS : MP_SORT_ALL;
 	for (size_t i = 0; i < sizeof(mp_site_tables) / sizeof(mp_site_tables[0]); i++)
 		if (strcmp(arg, mp_site_tables[i].key) == 0)
 			*sort = mp_site_tables[i].sort;
 	if (*sort == MP_SORT_ALL) {
-		mp_error("report: --sort wants live, allocs, bytes, temporary or peak, not '%s'", arg);
+		mp_error("report: --sort wants live, allocs, bytes, temporary, peak or leaks, not '%s'", arg);
 		return MP_EXIT_USAGE;
 	}
 	return KEEP_PARSING;
@@ -109,8 +113,8 @@ static int parse_option(struct report_args *a, int c, char **argv)
 {
 	switch (c) {
 	case OPT_TOP:
-		if (mp_parse_uint(optarg, 1, 1000000, &a->r.top) < 0) {
-			mp_error("report: --top wants a number from 1 to 1000000, not '%s'", optarg);
+		if (mp_parse_uint(optarg, 0, 1000000, &a->r.top) < 0) {
+			mp_error("report: --top wants a number from 0 to 1000000, not '%s'", optarg);
 			return MP_EXIT_USAGE;
 		}
 		return KEEP_PARSING;
@@ -123,6 +127,9 @@ static int parse_option(struct report_args *a, int c, char **argv)
 		return KEEP_PARSING;
 	case OPT_SORT:
 		return parse_sort(optarg, &a->r.sort);
+	case OPT_LEAKS:
+		a->r.sort = MP_SORT_LEAKS;
+		return KEEP_PARSING;
 	case OPT_FILTER:
 		if (!optarg[0]) {
 			mp_error("report: --filter wants a non-empty pattern");

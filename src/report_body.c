@@ -117,17 +117,25 @@ static void print_text(mp_report_t *r)
 	print_summary(r);
 	mp_print_loss_records(r);
 	mp_print_leak_summary(r);
+	if (r->sort == MP_SORT_LEAKS) {
+		if (!r->snap->has_leaks && !(r->snap->leaks_flags & MP_LEAKS_UNDECIDED)) {
+			mp_title(r, "LEAK SUMMARY");
+			puts("   no leak check: this snapshot was written without one");
+		}
+		return;
+	}
 	if (r->filter) {
 		printf("\nsites whose stack contains '");
 		mp_put_sanitized(r->filter, strlen(r->filter));
 		printf("': %zu of %zu\n", r->n_kept, r->snap->n_traces);
 	}
-	for (size_t i = 0; i < sizeof(mp_site_tables) / sizeof(mp_site_tables[0]); i++)
+	for (size_t i = 0; i < sizeof(mp_site_tables) / sizeof(mp_site_tables[0]) && r->top; i++)
 		if (r->sort == MP_SORT_ALL || r->sort == mp_site_tables[i].sort)
 			print_sites(r, &mp_site_tables[i]);
-	if (r->sort == MP_SORT_ALL || r->sort == MP_SORT_PEAK)
+	if ((r->sort == MP_SORT_ALL || r->sort == MP_SORT_PEAK) && r->top)
 		mp_print_peak_sites(r);
-	mp_print_live_chart(r);
+	if (r->top) /* --top 0: no sites, in a list or a chart */
+		mp_print_live_chart(r);
 	mp_print_timeline_chart(r);
 	mp_print_size_histogram(r);
 }
@@ -224,13 +232,13 @@ int mp_report_path(mp_report_t *r, bool json, bool symbols, const char *since_pa
 	return rc;
 }
 
-int mp_report_file(const char *path, bool color, uint32_t show_leak_kinds)
+int mp_report_file(const char *path, bool color, uint32_t show_leak_kinds, bool leaks_only)
 {
 	mp_report_t r = {
 		.path = path,
 		.top = MP_REPORT_DEFAULT_TOP,
 		.frames = MP_REPORT_DEFAULT_FRAMES,
-		.sort = MP_SORT_ALL,
+		.sort = leaks_only ? MP_SORT_LEAKS : MP_SORT_ALL,
 		.color = color,
 		.show_leak_kinds = show_leak_kinds,
 	};

@@ -24,8 +24,8 @@ int mp_report_snapshot(mp_report_t *r, const mp_snapshot_t *snap, bool json, boo
 int mp_report_path(mp_report_t *r, bool json, bool symbols, const char *since_path);
 
 /* Prints the text report of the snapshot at `path` on stdout with the default options but
- * the loss records listed (MP_LEAK_KIND_BIT()s), as "memprof report PATH" does; returns that
- * command's exit status. */
-int mp_report_file(const char *path, bool color, uint32_t show_leak_kinds);
+ * the loss records listed (MP_LEAK_KIND_BIT()s), as "memprof report PATH" does (with
+ * leaks_only, "memprof report --leaks PATH"); returns that command's exit status. */
+int mp_report_file(const char *path, bool color, uint32_t show_leak_kinds, bool leaks_only);
 
 #endif

@@ -201,7 +201,7 @@ static void put_peak(mp_report_t *r, const mp_snap_trace_t **listed, size_t *n_l
 		return;
 	}
 	n = mp_report_peak_sites(r, sites);
-	shown = n < r->top ? n : (size_t)r->top;
+	shown = r->sort == MP_SORT_LEAKS ? 0 : n < r->top ? n : (size_t)r->top;
 	printf("{\"peak_bytes\":%" PRIu64 ",\"peak_time_ns\":%" PRIu64 ",\"total_sites\":%zu,\"sites\":[",
 	       s->peak_bytes, s->peak_time_ns, n);
 	for (size_t i = 0; i < shown; i++) {

@@ -13,8 +13,10 @@
 #include "suppress.h"
 #include "symbolize.h"
 
-/* MP_SORT_PEAK is the list of sites at the peak (report_time.c), not a table of traces. */
-enum mp_sort { MP_SORT_ALL, MP_SORT_LIVE, MP_SORT_ALLOCS, MP_SORT_BYTES, MP_SORT_TEMPORARY, MP_SORT_PEAK };
+/* MP_SORT_PEAK is the list of sites at the peak (report_time.c), not a table of traces;
+ * MP_SORT_LEAKS is no list of sites at all: only the summaries and the loss records. */
+enum mp_sort { MP_SORT_ALL, MP_SORT_LIVE, MP_SORT_ALLOCS, MP_SORT_BYTES, MP_SORT_TEMPORARY, MP_SORT_PEAK,
+	       MP_SORT_LEAKS };
 
 /* One loss record of the LEAKS section with what the report decided about it. */
 typedef struct mp_loss_record {

@@ -53,6 +53,8 @@ const char mp_run_help[] =
 	"                      as USR2 or RTMIN+3 (sets MEMPROF_SIGNAL)\n"
 	"  --report            when PROGRAM ends, print the report of each snapshot on\n"
 	"                      standard error, as 'memprof report SNAPSHOT' would print it\n"
+	"  --leaks             the same, but only the summaries and the loss records, as\n"
+	"                      'memprof report --leaks SNAPSHOT'\n"
 	"  --leak-check=full|summary|no  full (default): scan for leaks at exit;\n"
 	"                      summary: --report lists no loss records; no: no scan\n"
 	"                      (sets MEMPROF_LEAK_CHECK=0)\n"
@@ -199,7 +201,7 @@ static int stdout_back(int saved)
 
 /* Prints the report of the snapshot at `path` on stderr: the program's own output on stdout
  * stays as it was. stdout is pointed at stderr meanwhile, since the report prints there. */
-static void report_to_stderr(const char *path, uint32_t show_leak_kinds)
+static void report_to_stderr(const char *path, uint32_t show_leak_kinds, bool leaks_only)
 {
 	int saved = stdout_to(STDERR_FILENO);
 
@@ -208,11 +210,15 @@ static void report_to_stderr(const char *path, uint32_t show_leak_kinds)
 		return;
 	}
 	/* Bold titles only for a person at a terminal, as memprof report does. */
-	mp_report_file(path, isatty(STDERR_FILENO) && !getenv("NO_COLOR"), show_leak_kinds);
+	mp_report_file(path, isatty(STDERR_FILENO) && !getenv("NO_COLOR"), show_leak_kinds, leaks_only);
 	stdout_back(saved);
 }
 
 /* Lines of the manifest: the snapshots the program wrote (for --check), or its events. */
+/* What memprof run prints of each snapshot when the program ends: nothing, the report
+ * (--report) or its leak part (--leaks). */
+enum run_report { RUN_REPORT_NONE, RUN_REPORT_FULL, RUN_REPORT_LEAKS };
+
 struct paths {
 	char **v;
 	size_t n;
@@ -242,7 +248,7 @@ static void drop_all(struct paths *p)
  * `paths` (if not NULL); the event lines ('#', see preload/manifest.c) go to `events`.
  * Returns how many snapshots. Reads through the descriptor, so it works even if the program
  * removed the file. */
-static size_t announce_snapshots(int fd, bool report, uint32_t report_kinds, struct paths *paths,
+static size_t announce_snapshots(int fd, enum run_report report, uint32_t report_kinds, struct paths *paths,
 				 struct paths *events)
 {
 	int copy = dup(fd);
@@ -268,8 +274,8 @@ static size_t announce_snapshots(int fd, bool report, uint32_t report_kinds, str
 			continue;
 		}
 		mp_error("snapshot written to %s", line);
-		if (report)
-			report_to_stderr(line, report_kinds);
+		if (report != RUN_REPORT_NONE)
+			report_to_stderr(line, report_kinds, report == RUN_REPORT_LEAKS);
 		if (paths)
 			keep(paths, line);
 		count++;
@@ -316,7 +322,7 @@ struct run_options {
 	const char *signal;   /* NULL: not given */
 	uint64_t depth; /* 0: the library's default */
 	bool follow_children;
-	bool report; /* print each snapshot's report when the program ends */
+	enum run_report report; /* the report of each snapshot to print when the program ends */
 	enum leak_check leak_check;  /* --leak-check: no sets MEMPROF_LEAK_CHECK=0 */
 	const char *junit, *json;    /* --junit FILE, --json FILE: the check's outcome there too */
 	const char *name;            /* --name: the test cases' name */
@@ -404,6 +410,7 @@ static const struct option run_longopts[] = {
 	{ "interval", required_argument, NULL, 'i' },
 	{ "signal", required_argument, NULL, 's' },
 	{ "report", no_argument, NULL, 'r' },
+	{ "leaks", no_argument, NULL, 'L' },
 	{ "leak-check", required_argument, NULL, OPT_LEAK_CHECK },
 	{ "show-leak-kinds", required_argument, NULL, OPT_SHOW_LEAK_KINDS },
 	{ "check", no_argument, NULL, 'c' },
@@ -511,7 +518,10 @@ static int parse_run_option(struct run_options *o, int c, char **argv)
 		o->signal = optarg;
 		return -1;
 	case 'r':
-		o->report = true;
+		o->report = RUN_REPORT_FULL;
+		return -1;
+	case 'L':
+		o->report = RUN_REPORT_LEAKS;
 		return -1;
 	case 'c':
 		o->check = true;

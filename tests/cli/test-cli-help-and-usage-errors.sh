@@ -54,8 +54,8 @@ expect_error "report: unknown option '-x'" "$MEMPROF" report -x x.gz
 expect_error "report: option '--top' needs an argument" "$MEMPROF" report --top
 expect_error "report: no snapshot given" "$MEMPROF" report
 expect_error "report: give exactly one snapshot" "$MEMPROF" report a.gz b.gz
-for bad in 0 -1 x 1x '' 99999999999999999999; do
-	expect_error "report: --top wants a number from 1 to 1000000, not '$bad'" "$MEMPROF" report --top "$bad" x.gz
+for bad in -1 x 1x '' 99999999999999999999; do
+	expect_error "report: --top wants a number from 0 to 1000000, not '$bad'" "$MEMPROF" report --top "$bad" x.gz
 done
 expect_error "report: --frames wants a number from 0 to 1024, not '1025'" "$MEMPROF" report --frames 1025 x.gz
 expect_error "run: unknown option '--frobnicate'" "$MEMPROF" run --frobnicate -- true

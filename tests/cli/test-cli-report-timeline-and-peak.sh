@@ -115,4 +115,4 @@ jq -e '.peak | .peak_bytes == 3400000 and .peak_time_ns == 1000000000 and .total
 jq -e '.tables == {} and (.sites | map(.id)) == [1, 2, 3]' p.json >/dev/null || fail "JSON --sort peak"
 "$MEMPROF" report --format json valid.gz >v.json
 jq -e '.timeline == null and .peak == null' v.json >/dev/null || fail "JSON without the sections"
-expect_error "report: --sort wants live, allocs, bytes, temporary or peak, not 'pk'" "$MEMPROF" report --sort pk full.gz
+expect_error "report: --sort wants live, allocs, bytes, temporary, peak or leaks, not 'pk'" "$MEMPROF" report --sort pk full.gz

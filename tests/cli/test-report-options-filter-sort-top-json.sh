@@ -86,7 +86,7 @@ jq -e '(.tables | keys) == ["temporary"] and .filter == "gamma" and (.sites | le
 "$MEMPROF" report --format json --no-symbols snap.gz | jq -e '[.sites[].frames[] | .kind] | all(. == "module" or . == "unknown")' >/dev/null ||
 	fail "JSON with --no-symbols has symbolized frames"
 
-expect_error "report: --sort wants live, allocs, bytes, temporary or peak, not 'size'" "$MEMPROF" report --sort size snap.gz
+expect_error "report: --sort wants live, allocs, bytes, temporary, peak or leaks, not 'size'" "$MEMPROF" report --sort size snap.gz
 expect_error "report: --format wants text or json, not 'xml'" "$MEMPROF" report --format xml snap.gz
 expect_error "report: --filter wants a non-empty pattern" "$MEMPROF" report --filter '' snap.gz
 expect_error "report: option '--sort' needs an argument" "$MEMPROF" report --sort
