@@ -37,6 +37,7 @@ const char mp_check_help[] =
 	"  --format FORMAT        text (default), json or junit (JUnit XML: one test case\n"
 	"                         per snapshot, one failure per broken rule)\n"
 	"  --frames N             frames shown per loss record or site (default 8)\n"
+	MP_BELOW_MAIN_HELP
 	"  --no-symbols           module+offset frames; read no debug information\n"
 	"  --error-exitcode N     exit status when a rule fails, 1 to 255 (default 1)\n"
 	"  -h, --help             show this help and exit\n"
@@ -270,6 +271,7 @@ static int check_one(const mp_check_rules_t *rules, const mp_snapshot_t *base, s
 		.snap = &c->snap,
 		.top = 5,
 		.frames = rules->frames,
+		.below_main = rules->below_main,
 		.sort = MP_SORT_ALL,
 		.show_leak_kinds = rules->fail_on,
 		.supps = (mp_supp_set_t *)&rules->supps,
@@ -758,12 +760,13 @@ int mp_check_snapshots(const mp_check_rules_t *rules, char *const *paths, size_t
 
 int mp_cmd_check(int argc, char **argv)
 {
-	enum { OPT_FORMAT = MP_CHECK_OPT_LAST + 1, OPT_FRAMES, OPT_NO_SYMBOLS, OPT_ERROR_EXITCODE };
+	enum { OPT_FORMAT = MP_CHECK_OPT_LAST + 1, OPT_FRAMES, OPT_NO_SYMBOLS, OPT_ERROR_EXITCODE, OPT_BELOW_MAIN };
 	static const struct option longopts[] = {
 		MP_CHECK_LONGOPTS,
 		{ "error-exitcode", required_argument, NULL, OPT_ERROR_EXITCODE },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "frames", required_argument, NULL, OPT_FRAMES },
+		{ "show-below-main", optional_argument, NULL, OPT_BELOW_MAIN },
 		{ "no-symbols", no_argument, NULL, OPT_NO_SYMBOLS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -790,6 +793,10 @@ int mp_cmd_check(int argc, char **argv)
 				mp_error("check: --format wants text, json or junit, not '%s'", optarg);
 				goto usage;
 			}
+			break;
+		case OPT_BELOW_MAIN:
+			if (mp_parse_below_main("check", optarg, &rules.below_main) < 0)
+				goto usage;
 			break;
 		case OPT_FRAMES:
 			if (mp_parse_uint(optarg, 0, MP_SNAP_MAX_FRAMES, &rules.frames) < 0) {

@@ -113,3 +113,13 @@ int mp_bad_option(const char *cmd, int getopt_rc, char **argv, const struct opti
 		mp_error("%s: unknown option '%s' (see 'memprof %s --help')", cmd, opt, cmd);
 	return MP_EXIT_USAGE;
 }
+
+int mp_parse_below_main(const char *cmd, const char *arg, bool *out)
+{
+	if (arg && strcmp(arg, "yes") != 0 && strcmp(arg, "no") != 0) {
+		mp_error("%s: --show-below-main wants yes or no, not '%s'", cmd, arg);
+		return -EINVAL;
+	}
+	*out = !arg || strcmp(arg, "yes") == 0;
+	return 0;
+}

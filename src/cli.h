@@ -31,6 +31,13 @@ __attribute__((format(printf, 1, 2))) void mp_error(const char *fmt, ...);
 /* Parses a decimal integer in [min, max] with nothing after it; 0 or -EINVAL. */
 int mp_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* --show-below-main[=yes|no] (valgrind's spelling) of command cmd, its argument in arg (NULL:
+ * yes), into *out; 0, or -EINVAL after a one-line error. */
+#define MP_BELOW_MAIN_HELP                                                          \
+	"  --show-below-main[=yes|no]  also show the frames below main (the C library's\n" \
+	"                     start-up code), which stacks leave out as memcheck does\n"
+int mp_parse_below_main(const char *cmd, const char *arg, bool *out);
+
 /* Reports the option getopt_long() just rejected, for subcommand `cmd`, with the nearest of
  * its longopts when an unknown one looks like a slip, and returns MP_EXIT_USAGE. Expects an
  * optstring starting with "+:" or ":" and opterr == 0. */

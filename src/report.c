@@ -32,7 +32,9 @@ const char mp_report_help[] =
 	"  --sort KEY         show only one list: live, allocs, bytes, temporary or peak;\n"
 	"                     leaks: the same as --leaks\n"
 	"  --leaks            print only the summaries and the loss records (for CI logs)\n"
-	"  --frames N         show at most N frames of each site's stack (default 12)\n"
+	"  --frames N         show at most N frames of each site's stack (default 12),\n"
+	"                     inlined calls included\n"
+	MP_BELOW_MAIN_HELP
 	"  --filter PATTERN   keep only sites with a frame whose function, source file or\n"
 	"                     module contains PATTERN\n"
 	"  --no-symbols       show frames as module+offset, without reading any module\n"
@@ -59,6 +61,7 @@ const char mp_report_help[] =
 enum {
 	OPT_TOP = 256, OPT_FRAMES, OPT_SORT, OPT_FILTER, OPT_NO_SYMBOLS, OPT_NO_COLOR, OPT_FORMAT,
 	OPT_SHOW_LEAK_KINDS, OPT_SUPPRESSIONS, OPT_GEN_SUPPRESSIONS, OPT_SINCE, OPT_LEAK_CHECK, OPT_LEAKS,
+	OPT_BELOW_MAIN,
 };
 
 static const struct option longopts[] = {
@@ -66,6 +69,7 @@ static const struct option longopts[] = {
 	{ "frames", required_argument, NULL, OPT_FRAMES },
 	{ "sort", required_argument, NULL, OPT_SORT },
 	{ "leaks", no_argument, NULL, OPT_LEAKS },
+	{ "show-below-main", optional_argument, NULL, OPT_BELOW_MAIN },
 	{ "filter", required_argument, NULL, OPT_FILTER },
 	{ "no-symbols", no_argument, NULL, OPT_NO_SYMBOLS },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
@@ -130,6 +134,8 @@ static int parse_option(struct report_args *a, int c, char **argv)
 	case OPT_LEAKS:
 		a->r.sort = MP_SORT_LEAKS;
 		return KEEP_PARSING;
+	case OPT_BELOW_MAIN:
+		return mp_parse_below_main("report", optarg, &a->r.below_main) < 0 ? MP_EXIT_USAGE : KEEP_PARSING;
 	case OPT_FILTER:
 		if (!optarg[0]) {
 			mp_error("report: --filter wants a non-empty pattern");

@@ -32,7 +32,8 @@ typedef struct mp_report {
 	const char *path;
 	const mp_snapshot_t *snap;
 	mp_symbolizer_t *sym;
-	uint64_t top, frames;
+	uint64_t top, frames; /* frames: the lines of a stack printed, inlined calls included */
+	bool below_main;      /* print the frames below main too (valgrind's --show-below-main) */
 	enum mp_sort sort;
 	const char *filter; /* NULL: every site */
 	bool color;

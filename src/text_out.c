@@ -65,25 +65,45 @@ void mp_print_cmdline(const mp_snap_meta_t *m)
 	}
 }
 
+/* How many of t's return addresses a stack shows: up to the one in main, as memcheck shows
+ * it (what is below, __libc_start_call_main, __libc_start_main_impl and _start, is the C
+ * library's), unless r->below_main; all of them when none is in main. */
+static uint32_t frames_to_main(mp_report_t *r, const mp_snap_trace_t *t)
+{
+	for (uint32_t i = 0; i < t->n_frames && !r->below_main; i++) {
+		const mp_frame_info_t *f = mp_symbolize(r->sym, t->frames[i]);
+		const char *fn = f->lines[f->n_lines - 1].function;
+		if (fn && strcmp(fn, "main") == 0)
+			return i + 1;
+	}
+	return t->n_frames;
+}
+
 void mp_print_frames(mp_report_t *r, const mp_snap_trace_t *t)
 {
 	char frame[1024];
-	uint32_t shown = t->n_frames < r->frames ? t->n_frames : (uint32_t)r->frames;
+	uint32_t n = frames_to_main(r, t);
+	uint64_t printed = 0, left = 0;
 
 	if (t->n_frames == 0)
 		printf("    (no stack trace)\n");
-	for (uint32_t i = 0; i < shown; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		const mp_frame_info_t *f = mp_symbolize(r->sym, t->frames[i]);
 
-		/* One line per function: inlined calls first, then the function they are in. */
+		/* One line per function: inlined calls first, then the function they are in. Each
+		 * is a frame, and --frames counts them all. */
 		for (uint32_t j = 0; j < f->n_lines; j++) {
+			if (printed == r->frames) {
+				left++;
+				continue;
+			}
 			mp_frame_format(r->snap, f, j, frame, sizeof(frame));
 			printf("    at 0x%" PRIx64 ": ", t->frames[i]);
 			mp_put_sanitized(frame, strlen(frame));
 			putchar('\n');
+			printed++;
 		}
 	}
-	if (shown < t->n_frames)
-		printf("    ... %" PRIu32 " more frame%s (--frames)\n", t->n_frames - shown,
-		       t->n_frames - shown == 1 ? "" : "s");
+	if (left)
+		printf("    ... %" PRIu64 " more frame%s (--frames)\n", left, left == 1 ? "" : "s");
 }

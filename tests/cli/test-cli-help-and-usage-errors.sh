@@ -58,6 +58,8 @@ for bad in -1 x 1x '' 99999999999999999999; do
 	expect_error "report: --top wants a number from 0 to 1000000, not '$bad'" "$MEMPROF" report --top "$bad" x.gz
 done
 expect_error "report: --frames wants a number from 0 to 1024, not '1025'" "$MEMPROF" report --frames 1025 x.gz
+expect_error "report: --show-below-main wants yes or no, not 'maybe'" "$MEMPROF" report --show-below-main=maybe x.gz
+expect_error "diff: --show-below-main wants yes or no, not 'maybe'" "$MEMPROF" diff --show-below-main=maybe x.gz y.gz
 expect_error "run: unknown option '--frobnicate'" "$MEMPROF" run --frobnicate -- true
 expect_error "run: option '--depth' needs an argument" "$MEMPROF" run --depth
 expect_error "run: no program given" "$MEMPROF" run

@@ -56,13 +56,11 @@ TOP SITES BY LIVE BYTES:
 #1 live 1,000 bytes in 1 blocks, 1 allocs (1,000 bytes) total
     at ADDR: leak_here (prog.c:11)
     at ADDR: main (prog.c:33)
-    ... 3 more frames (--frames)
 
 #2 live 64 bytes in 1 blocks, 1 allocs (64 bytes) total
     at ADDR: inlined_alloc (prog.c:6) [inlined]
     at ADDR: via_inline (prog.c:18)
-    at ADDR: main (prog.c:34)
-    ... 3 more frames (--frames)
+    ... 1 more frame (--frames)
 
 TOP SITES BY NUMBER OF ALLOCATIONS:
 END
@@ -74,10 +72,18 @@ TOP TEMPORARY SITES (ALL BLOCKS FREED):
 #1 live 0 bytes in 0 blocks, 50 allocs (1,200 bytes) total
     at ADDR: churn (prog.c:26)
     at ADDR: main (prog.c:35)
-    ... 3 more frames (--frames)
 
 END
 diff -u expected-temp.txt temp.txt || fail "temporary sites differ"
+
+# Below main, as memcheck's --show-below-main=yes: the C library's start-up frames, and
+# --frames counts every line printed.
+"$MEMPROF" report --show-below-main --frames 5 snap.gz | sed -n '/^TOP TEMPORARY SITES/,/^$/p' | mask >below.txt
+expect_match '^    at ADDR: main \(prog\.c:35\)$' below.txt
+expect_match '^    at ADDR: __libc_start_call_main ' below.txt
+[ "$(grep -c '^    at ' below.txt)" -eq 5 ] || { cat below.txt; fail "--frames 5 printed other than 5 lines"; }
+"$MEMPROF" report --show-below-main=no snap.gz | sed -n '/^TOP TEMPORARY SITES/,/^$/p' | mask >above.txt
+expect_no_match '__libc_start|_start' above.txt
 
 # The chart names each site after its innermost function.
 expect_match '^  leak_here +\|#+ +1000 B$' report.txt
