@@ -38,6 +38,7 @@ const char mp_check_help[] =
 	"                         per snapshot, one failure per broken rule)\n"
 	"  --frames N             frames shown per loss record or site (default 8)\n"
 	MP_BELOW_MAIN_HELP
+	MP_FULL_NAMES_HELP
 	"  --no-symbols           module+offset frames; read no debug information\n"
 	"  --error-exitcode N     exit status when a rule fails, 1 to 255 (default 1)\n"
 	"  -h, --help             show this help and exit\n"
@@ -272,6 +273,7 @@ static int check_one(const mp_check_rules_t *rules, const mp_snapshot_t *base, s
 		.top = 5,
 		.frames = rules->frames,
 		.below_main = rules->below_main,
+		.full_names = rules->full_names,
 		.sort = MP_SORT_ALL,
 		.show_leak_kinds = rules->fail_on,
 		.supps = (mp_supp_set_t *)&rules->supps,
@@ -760,13 +762,14 @@ int mp_check_snapshots(const mp_check_rules_t *rules, char *const *paths, size_t
 
 int mp_cmd_check(int argc, char **argv)
 {
-	enum { OPT_FORMAT = MP_CHECK_OPT_LAST + 1, OPT_FRAMES, OPT_NO_SYMBOLS, OPT_ERROR_EXITCODE, OPT_BELOW_MAIN };
+	enum { OPT_FORMAT = MP_CHECK_OPT_LAST + 1, OPT_FRAMES, OPT_NO_SYMBOLS, OPT_ERROR_EXITCODE, OPT_BELOW_MAIN, OPT_FULL_NAMES };
 	static const struct option longopts[] = {
 		MP_CHECK_LONGOPTS,
 		{ "error-exitcode", required_argument, NULL, OPT_ERROR_EXITCODE },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "frames", required_argument, NULL, OPT_FRAMES },
 		{ "show-below-main", optional_argument, NULL, OPT_BELOW_MAIN },
+		{ "full-names", no_argument, NULL, OPT_FULL_NAMES },
 		{ "no-symbols", no_argument, NULL, OPT_NO_SYMBOLS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -793,6 +796,9 @@ int mp_cmd_check(int argc, char **argv)
 				mp_error("check: --format wants text, json or junit, not '%s'", optarg);
 				goto usage;
 			}
+			break;
+		case OPT_FULL_NAMES:
+			rules.full_names = true;
 			break;
 		case OPT_BELOW_MAIN:
 			if (mp_parse_below_main("check", optarg, &rules.below_main) < 0)

@@ -21,6 +21,7 @@ typedef struct mp_check_rules {
 	mp_supp_set_t supps;
 	uint64_t frames;         /* frames shown per culprit */
 	bool below_main;         /* --show-below-main */
+	bool full_names;         /* --full-names */
 	bool final_only;         /* skip snapshots taken while the program ran (run --check) */
 	bool symbols;
 	/* run: JSON and JUnit name each process from this (--name) or from its command line,

@@ -38,6 +38,10 @@ int mp_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 	"                     start-up code), which stacks leave out as memcheck does\n"
 int mp_parse_below_main(const char *cmd, const char *arg, bool *out);
 
+#define MP_FULL_NAMES_HELP                                                           \
+	"  --full-names       C++ names with their template arguments and parameters\n" \
+	"                     (shortened by default: std::vector<\u2026>::push_back)\n"
+
 /* Reports the option getopt_long() just rejected, for subcommand `cmd`, with the nearest of
  * its longopts when an unknown one looks like a slip, and returns MP_EXIT_USAGE. Expects an
  * optstring starting with "+:" or ":" and opterr == 0. */

@@ -14,11 +14,12 @@
 
 int mp_compare_options(mp_compare_t *c, int argc, char **argv, const char *help)
 {
-	enum { OPT_TOP = 256, OPT_FRAMES, OPT_NO_SYMBOLS, OPT_NO_COLOR, OPT_FORMAT, OPT_BELOW_MAIN };
+	enum { OPT_TOP = 256, OPT_FRAMES, OPT_NO_SYMBOLS, OPT_NO_COLOR, OPT_FORMAT, OPT_BELOW_MAIN, OPT_FULL_NAMES };
 	static const struct option longopts[] = {
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "frames", required_argument, NULL, OPT_FRAMES },
 		{ "show-below-main", optional_argument, NULL, OPT_BELOW_MAIN },
+		{ "full-names", no_argument, NULL, OPT_FULL_NAMES },
 		{ "no-symbols", no_argument, NULL, OPT_NO_SYMBOLS },
 		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "format", required_argument, NULL, OPT_FORMAT },
@@ -47,6 +48,9 @@ int mp_compare_options(mp_compare_t *c, int argc, char **argv, const char *help)
 					 MP_SNAP_MAX_FRAMES, optarg);
 				return MP_EXIT_USAGE;
 			}
+			break;
+		case OPT_FULL_NAMES:
+			c->full_names = true;
 			break;
 		case OPT_BELOW_MAIN:
 			if (mp_parse_below_main(c->cmd, optarg, &c->below_main) < 0)
@@ -100,6 +104,7 @@ int mp_compare_read(mp_compare_t *c, char **paths, size_t n)
 			.top = c->top,
 			.frames = c->frames,
 			.below_main = c->below_main,
+			.full_names = c->full_names,
 			.sort = MP_SORT_ALL,
 			.color = c->color,
 		};

@@ -16,6 +16,7 @@ typedef struct mp_compare {
 	const char *cmd;   /* "diff" or "trend", for messages */
 	uint64_t top, frames;
 	bool below_main; /* --show-below-main */
+	bool full_names; /* --full-names */
 	bool json, symbols, color;
 	size_t n_snaps;
 	char **paths;          /* as given (or found by a glob) */

@@ -89,7 +89,7 @@ static void frame_name(const struct exporter *e, const mp_frame_info_t *f, uint3
 	if (f->lines[j].function)
 		snprintf(buf, buf_bytes, "%s", f->lines[j].function);
 	else
-		mp_frame_format(e->snap, f, j, buf, buf_bytes);
+		mp_frame_format(e->snap, f, j, false, buf, buf_bytes);
 }
 
 static char *folded_stack(const struct exporter *e, const mp_snap_trace_t *t)
@@ -238,7 +238,7 @@ static int massif_children(struct exporter *e, const struct site *sites, size_t 
 			    (i == gr->first || sites[i - 1].t->n_frames <= depth + 1 ||
 			     sites[i - 1].t->frames[depth + 1] != sites[i].t->frames[depth + 1]))
 				n_children++;
-		mp_frame_format(e->snap, f, 0, label, sizeof(label));
+		mp_frame_format(e->snap, f, 0, false, label, sizeof(label));
 		for (char *c = label; *c; c++)
 			if ((unsigned char)*c < 0x20)
 				*c = '?';

@@ -244,6 +244,8 @@ void mp_print_json(mp_report_t *r)
 	size_t n_listed = 0;
 	bool first = true;
 
+	r->full_names = true; /* JSON is read by programs: names stay whole */
+
 	if (!listed) {
 		fputs("{\"error\":\"out of memory\"}\n", stdout);
 		return;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "short_name.h"
 #include "snapshot_format.h"
 #include "symbolize.h"
 
@@ -127,13 +128,35 @@ static bool is_runtime_module(const char *base)
 	return false;
 }
 
-static void frame_name(mp_report_t *r, const mp_frame_info_t *f, char *buf, size_t buf_bytes)
+/* A function of the C++ standard library or its runtime, inlined into the program's code
+ * (std::vector<…>::push_back, an allocator's allocate): it names no site either. Judged by
+ * its short name, which has no return type in front. */
+static bool is_runtime_function(const char *fn)
 {
-	if (f->kind == MP_FRAME_SOURCE || f->kind == MP_FRAME_SYMBOL) {
-		snprintf(buf, buf_bytes, "%s", f->lines[0].function ? f->lines[0].function : "???");
+	static const char *const prefixes[] = { "std::", "__gnu_cxx::", "__cxa", "operator new", "operator delete",
+						NULL };
+	char name[256];
+
+	mp_short_name(fn, name, sizeof(name));
+	for (size_t i = 0; prefixes[i]; i++)
+		if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+/* Line j of f as a site's name: its function (short unless --full-names), else as a frame. */
+static void line_name(mp_report_t *r, const mp_frame_info_t *f, uint32_t j, char *buf, size_t buf_bytes)
+{
+	const char *fn = f->lines[j].function;
+
+	if ((f->kind == MP_FRAME_SOURCE || f->kind == MP_FRAME_SYMBOL) && fn) {
+		if (r->full_names)
+			snprintf(buf, buf_bytes, "%s", fn);
+		else
+			mp_short_name(fn, buf, buf_bytes);
 		return;
 	}
-	mp_frame_format(r->snap, f, 0, buf, buf_bytes);
+	mp_frame_format(r->snap, f, j, !r->full_names, buf, buf_bytes);
 }
 
 void mp_site_name(mp_report_t *r, const mp_snap_trace_t *t, char *buf, size_t buf_bytes)
@@ -142,13 +165,17 @@ void mp_site_name(mp_report_t *r, const mp_snap_trace_t *t, char *buf, size_t bu
 		snprintf(buf, buf_bytes, "(no stack trace)");
 		return;
 	}
+	/* The first line, inlined calls included, in the program's own code. */
 	for (uint32_t i = 0; i < t->n_frames; i++) {
 		const mp_frame_info_t *f = mp_symbolize(r->sym, t->frames[i]);
 
-		if (f->module && !is_runtime_module(mp_module_basename(r->snap, f->module))) {
-			frame_name(r, f, buf, buf_bytes);
-			return;
-		}
+		if (!f->module || is_runtime_module(mp_module_basename(r->snap, f->module)))
+			continue;
+		for (uint32_t j = 0; j < f->n_lines; j++)
+			if (!f->lines[j].function || !is_runtime_function(f->lines[j].function)) {
+				line_name(r, f, j, buf, buf_bytes);
+				return;
+			}
 	}
-	frame_name(r, mp_symbolize(r->sym, t->frames[0]), buf, buf_bytes);
+	line_name(r, mp_symbolize(r->sym, t->frames[0]), 0, buf, buf_bytes);
 }

@@ -15,6 +15,7 @@
 #include <uthash.h>
 
 #include "cli.h"
+#include "short_name.h"
 #include "snapshot_format.h"
 
 /* From libstdc++ (linked with -lstdc++); weak so that a build without it still links and
@@ -527,11 +528,17 @@ static const char *basename_of(const char *path)
 	return slash && slash[1] ? slash + 1 : path;
 }
 
-void mp_frame_format(const mp_snapshot_t *snap, const mp_frame_info_t *f, uint32_t i, char *buf,
-		     size_t buf_bytes)
+void mp_frame_format(const mp_snapshot_t *snap, const mp_frame_info_t *f, uint32_t i, bool short_names,
+		     char *buf, size_t buf_bytes)
 {
 	const mp_frame_line_t *l = &f->lines[i < f->n_lines ? i : 0];
 	const char *fn = l->function ? l->function : "???";
+	char shortened[512];
+
+	if (short_names && l->function) {
+		mp_short_name(l->function, shortened, sizeof(shortened));
+		fn = shortened;
+	}
 
 	switch (f->kind) {
 	case MP_FRAME_SOURCE:

@@ -68,8 +68,9 @@ void mp_symbolizer_free(mp_symbolizer_t *sym);
 const mp_frame_info_t *mp_symbolize(mp_symbolizer_t *sym, uint64_t addr);
 
 /* Writes line `i` of `f` as the report prints it after "at 0x...: ": "main (leak.c:12)",
- * "parse+0x12 (in /usr/lib/libfoo.so)", "libfoo.so+0x1234" or "???". */
-void mp_frame_format(const mp_snapshot_t *snap, const mp_frame_info_t *f, uint32_t i, char *buf,
-		     size_t buf_bytes);
+ * "parse+0x12 (in /usr/lib/libfoo.so)", "libfoo.so+0x1234" or "???"; with short_names, a C++
+ * function's name as mp_short_name() shortens it. */
+void mp_frame_format(const mp_snapshot_t *snap, const mp_frame_info_t *f, uint32_t i, bool short_names,
+		     char *buf, size_t buf_bytes);
 
 #endif

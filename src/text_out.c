@@ -97,7 +97,7 @@ void mp_print_frames(mp_report_t *r, const mp_snap_trace_t *t)
 				left++;
 				continue;
 			}
-			mp_frame_format(r->snap, f, j, frame, sizeof(frame));
+			mp_frame_format(r->snap, f, j, !r->full_names, frame, sizeof(frame));
 			printf("    at 0x%" PRIx64 ": ", t->frames[i]);
 			mp_put_sanitized(frame, strlen(frame));
 			putchar('\n');
