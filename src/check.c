@@ -273,6 +273,7 @@ static int check_one(const mp_check_rules_t *rules, const mp_snapshot_t *base, s
 		.top = 5,
 		.frames = rules->frames,
 		.below_main = rules->below_main,
+		.width = mp_output_width(),
 		.full_names = rules->full_names,
 		.sort = MP_SORT_ALL,
 		.show_leak_kinds = rules->fail_on,

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "snapshot_format.h"
 #include "symbolize.h"
+#include "text_out.h"
 
 int mp_compare_options(mp_compare_t *c, int argc, char **argv, const char *help)
 {
@@ -104,6 +105,7 @@ int mp_compare_read(mp_compare_t *c, char **paths, size_t n)
 			.top = c->top,
 			.frames = c->frames,
 			.below_main = c->below_main,
+			.width = mp_output_width(),
 			.full_names = c->full_names,
 			.sort = MP_SORT_ALL,
 			.color = c->color,

@@ -15,6 +15,7 @@
 #include "sites.h"
 #include "snapshot_format.h"
 #include "suppress.h"
+#include "text_out.h"
 
 const char mp_report_help[] =
 	"Usage: memprof report [OPTIONS] SNAPSHOT\n"
@@ -211,6 +212,7 @@ static int run_report(struct report_args *a, int argc, char **argv, mp_supp_set_
 		return MP_EXIT_USAGE;
 	}
 	a->r.path = argv[optind];
+	a->r.width = mp_output_width();
 	if (a->leak_summary && !a->kinds_given)
 		a->r.show_leak_kinds = 0;
 	/* Bold titles only for a person at a terminal; NO_COLOR (no-color.org) turns them off too. */

@@ -241,6 +241,7 @@ int mp_report_file(const char *path, bool color, uint32_t show_leak_kinds, bool 
 		.sort = leaks_only ? MP_SORT_LEAKS : MP_SORT_ALL,
 		.color = color,
 		.show_leak_kinds = show_leak_kinds,
+		.width = mp_output_width(),
 	};
 
 	return mp_report_path(&r, false, true, NULL);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The ASCII charts of memprof report: live bytes of the top sites, and the histogram of
- * allocation sizes from the SIZES section. Every line fits in 80 columns. */
+ * allocation sizes from the SIZES section. Every line fits in the report's width (80
+ * columns unless the terminal or $COLUMNS says otherwise): the bars take what is left. */
 #include "report_chart.h"
 
 #include <inttypes.h>
@@ -12,10 +13,17 @@
 #include "snapshot_format.h"
 #include "text_out.h"
 
+/* At 80 columns; a wider or narrower report gives or takes the difference. */
 #define NAME_COLS 30
 #define LIVE_BAR_COLS 30
 #define SIZE_LABEL_COLS 15
 #define SIZE_BAR_COLS 36
+#define MIN_BAR_COLS 8
+
+static int clamp(int v, int lo, int hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
 
 static void put_bar(uint64_t v, uint64_t max, int cols)
 {
@@ -33,22 +41,22 @@ void mp_print_live_chart(mp_report_t *r)
 	size_t shown = n < r->top ? n : (size_t)r->top;
 	uint64_t max = shown ? mp_trace_live_bytes(r->ranked[0]) : 0;
 	char name[256], value[32];
+	int extra = (int)mp_report_width(r) - 80;
+	/* Half of a difference goes to the names (12 to 60 columns), the rest to the bars. */
+	int name_cols = clamp(NAME_COLS + extra / 2, 12, 60);
+	int bar_cols = clamp(LIVE_BAR_COLS + extra - (name_cols - NAME_COLS), MIN_BAR_COLS, 1000);
 
 	mp_title(r, "LIVE BYTES BY SITE");
 	if (shown == 0)
 		printf("    (none)\n");
 	for (size_t i = 0; i < shown; i++) {
-		size_t len;
-
 		mp_site_name(r, r->ranked[i], name, sizeof(name));
-		len = strlen(name);
 		/* Long (C++) names keep their start, which says the most. */
-		if (len > NAME_COLS)
-			memcpy(name + NAME_COLS - 3, "...", 4);
+		mp_text_fit(name, (size_t)name_cols);
 		printf("  ");
 		mp_put_sanitized(name, strlen(name));
-		printf("%*s |", NAME_COLS - (int)strlen(name), "");
-		put_bar(mp_trace_live_bytes(r->ranked[i]), max, LIVE_BAR_COLS);
+		printf("%*s |", name_cols - (int)mp_text_cols(name), "");
+		put_bar(mp_trace_live_bytes(r->ranked[i]), max, bar_cols);
 		mp_fmt_bytes_short(mp_trace_live_bytes(r->ranked[i]), value, sizeof(value));
 		printf(" %s\n", value);
 	}
@@ -109,7 +117,7 @@ void mp_print_size_histogram(mp_report_t *r)
 	for (size_t i = first; i <= last; i++) {
 		size_label(i, label, sizeof(label));
 		printf("%*s |", SIZE_LABEL_COLS, label);
-		put_bar(s->size_classes[i], max, SIZE_BAR_COLS);
+		put_bar(s->size_classes[i], max, clamp(SIZE_BAR_COLS + (int)mp_report_width(r) - 80, MIN_BAR_COLS, 1000));
 		printf(" %s\n", mp_fmt_u64(s->size_classes[i], count));
 	}
 }

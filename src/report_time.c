@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The time parts of memprof report: the heap over time chart drawn from the TIMELINE section
  * (in the spirit of valgrind's ms_print) and the sites that held the memory at the peak, from
- * the PEAK section. The chart fits in 80 columns. */
+ * the PEAK section. The chart fits in the report's width (80 columns unless the terminal or
+ * $COLUMNS says otherwise). */
 #include "report_time.h"
 
 #include <inttypes.h>
@@ -14,7 +15,8 @@
 #include "text_out.h"
 
 #define CHART_LABEL_COLS 10 /* the y axis labels, then " |" */
-#define CHART_COLS 64       /* one column per 1/64 of the run */
+#define CHART_COLS 64       /* at 80 columns: one per 1/64 of the run; more or fewer in another width */
+#define MAX_CHART_COLS 1000
 #define CHART_ROWS 12
 
 /* A time with the unit that suits the whole axis (`scale_ns`, its largest value):
@@ -51,11 +53,11 @@ struct column {
 	uint64_t live, max, rss;
 };
 
-static int column_of(uint64_t t_ns, uint64_t end_ns)
+static int column_of(uint64_t t_ns, uint64_t end_ns, int ncols)
 {
-	uint64_t c = end_ns ? (uint64_t)((double)t_ns * CHART_COLS / (double)end_ns) : 0;
+	uint64_t c = end_ns ? (uint64_t)((double)t_ns * ncols / (double)end_ns) : 0;
 
-	return c >= CHART_COLS ? CHART_COLS - 1 : (int)c;
+	return c >= (uint64_t)ncols ? ncols - 1 : (int)c;
 }
 
 /* Writes `s` into line at column `at`, clipped to the line's `width`. */
@@ -67,13 +69,13 @@ static void place(char *line, size_t width, size_t at, const char *s)
 
 /* Fills the chart's columns from the TIMELINE points; returns the height of the chart in
  * bytes: the peak, or a higher column's top or RSS. */
-static uint64_t fill_columns(const mp_snapshot_t *s, uint64_t end_ns, struct column col[CHART_COLS])
+static uint64_t fill_columns(const mp_snapshot_t *s, uint64_t end_ns, struct column *col, int ncols)
 {
 	const mp_snap_point_t *p = s->timeline;
 	uint64_t top = s->totals.peak_bytes;
 
 	for (size_t i = 0; i < s->n_timeline; i++) {
-		struct column *c = &col[column_of(p[i].time_ns, end_ns)];
+		struct column *c = &col[column_of(p[i].time_ns, end_ns, ncols)];
 		uint64_t hi = p[i].max_live_bytes > p[i].live_bytes ? p[i].max_live_bytes : p[i].live_bytes;
 
 		/* The last point of a column gives its live bytes and RSS, the highest of its
@@ -84,12 +86,12 @@ static uint64_t fill_columns(const mp_snapshot_t *s, uint64_t end_ns, struct col
 		c->drawn = true;
 	}
 	/* A column without a point of its own holds the previous point's values. */
-	for (int i = 1; i < CHART_COLS; i++)
+	for (int i = 1; i < ncols; i++)
 		if (!col[i].drawn && col[i - 1].drawn) {
 			col[i] = col[i - 1];
 			col[i].max = col[i].live;
 		}
-	for (int i = 0; i < CHART_COLS; i++) {
+	for (int i = 0; i < ncols; i++) {
 		if (col[i].max > top)
 			top = col[i].max;
 		if (col[i].rss > top)
@@ -99,9 +101,9 @@ static uint64_t fill_columns(const mp_snapshot_t *s, uint64_t end_ns, struct col
 }
 
 /* The chart's rows, top first, each with its bytes label on the left. */
-static void print_rows(const struct column col[CHART_COLS], uint64_t top, int peak_col, int peak_row)
+static void print_rows(const struct column *col, int ncols, uint64_t top, int peak_col, int peak_row)
 {
-	char label[64], line[128];
+	char label[64], line[CHART_LABEL_COLS + 2 + MAX_CHART_COLS + 1];
 
 	for (int row = CHART_ROWS; row >= 1; row--) {
 		size_t n = 0;
@@ -112,7 +114,7 @@ static void print_rows(const struct column col[CHART_COLS], uint64_t top, int pe
 		else if (row == CHART_ROWS / 2)
 			mp_fmt_bytes_short(top / 2, label, sizeof(label));
 		n = (size_t)snprintf(line, sizeof(line), "%*s |", CHART_LABEL_COLS, label);
-		for (int i = 0; i < CHART_COLS; i++) {
+		for (int i = 0; i < ncols; i++) {
 			const struct column *c = &col[i];
 			char ch = ' ';
 
@@ -137,13 +139,13 @@ static void print_rows(const struct column col[CHART_COLS], uint64_t top, int pe
 
 /* The time axis, '^' under the peak, and the time labels under the first, middle and last
  * columns. */
-static void print_time_axis(int peak_col, uint64_t end_ns)
+static void print_time_axis(int peak_col, uint64_t end_ns, int ncols)
 {
-	size_t width = CHART_LABEL_COLS + 2 + CHART_COLS + 4, len;
-	char label[64], line[128];
+	size_t width = CHART_LABEL_COLS + 2 + (size_t)ncols + 4, len;
+	char label[64], line[CHART_LABEL_COLS + 2 + MAX_CHART_COLS + 4 + 1];
 
 	printf("%*s +", CHART_LABEL_COLS, "0 B");
-	for (int i = 0; i < CHART_COLS; i++)
+	for (int i = 0; i < ncols; i++)
 		putchar(i == peak_col ? '^' : '-');
 	putchar('\n');
 
@@ -151,10 +153,10 @@ static void print_time_axis(int peak_col, uint64_t end_ns)
 	place(line, width, CHART_LABEL_COLS + 2, "0");
 	fmt_time(end_ns / 2, end_ns, label, sizeof(label));
 	len = strlen(label);
-	place(line, width, CHART_LABEL_COLS + 2 + CHART_COLS / 2 - len / 2, label);
+	place(line, width, CHART_LABEL_COLS + 2 + (size_t)ncols / 2 - len / 2, label);
 	fmt_time(end_ns, end_ns, label, sizeof(label));
 	len = strlen(label);
-	place(line, width, CHART_LABEL_COLS + 2 + CHART_COLS - len, label);
+	place(line, width, CHART_LABEL_COLS + 2 + (size_t)ncols - len, label);
 	while (width && line[width - 1] == ' ')
 		width--;
 	line[width] = '\0';
@@ -164,7 +166,10 @@ static void print_time_axis(int peak_col, uint64_t end_ns)
 void mp_print_timeline_chart(mp_report_t *r)
 {
 	const mp_snapshot_t *s = r->snap;
-	struct column col[CHART_COLS] = { { 0 } };
+	/* The columns of the time axis: 64 at 80 columns, give or take the width's difference. */
+	int want = CHART_COLS + (int)mp_report_width(r) - 80;
+	int ncols = want < 16 ? 16 : want > MAX_CHART_COLS ? MAX_CHART_COLS : want;
+	struct column col[MAX_CHART_COLS] = { { 0 } };
 	uint64_t end_ns = s->meta.run_time_ns, top;
 	int peak_col = -1, peak_row = 0;
 	char label[64], a[MP_FMT_U64_BYTES];
@@ -179,15 +184,20 @@ void mp_print_timeline_chart(mp_report_t *r)
 	}
 	if (s->timeline[s->n_timeline - 1].time_ns > end_ns)
 		end_ns = s->timeline[s->n_timeline - 1].time_ns;
-	top = fill_columns(s, end_ns, col);
+	top = fill_columns(s, end_ns, col, ncols);
 	if (s->totals.peak_bytes) {
-		peak_col = column_of(s->totals.peak_time_ns, end_ns);
+		peak_col = column_of(s->totals.peak_time_ns, end_ns, ncols);
 		peak_row = rows_of(s->totals.peak_bytes, top);
 	}
-	printf("  # live bytes (. less than half a row), : highest since the previous point,\n"
-	       "  - RSS, @ peak\n");
-	print_rows(col, top, peak_col, peak_row);
-	print_time_axis(peak_col, end_ns);
+	if (mp_report_width(r) >= 80)
+		printf("  # live bytes (. less than half a row), : highest since the previous point,\n"
+		       "  - RSS, @ peak\n");
+	else
+		printf("  # live bytes (. less than half a row),\n"
+		       "  : highest since the previous point,\n"
+		       "  - RSS, @ peak\n");
+	print_rows(col, ncols, top, peak_col, peak_row);
+	print_time_axis(peak_col, end_ns, ncols);
 	fmt_time(s->totals.peak_time_ns, end_ns, label, sizeof(label));
 	printf("  %zu point%s; peak (^) %s bytes at %s\n", s->n_timeline, s->n_timeline == 1 ? "" : "s",
 	       mp_fmt_u64(s->totals.peak_bytes, a), label);

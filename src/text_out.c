@@ -6,7 +6,10 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "symbolize.h"
 
@@ -68,6 +71,8 @@ void mp_print_cmdline(const mp_snap_meta_t *m)
 /* How many of t's return addresses a stack shows: up to the one in main, as memcheck shows
  * it (what is below, __libc_start_call_main, __libc_start_main_impl and _start, is the C
  * library's), unless r->below_main; all of them when none is in main. */
+static void fit_frame(char *frame, size_t cols);
+
 static uint32_t frames_to_main(mp_report_t *r, const mp_snap_trace_t *t)
 {
 	for (uint32_t i = 0; i < t->n_frames && !r->below_main; i++) {
@@ -97,8 +102,11 @@ void mp_print_frames(mp_report_t *r, const mp_snap_trace_t *t)
 				left++;
 				continue;
 			}
-			mp_frame_format(r->snap, f, j, !r->full_names, frame, sizeof(frame));
-			printf("    at 0x%" PRIx64 ": ", t->frames[i]);
+			/* Room for fit_frame's "…" (3 bytes where at least 2 go). */
+			mp_frame_format(r->snap, f, j, !r->full_names, frame, sizeof(frame) - 4);
+			int prefix = printf("    at 0x%" PRIx64 ": ", t->frames[i]);
+			if (prefix > 0 && (unsigned)prefix < mp_report_width(r))
+				fit_frame(frame, mp_report_width(r) - (unsigned)prefix);
 			mp_put_sanitized(frame, strlen(frame));
 			putchar('\n');
 			printed++;
@@ -106,4 +114,83 @@ void mp_print_frames(mp_report_t *r, const mp_snap_trace_t *t)
 	}
 	if (left)
 		printf("    ... %" PRIu64 " more frame%s (--frames)\n", left, left == 1 ? "" : "s");
+}
+
+unsigned mp_output_width(void)
+{
+	const char *env = getenv("COLUMNS");
+	unsigned long w = 0;
+	struct winsize ws;
+
+	if (env && *env) {
+		char *end;
+		w = strtoul(env, &end, 10);
+		if (*end)
+			w = 0;
+	}
+	if (!w && isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+		w = ws.ws_col;
+	if (!w)
+		w = 80;
+	return w < MP_MIN_WIDTH ? MP_MIN_WIDTH : w > MP_MAX_WIDTH ? MP_MAX_WIDTH : (unsigned)w;
+}
+
+unsigned mp_report_width(const mp_report_t *r)
+{
+	return r->width ? r->width : 80;
+}
+
+static bool is_continuation(char c)
+{
+	return ((unsigned char)c & 0xc0) == 0x80;
+}
+
+size_t mp_text_cols(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += !is_continuation(*s);
+	return n;
+}
+
+/* The byte offset at which s's first `cols` columns end. */
+static size_t bytes_of_cols(const char *s, size_t cols)
+{
+	size_t i = 0;
+	for (size_t n = 0; s[i]; i++) {
+		if (!is_continuation(s[i]) && n++ == cols)
+			break;
+	}
+	return i;
+}
+
+void mp_text_fit(char *s, size_t cols)
+{
+	if (mp_text_cols(s) <= cols)
+		return;
+	size_t keep = bytes_of_cols(s, cols > 3 ? cols - 3 : 0);
+	memcpy(s + keep, "...", 4);
+}
+
+/* Fits a frame's text in `cols` columns: the middle of the function's name goes ("…"),
+ * so that its start (at least 8 columns of it) and the file:line or module after it stay;
+ * what still does not fit is cut at the end. */
+static void fit_frame(char *frame, size_t cols)
+{
+	char *where = strstr(frame, " (");
+
+	for (char *p = where; p; p = strstr(p + 1, " ("))
+		where = p; /* the last one: "(anonymous namespace)" may come first */
+	if (mp_text_cols(frame) <= cols)
+		return;
+	if (where) {
+		size_t tail = mp_text_cols(where);
+		size_t keep = cols > tail + 1 + 8 ? cols - tail - 1 : 8;
+		size_t head = bytes_of_cols(frame, keep);
+		if (frame + head < where) {
+			memmove(frame + head + 3, where, strlen(where) + 1);
+			memcpy(frame + head, "\xe2\x80\xa6", 3); /* U+2026 */
+		}
+	}
+	mp_text_fit(frame, cols);
 }

@@ -23,4 +23,17 @@ void mp_print_cmdline(const mp_snap_meta_t *m);
  * (prog.c:12)"), then how many more there are; "(no stack trace)" for none. */
 void mp_print_frames(mp_report_t *r, const mp_snap_trace_t *t);
 
+/* The columns a text report fits in: $COLUMNS if it is a number, else the terminal's width
+ * when standard output is one, else 80; never under MP_MIN_WIDTH or over MP_MAX_WIDTH. */
+#define MP_MIN_WIDTH 40
+#define MP_MAX_WIDTH 1000
+unsigned mp_output_width(void);
+/* r->width, or 80 when it was not set. */
+unsigned mp_report_width(const mp_report_t *r);
+
+/* The columns UTF-8 text s takes (one per character). */
+size_t mp_text_cols(const char *s);
+/* Cuts s to at most `cols` columns, ending it with "..." when cut. */
+void mp_text_fit(char *s, size_t cols);
+
 #endif

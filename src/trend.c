@@ -433,7 +433,8 @@ static int trend_streamed(mp_compare_t *c, char **paths, size_t n)
 		}
 		c->n_snaps = i + 1;
 		c->reports[i] = (mp_report_t){ .top = c->top, .frames = c->frames, .sort = MP_SORT_ALL,
-					       .color = c->color };
+					       .color = c->color, .below_main = c->below_main,
+					       .full_names = c->full_names, .width = mp_output_width() };
 		if (mp_site_set_add(&set, &c->snaps[i], i) < 0) {
 			mp_error("trend: out of memory");
 			rc = MP_EXIT_USAGE;

@@ -48,7 +48,8 @@ int main()
 END
 g++ -O1 -g -fno-omit-frame-pointer -o prog prog.cpp || fail "cannot build prog.cpp"
 profile "$T/snap.gz" ./prog || fail "prog failed under the preload"
-"$MEMPROF" report snap.gz >report.txt 2>err.txt
+# Wide enough for every frame whole (frames wider than the screen lose their middle).
+COLUMNS=200 "$MEMPROF" report snap.gz >report.txt 2>err.txt
 [ ! -s err.txt ] || { cat err.txt; fail "unexpected output on stderr"; }
 expect_match '^    at 0x[0-9a-f]+: make_widget \(prog\.cpp:18\)$' report.txt
 expect_match '^    at 0x[0-9a-f]+: factory::very_long_template_name_for_a_builder<…>::build \(prog\.cpp:12\)$' report.txt
@@ -56,24 +57,26 @@ expect_match '^    at 0x[0-9a-f]+: std::vector<…>::push_back \(stl_vector\.h:[
 expect_match '^    at 0x[0-9a-f]+: register_name \(prog\.cpp:25\)$' report.txt
 expect_no_match '_Z[0-9A-Za-z_]+' report.txt
 expect_no_match '^    at .*(std::allocator<|\(int\))' report.txt
-# Chart: the site is named after make_widget, not operator new in libstdc++, and the map's
-# and the vector's blocks after register_name, not the std:: code inlined into it.
-expect_match '^  make_widget +\|#+ +192 B$' report.txt
-expect_match '^  factory::very_long_template\.\.\. \|#+ +64 B$' report.txt
-expect_match '^  register_name +\|#+ ' report.txt
-expect_no_match '^  std::' report.txt
-"$MEMPROF" report --full-names snap.gz >full.txt
+# Chart (at 80 columns, a pipe's): the site is named after make_widget, not operator new in
+# libstdc++, and the map's and the vector's blocks after register_name, not the std:: code
+# inlined into it.
+"$MEMPROF" report snap.gz >report80.txt
+expect_match '^  make_widget +\|#+ +192 B$' report80.txt
+expect_match '^  factory::very_long_template\.\.\. \|#+ +64 B$' report80.txt
+expect_match '^  register_name +\|#+ ' report80.txt
+expect_no_match '^  std::' report80.txt
+COLUMNS=200 "$MEMPROF" report --full-names snap.gz >full.txt
 expect_match '^    at 0x[0-9a-f]+: make_widget\(int\) \(prog\.cpp:18\)$' full.txt
 expect_match '^    at 0x[0-9a-f]+: factory::very_long_template_name_for_a_builder<Widget>::build\(int\) \(prog\.cpp:12\)$' full.txt
 expect_match '^    at 0x[0-9a-f]+: std::vector<int, std::allocator<int> >::push_back\(int(const)?&&?\)' full.txt
 "$MEMPROF" report --format json snap.gz >report.json
 grep -q '"function":"make_widget(int)"' report.json || fail "JSON does not keep the full name"
 grep -q '"name":"make_widget(int)"' report.json || fail "JSON does not keep the site's full name"
-sed -n '/^LIVE BYTES BY SITE:/,$p' report.txt | awk 'length > 80 { print; bad = 1 } END { exit bad }' ||
+sed -n '/^LIVE BYTES BY SITE:/,$p' report80.txt | awk 'length > 80 { print; bad = 1 } END { exit bad }' ||
 	fail "a chart line is wider than 80 columns"
 
 # Without debug information: the symbol table still names the function.
 g++ -O1 -fno-omit-frame-pointer -o prog-nodebug prog.cpp && strip --strip-debug prog-nodebug
 profile "$T/nodebug.gz" ./prog-nodebug || fail "prog-nodebug failed under the preload"
-"$MEMPROF" report nodebug.gz >nodebug.txt
+COLUMNS=200 "$MEMPROF" report nodebug.gz >nodebug.txt
 expect_match "^    at 0x[0-9a-f]+: make_widget\+0x[0-9a-f]+ \(in $T/prog-nodebug\)\$" nodebug.txt

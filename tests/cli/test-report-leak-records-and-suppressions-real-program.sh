@@ -134,7 +134,7 @@ c++ -O0 -g -o leakxx leak.cc || fail "cannot build leak.cc"
 profile xx.gz ./leakxx || fail "leakxx exited non-zero"
 "$MEMPROF" report --no-color --gen-suppressions xx.gz >xx.txt || fail "report failed"
 expect_match '^32 bytes in 1 blocks are definitely lost in loss record 1 of 1$' xx.txt
-expect_match ': app::make_item\(\) \(leak.cc:1\)$' xx.txt
+expect_match ': app::make_item \(leak.cc:1\)$' xx.txt
 expect_match '^   fun:_ZN3app9make_itemEv$' xx.txt
 # memcheck's form: its operator new frame, then the mangled caller.
 printf '{\n cxx\n Memcheck:Leak\n fun:_Znwm\n fun:_ZN3app9make_itemEv\n fun:main\n}\n' >xx.supp

@@ -6,6 +6,8 @@ set -euo pipefail
 : "${MEMPROF:=$TOP/$BUILD/memprof}" "${LIBMEMPROF:=$TOP/$BUILD/libmemprof.so}"
 SAMPLES=$TOP/$BUILD/samples
 TESTBIN=$TOP/$BUILD/tests
+# Reports fit $COLUMNS when it is set: the tests read them at the width of a pipe, 80.
+unset COLUMNS
 T=$(mktemp -d /tmp/memprof-test.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$T"
