@@ -19,11 +19,11 @@
 
 const char mp_report_help[] =
 	"Usage: memprof report [OPTIONS] SNAPSHOT\n"
-	"Print the heap summary of SNAPSHOT (a file written by libmemprof.so), its top\n"
-	"allocation sites by live bytes, by number of allocations, by bytes allocated,\n"
-	"the temporary ones (every block freed) and the sites at the peak, a chart of live\n"
-	"bytes by site, the heap over time and a histogram of allocation sizes. Frames are\n"
-	"symbolized from the modules' files.\n"
+	"Print the heap summary of SNAPSHOT (a file written by libmemprof.so), one table of\n"
+	"its top allocation sites (the first of each list: live bytes, allocations, bytes\n"
+	"allocated, temporary ones with every block freed, the peak; each site once, with\n"
+	"its stack), a chart of live bytes by site, the heap over time and a histogram of\n"
+	"allocation sizes. Frames are symbolized from the modules' files.\n"
 	"When a leak check ran, its loss records and LEAK SUMMARY come first, in memcheck's\n"
 	"words.\n"
 	"\n"

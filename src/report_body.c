@@ -15,6 +15,7 @@
 #include "report_chart.h"
 #include "report_json.h"
 #include "report_leaks.h"
+#include "report_table.h"
 #include "report_time.h"
 #include "sites.h"
 #include "snapshot_format.h"
@@ -129,10 +130,12 @@ static void print_text(mp_report_t *r)
 		mp_put_sanitized(r->filter, strlen(r->filter));
 		printf("': %zu of %zu\n", r->n_kept, r->snap->n_traces);
 	}
+	if (r->sort == MP_SORT_ALL && r->top)
+		mp_print_site_table(r);
 	for (size_t i = 0; i < sizeof(mp_site_tables) / sizeof(mp_site_tables[0]) && r->top; i++)
-		if (r->sort == MP_SORT_ALL || r->sort == mp_site_tables[i].sort)
+		if (r->sort == mp_site_tables[i].sort)
 			print_sites(r, &mp_site_tables[i]);
-	if ((r->sort == MP_SORT_ALL || r->sort == MP_SORT_PEAK) && r->top)
+	if (r->sort == MP_SORT_PEAK && r->top)
 		mp_print_peak_sites(r);
 	if (r->top) /* --top 0: no sites, in a list or a chart */
 		mp_print_live_chart(r);

@@ -3,6 +3,7 @@
  * ranking, and a site's short name. */
 #include "sites.h"
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,13 +160,10 @@ static void line_name(mp_report_t *r, const mp_frame_info_t *f, uint32_t j, char
 	mp_frame_format(r->snap, f, j, !r->full_names, buf, buf_bytes);
 }
 
-void mp_site_name(mp_report_t *r, const mp_snap_trace_t *t, char *buf, size_t buf_bytes)
+/* The line of t that names its site: the first, inlined calls included, in the program's
+ * own code; else frame 0's first. */
+static void naming_line(mp_report_t *r, const mp_snap_trace_t *t, const mp_frame_info_t **fo, uint32_t *jo)
 {
-	if (t->n_frames == 0) {
-		snprintf(buf, buf_bytes, "(no stack trace)");
-		return;
-	}
-	/* The first line, inlined calls included, in the program's own code. */
 	for (uint32_t i = 0; i < t->n_frames; i++) {
 		const mp_frame_info_t *f = mp_symbolize(r->sym, t->frames[i]);
 
@@ -173,9 +171,41 @@ void mp_site_name(mp_report_t *r, const mp_snap_trace_t *t, char *buf, size_t bu
 			continue;
 		for (uint32_t j = 0; j < f->n_lines; j++)
 			if (!f->lines[j].function || !is_runtime_function(f->lines[j].function)) {
-				line_name(r, f, j, buf, buf_bytes);
+				*fo = f;
+				*jo = j;
 				return;
 			}
 	}
-	line_name(r, mp_symbolize(r->sym, t->frames[0]), 0, buf, buf_bytes);
+	*fo = mp_symbolize(r->sym, t->frames[0]);
+	*jo = 0;
+}
+
+void mp_site_name(mp_report_t *r, const mp_snap_trace_t *t, char *buf, size_t buf_bytes)
+{
+	const mp_frame_info_t *f;
+	uint32_t j;
+
+	if (t->n_frames == 0) {
+		snprintf(buf, buf_bytes, "(no stack trace)");
+		return;
+	}
+	naming_line(r, t, &f, &j);
+	line_name(r, f, j, buf, buf_bytes);
+}
+
+void mp_site_label(mp_report_t *r, const mp_snap_trace_t *t, char *buf, size_t buf_bytes)
+{
+	const mp_frame_info_t *f;
+	uint32_t j;
+
+	mp_site_name(r, t, buf, buf_bytes);
+	if (t->n_frames == 0)
+		return;
+	naming_line(r, t, &f, &j);
+	const mp_frame_line_t *l = &f->lines[j];
+	if (f->kind == MP_FRAME_SOURCE && l->file && l->function) {
+		const char *base = strrchr(l->file, '/');
+		size_t n = strlen(buf);
+		snprintf(buf + n, buf_bytes - n, " (%s:%" PRIu32 ")", base ? base + 1 : l->file, l->line);
+	}
 }

@@ -33,5 +33,7 @@ size_t mp_report_rank(mp_report_t *r, const mp_site_table_t *t);
 /* A short name for a site: the function (or module+offset) of its innermost frame outside
  * the C and C++ runtime libraries and the loader, or of frame 0 when all are there. */
 void mp_site_name(mp_report_t *r, const mp_snap_trace_t *t, char *buf, size_t buf_bytes);
+/* The same with the file and line when they are known: "add_record (parser.c:75)". */
+void mp_site_label(mp_report_t *r, const mp_snap_trace_t *t, char *buf, size_t buf_bytes);
 
 #endif

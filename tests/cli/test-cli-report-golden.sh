@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # memprof report prints the exact expected text for a snapshot of known content: header,
-# HEAP SUMMARY in memcheck's words with thousands separators, the allocs/frees/peak line, and
-# the four site rankings with module+offset frames (the snapshot's modules do not exist on
-# disk), the live-bytes chart and the size histogram; --top and --frames limit them; a
-# section of unknown type is skipped without changing the report.
+# HEAP SUMMARY in memcheck's words with thousands separators, the allocs/frees/peak line, the
+# table of top sites (each once, with module+offset frames: the snapshot's modules do not
+# exist on disk), the live-bytes chart and the size histogram; --top and --frames limit
+# them, --sort shows one list; a section of unknown type is skipped without changing the
+# report.
 source "$(dirname "$0")/../lib/lib.sh"
 source "$TOP/tests/lib/cli-lib.sh"
 export TZ=UTC
@@ -26,8 +27,14 @@ HEAP SUMMARY:
 
 allocs=1201008 frees=1200994 peak=3500000
 
-TOP SITES BY LIVE BYTES:
-#1 live 3,000,000 bytes in 3 blocks, 3 allocs (3,000,000 bytes) total
+TOP SITES (each once; --sort KEY for one list):
+          live  blocks peak    allocs  allocated     frees  site
+#1     2.9 MiB       3    -         3    2.9 MiB         0  leaky+0x1100
+#2    10.0 KiB      10    -     1,000 1000.0 KiB       990  leaky+0x1234
+#3         8 B       1    -         5       40 B         4  (no stack trace)
+#4         0 B       0    - 1,200,000   47.7 MiB 1,200,000  leaky+0x1500
+
+#1 leaky+0x1100
     at 0x401100: leaky+0x1100
     at 0x401110: leaky+0x1110
     at 0x401120: leaky+0x1120
@@ -42,72 +49,15 @@ TOP SITES BY LIVE BYTES:
     at 0x4011b0: leaky+0x11b0
     ... 2 more frames (--frames)
 
-#2 live 10,240 bytes in 10 blocks, 1,000 allocs (1,024,000 bytes) total
+#2 leaky+0x1234
     at 0x401234: leaky+0x1234
     at 0x7f0000001100: libc.so.6+0x1100
     at 0x401000: leaky+0x1000
 
-#3 live 8 bytes in 1 blocks, 5 allocs (40 bytes) total
+#3 (no stack trace)
     (no stack trace)
 
-TOP SITES BY NUMBER OF ALLOCATIONS:
-#1 live 0 bytes in 0 blocks, 1,200,000 allocs (50,000,000 bytes) total
-    at 0x401500: leaky+0x1500
-    at 0xdeadbeef: ???
-
-#2 live 10,240 bytes in 10 blocks, 1,000 allocs (1,024,000 bytes) total
-    at 0x401234: leaky+0x1234
-    at 0x7f0000001100: libc.so.6+0x1100
-    at 0x401000: leaky+0x1000
-
-#3 live 8 bytes in 1 blocks, 5 allocs (40 bytes) total
-    (no stack trace)
-
-#4 live 3,000,000 bytes in 3 blocks, 3 allocs (3,000,000 bytes) total
-    at 0x401100: leaky+0x1100
-    at 0x401110: leaky+0x1110
-    at 0x401120: leaky+0x1120
-    at 0x401130: leaky+0x1130
-    at 0x401140: leaky+0x1140
-    at 0x401150: leaky+0x1150
-    at 0x401160: leaky+0x1160
-    at 0x401170: leaky+0x1170
-    at 0x401180: leaky+0x1180
-    at 0x401190: leaky+0x1190
-    at 0x4011a0: leaky+0x11a0
-    at 0x4011b0: leaky+0x11b0
-    ... 2 more frames (--frames)
-
-TOP SITES BY BYTES ALLOCATED:
-#1 live 0 bytes in 0 blocks, 1,200,000 allocs (50,000,000 bytes) total
-    at 0x401500: leaky+0x1500
-    at 0xdeadbeef: ???
-
-#2 live 3,000,000 bytes in 3 blocks, 3 allocs (3,000,000 bytes) total
-    at 0x401100: leaky+0x1100
-    at 0x401110: leaky+0x1110
-    at 0x401120: leaky+0x1120
-    at 0x401130: leaky+0x1130
-    at 0x401140: leaky+0x1140
-    at 0x401150: leaky+0x1150
-    at 0x401160: leaky+0x1160
-    at 0x401170: leaky+0x1170
-    at 0x401180: leaky+0x1180
-    at 0x401190: leaky+0x1190
-    at 0x4011a0: leaky+0x11a0
-    at 0x4011b0: leaky+0x11b0
-    ... 2 more frames (--frames)
-
-#3 live 10,240 bytes in 10 blocks, 1,000 allocs (1,024,000 bytes) total
-    at 0x401234: leaky+0x1234
-    at 0x7f0000001100: libc.so.6+0x1100
-    at 0x401000: leaky+0x1000
-
-#4 live 8 bytes in 1 blocks, 5 allocs (40 bytes) total
-    (no stack trace)
-
-TOP TEMPORARY SITES (ALL BLOCKS FREED):
-#1 live 0 bytes in 0 blocks, 1,200,000 allocs (50,000,000 bytes) total
+#4 leaky+0x1500
     at 0x401500: leaky+0x1500
     at 0xdeadbeef: ???
 
@@ -139,36 +89,26 @@ ALLOCATION SIZES (all sites):
 END
 diff -u expected.txt out.txt || fail "report differs from the golden text"
 
-# --top 1 --frames 2: one site per list, two frames each.
+# --top 1 --frames 2: the first site of each list (live bytes, allocations, bytes
+# allocated, temporary), each once, two frames each.
 "$MEMPROF" report --top 1 --frames 2 snap.gz >top.txt
-sed -n '/^TOP SITES BY LIVE BYTES:/,$p' top.txt >top-sites.txt
+sed -n '/^TOP SITES/,$p' top.txt >top-sites.txt
 cat >expected-top.txt <<'END'
-TOP SITES BY LIVE BYTES:
-#1 live 3,000,000 bytes in 3 blocks, 3 allocs (3,000,000 bytes) total
+TOP SITES (each once; --sort KEY for one list):
+          live  blocks peak    allocs  allocated     frees  site
+#1     2.9 MiB       3    -         3    2.9 MiB         0  leaky+0x1100
+#2         0 B       0    - 1,200,000   47.7 MiB 1,200,000  leaky+0x1500
+
+#1 leaky+0x1100
     at 0x401100: leaky+0x1100
     at 0x401110: leaky+0x1110
     ... 12 more frames (--frames)
 
-... 2 more sites (--top)
-
-TOP SITES BY NUMBER OF ALLOCATIONS:
-#1 live 0 bytes in 0 blocks, 1,200,000 allocs (50,000,000 bytes) total
+#2 leaky+0x1500
     at 0x401500: leaky+0x1500
     at 0xdeadbeef: ???
 
-... 3 more sites (--top)
-
-TOP SITES BY BYTES ALLOCATED:
-#1 live 0 bytes in 0 blocks, 1,200,000 allocs (50,000,000 bytes) total
-    at 0x401500: leaky+0x1500
-    at 0xdeadbeef: ???
-
-... 3 more sites (--top)
-
-TOP TEMPORARY SITES (ALL BLOCKS FREED):
-#1 live 0 bytes in 0 blocks, 1,200,000 allocs (50,000,000 bytes) total
-    at 0x401500: leaky+0x1500
-    at 0xdeadbeef: ???
+... 2 more sites, in no list's first 1 (--top, --sort)
 
 LIVE BYTES BY SITE:
   leaky+0x1100                   |############################## 2.9 MiB
@@ -195,6 +135,31 @@ ALLOCATION SIZES (all sites):
     256-511 KiB |#################################### 19,000
 END
 diff -u expected-top.txt top-sites.txt || fail "--top 1 --frames 2 output differs"
+
+# --sort KEY: that list alone, in its own order, each site with its figures in words.
+"$MEMPROF" report --sort allocs --frames 2 snap.gz | sed -n '/^TOP SITES BY NUMBER/,/^LIVE BYTES BY SITE/p' >allocs.txt
+cat >expected-allocs.txt <<'END'
+TOP SITES BY NUMBER OF ALLOCATIONS:
+#1 live 0 bytes in 0 blocks, 1,200,000 allocs (50,000,000 bytes) total
+    at 0x401500: leaky+0x1500
+    at 0xdeadbeef: ???
+
+#2 live 10,240 bytes in 10 blocks, 1,000 allocs (1,024,000 bytes) total
+    at 0x401234: leaky+0x1234
+    at 0x7f0000001100: libc.so.6+0x1100
+    ... 1 more frame (--frames)
+
+#3 live 8 bytes in 1 blocks, 5 allocs (40 bytes) total
+    (no stack trace)
+
+#4 live 3,000,000 bytes in 3 blocks, 3 allocs (3,000,000 bytes) total
+    at 0x401100: leaky+0x1100
+    at 0x401110: leaky+0x1110
+    ... 12 more frames (--frames)
+
+LIVE BYTES BY SITE:
+END
+diff -u expected-allocs.txt allocs.txt || fail "--sort allocs output differs"
 
 # The same snapshot with an extra section of unknown type reads the same.
 mksnap_gz unknown-section unknown.gz

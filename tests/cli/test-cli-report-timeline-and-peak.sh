@@ -11,7 +11,7 @@ export TZ=UTC
 command -v jq >/dev/null || skip "jq is not installed"
 
 mksnap_gz full full.gz
-"$MEMPROF" report --frames 3 full.gz >out.txt
+"$MEMPROF" report --sort peak --frames 3 full.gz >out.txt
 sed -n '/^TOP SITES AT THE PEAK:/,/^LIVE BYTES BY SITE:/p' out.txt >peak.txt
 cat >expected-peak.txt <<'END'
 TOP SITES AT THE PEAK:

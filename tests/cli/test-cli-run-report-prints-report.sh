@@ -61,7 +61,7 @@ expect_match "^prog's own stderr$" err.txt
 expect_match "^memprof: snapshot written to $T/snap\.[0-9]+\.gz$" err.txt
 expect_match '^HEAP SUMMARY:$' err.txt
 expect_match '^    in use at exit: [0-9,]+ bytes in [0-9,]+ blocks$' err.txt
-expect_match '^TOP SITES BY LIVE BYTES:$' err.txt
+expect_match '^TOP SITES \(each once; --sort KEY for one list\):$' err.txt
 expect_match '^    at 0x[0-9a-f]+: main \(prog\.c:[0-9]+\)$' err.txt
 expect_no_match '\[1m' err.txt
 # The report is what memprof report prints for that snapshot, right after its announcement.

@@ -50,7 +50,7 @@ profile "$T/snap.gz" ./prog || fail "prog failed under the preload"
 "$MEMPROF" report --frames 2 snap.gz >report.txt 2>err.txt
 [ ! -s err.txt ] || { cat err.txt; fail "unexpected output on stderr"; }
 mask() { sed -E 's/at 0x[0-9a-f]+:/at ADDR:/'; }
-sed -n '/^TOP SITES BY LIVE BYTES:/,/^TOP SITES BY NUMBER/p' report.txt | mask >live.txt
+"$MEMPROF" report --sort live --frames 2 snap.gz | sed -n '/^TOP SITES BY LIVE BYTES:/,/^LIVE BYTES BY SITE/p' | mask >live.txt
 cat >expected-live.txt <<'END'
 TOP SITES BY LIVE BYTES:
 #1 live 1,000 bytes in 1 blocks, 1 allocs (1,000 bytes) total
@@ -62,11 +62,11 @@ TOP SITES BY LIVE BYTES:
     at ADDR: via_inline (prog.c:18)
     ... 1 more frame (--frames)
 
-TOP SITES BY NUMBER OF ALLOCATIONS:
+LIVE BYTES BY SITE:
 END
 diff -u expected-live.txt live.txt || fail "live sites differ from the expected symbolized text"
 
-sed -n '/^TOP TEMPORARY SITES/,/^$/p' report.txt | mask >temp.txt
+"$MEMPROF" report --sort temporary --frames 2 snap.gz | sed -n '/^TOP TEMPORARY SITES/,/^$/p' | mask >temp.txt
 cat >expected-temp.txt <<'END'
 TOP TEMPORARY SITES (ALL BLOCKS FREED):
 #1 live 0 bytes in 0 blocks, 50 allocs (1,200 bytes) total
@@ -78,12 +78,19 @@ diff -u expected-temp.txt temp.txt || fail "temporary sites differ"
 
 # Below main, as memcheck's --show-below-main=yes: the C library's start-up frames, and
 # --frames counts every line printed.
-"$MEMPROF" report --show-below-main --frames 5 snap.gz | sed -n '/^TOP TEMPORARY SITES/,/^$/p' | mask >below.txt
+"$MEMPROF" report --sort temporary --show-below-main --frames 5 snap.gz | sed -n '/^TOP TEMPORARY SITES/,/^$/p' | mask >below.txt
 expect_match '^    at ADDR: main \(prog\.c:35\)$' below.txt
 expect_match '^    at ADDR: __libc_start_call_main ' below.txt
 [ "$(grep -c '^    at ' below.txt)" -eq 5 ] || { cat below.txt; fail "--frames 5 printed other than 5 lines"; }
-"$MEMPROF" report --show-below-main=no snap.gz | sed -n '/^TOP TEMPORARY SITES/,/^$/p' | mask >above.txt
+"$MEMPROF" report --sort temporary --show-below-main=no snap.gz | sed -n '/^TOP TEMPORARY SITES/,/^$/p' | mask >above.txt
 expect_no_match '__libc_start|_start' above.txt
+
+# The default report lists each site once, in one table, with its stack after it.
+[ "$(grep -c '^#[0-9]* *[0-9.]* [KM]*i*B ' report.txt)" -eq 3 ] || { cat report.txt; fail "the table has other than the 3 sites"; }
+expect_match '^#1 +1000 B +1 +[0-9]+% +1 +1000 B +0  leak_here( \(prog\.c:11\))?$' report.txt
+expect_match '^#3 +0 B +0 +[0-9]+% +50 +1.2 KiB +50  churn( \(prog\.c:26\))?$' report.txt
+[ "$(sed -n '/^TOP SITES/,/^LIVE BYTES BY SITE/p' report.txt | grep -c ': leak_here (prog\.c:11)$')" -eq 1 ] ||
+	fail "leak_here's stack is not printed once in the table's part"
 
 # The chart names each site after its innermost function.
 expect_match '^  leak_here +\|#+ +1000 B$' report.txt

@@ -10,7 +10,7 @@ cc -shared -fPIC -O1 -g -o "$T/libplugin-allocates.so" "$TOP/tests/data/plugin-a
 bare_and_profiled "$T/snap.gz" "$P" dlloop "$T/libplugin-allocates.so" 300
 expect_match '^dlopen/dlclose: 300 rounds$' prof.out
 check_snapshot "$T/snap.gz"
-"$MEMPROF" report --top 1000 snap.gz >r.txt
+"$MEMPROF" report --sort allocs --top 1000 snap.gz >r.txt
 # Sum the allocs of every site (in the by-allocations list) whose innermost frame is the
 # module's plugin_inner.
 n=$(awk '/^[A-Z]/ { on = /^TOP SITES BY NUMBER OF ALLOCATIONS/ } !on { next }
