@@ -39,6 +39,7 @@ const char mp_check_help[] =
 	"  --frames N             frames shown per loss record or site (default 8)\n"
 	MP_BELOW_MAIN_HELP
 	MP_FULL_NAMES_HELP
+	MP_FULL_STACKS_HELP
 	"  --no-symbols           module+offset frames; read no debug information\n"
 	"  --error-exitcode N     exit status when a rule fails, 1 to 255 (default 1)\n"
 	"  -h, --help             show this help and exit\n"
@@ -275,6 +276,7 @@ static int check_one(const mp_check_rules_t *rules, const mp_snapshot_t *base, s
 		.below_main = rules->below_main,
 		.width = mp_output_width(),
 		.full_names = rules->full_names,
+		.full_stacks = rules->full_stacks,
 		.sort = MP_SORT_ALL,
 		.show_leak_kinds = rules->fail_on,
 		.supps = (mp_supp_set_t *)&rules->supps,
@@ -763,7 +765,7 @@ int mp_check_snapshots(const mp_check_rules_t *rules, char *const *paths, size_t
 
 int mp_cmd_check(int argc, char **argv)
 {
-	enum { OPT_FORMAT = MP_CHECK_OPT_LAST + 1, OPT_FRAMES, OPT_NO_SYMBOLS, OPT_ERROR_EXITCODE, OPT_BELOW_MAIN, OPT_FULL_NAMES };
+	enum { OPT_FORMAT = MP_CHECK_OPT_LAST + 1, OPT_FRAMES, OPT_NO_SYMBOLS, OPT_ERROR_EXITCODE, OPT_BELOW_MAIN, OPT_FULL_NAMES, OPT_FULL_STACKS };
 	static const struct option longopts[] = {
 		MP_CHECK_LONGOPTS,
 		{ "error-exitcode", required_argument, NULL, OPT_ERROR_EXITCODE },
@@ -771,6 +773,7 @@ int mp_cmd_check(int argc, char **argv)
 		{ "frames", required_argument, NULL, OPT_FRAMES },
 		{ "show-below-main", optional_argument, NULL, OPT_BELOW_MAIN },
 		{ "full-names", no_argument, NULL, OPT_FULL_NAMES },
+		{ "full-stacks", no_argument, NULL, OPT_FULL_STACKS },
 		{ "no-symbols", no_argument, NULL, OPT_NO_SYMBOLS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -800,6 +803,9 @@ int mp_cmd_check(int argc, char **argv)
 			break;
 		case OPT_FULL_NAMES:
 			rules.full_names = true;
+			break;
+		case OPT_FULL_STACKS:
+			rules.full_stacks = true;
 			break;
 		case OPT_BELOW_MAIN:
 			if (mp_parse_below_main("check", optarg, &rules.below_main) < 0)

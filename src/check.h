@@ -22,6 +22,7 @@ typedef struct mp_check_rules {
 	uint64_t frames;         /* frames shown per culprit */
 	bool below_main;         /* --show-below-main */
 	bool full_names;         /* --full-names */
+	bool full_stacks;        /* --full-stacks */
 	bool final_only;         /* skip snapshots taken while the program ran (run --check) */
 	bool symbols;
 	/* run: JSON and JUnit name each process from this (--name) or from its command line,

@@ -38,6 +38,9 @@ int mp_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 	"                     start-up code), which stacks leave out as memcheck does\n"
 int mp_parse_below_main(const char *cmd, const char *arg, bool *out);
 
+#define MP_FULL_STACKS_HELP                                                          \
+	"  --full-stacks      every frame inside the allocator and the C/C++ runtime\n"  \
+	"                     (by default only the first and the last are shown)\n"
 #define MP_FULL_NAMES_HELP                                                           \
 	"  --full-names       C++ names with their template arguments and parameters\n" \
 	"                     (shortened by default: std::vector<\u2026>::push_back)\n"

@@ -15,12 +15,13 @@
 
 int mp_compare_options(mp_compare_t *c, int argc, char **argv, const char *help)
 {
-	enum { OPT_TOP = 256, OPT_FRAMES, OPT_NO_SYMBOLS, OPT_NO_COLOR, OPT_FORMAT, OPT_BELOW_MAIN, OPT_FULL_NAMES };
+	enum { OPT_TOP = 256, OPT_FRAMES, OPT_NO_SYMBOLS, OPT_NO_COLOR, OPT_FORMAT, OPT_BELOW_MAIN, OPT_FULL_NAMES, OPT_FULL_STACKS };
 	static const struct option longopts[] = {
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "frames", required_argument, NULL, OPT_FRAMES },
 		{ "show-below-main", optional_argument, NULL, OPT_BELOW_MAIN },
 		{ "full-names", no_argument, NULL, OPT_FULL_NAMES },
+		{ "full-stacks", no_argument, NULL, OPT_FULL_STACKS },
 		{ "no-symbols", no_argument, NULL, OPT_NO_SYMBOLS },
 		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "format", required_argument, NULL, OPT_FORMAT },
@@ -52,6 +53,9 @@ int mp_compare_options(mp_compare_t *c, int argc, char **argv, const char *help)
 			break;
 		case OPT_FULL_NAMES:
 			c->full_names = true;
+			break;
+		case OPT_FULL_STACKS:
+			c->full_stacks = true;
 			break;
 		case OPT_BELOW_MAIN:
 			if (mp_parse_below_main(c->cmd, optarg, &c->below_main) < 0)
@@ -107,6 +111,7 @@ int mp_compare_read(mp_compare_t *c, char **paths, size_t n)
 			.below_main = c->below_main,
 			.width = mp_output_width(),
 			.full_names = c->full_names,
+			.full_stacks = c->full_stacks,
 			.sort = MP_SORT_ALL,
 			.color = c->color,
 		};

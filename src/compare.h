@@ -17,6 +17,7 @@ typedef struct mp_compare {
 	uint64_t top, frames;
 	bool below_main; /* --show-below-main */
 	bool full_names; /* --full-names */
+	bool full_stacks; /* --full-stacks */
 	bool json, symbols, color;
 	size_t n_snaps;
 	char **paths;          /* as given (or found by a glob) */

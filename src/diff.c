@@ -28,6 +28,7 @@ const char mp_diff_help[] =
 	"                     inlined calls included\n"
 	MP_BELOW_MAIN_HELP
 	MP_FULL_NAMES_HELP
+	MP_FULL_STACKS_HELP
 	"  --no-symbols       show frames as module+offset, without reading any module\n"
 	"  --no-color         no bold titles, even on a terminal\n"
 	"  --format FORMAT    text (default) or json\n"

@@ -37,6 +37,7 @@ const char mp_report_help[] =
 	"                     inlined calls included\n"
 	MP_BELOW_MAIN_HELP
 	MP_FULL_NAMES_HELP
+	MP_FULL_STACKS_HELP
 	"  --filter PATTERN   keep only sites with a frame whose function, source file or\n"
 	"                     module contains PATTERN\n"
 	"  --no-symbols       show frames as module+offset, without reading any module\n"
@@ -63,7 +64,7 @@ const char mp_report_help[] =
 enum {
 	OPT_TOP = 256, OPT_FRAMES, OPT_SORT, OPT_FILTER, OPT_NO_SYMBOLS, OPT_NO_COLOR, OPT_FORMAT,
 	OPT_SHOW_LEAK_KINDS, OPT_SUPPRESSIONS, OPT_GEN_SUPPRESSIONS, OPT_SINCE, OPT_LEAK_CHECK, OPT_LEAKS,
-	OPT_BELOW_MAIN, OPT_FULL_NAMES,
+	OPT_BELOW_MAIN, OPT_FULL_NAMES, OPT_FULL_STACKS,
 };
 
 static const struct option longopts[] = {
@@ -73,6 +74,7 @@ static const struct option longopts[] = {
 	{ "leaks", no_argument, NULL, OPT_LEAKS },
 	{ "show-below-main", optional_argument, NULL, OPT_BELOW_MAIN },
 	{ "full-names", no_argument, NULL, OPT_FULL_NAMES },
+	{ "full-stacks", no_argument, NULL, OPT_FULL_STACKS },
 	{ "filter", required_argument, NULL, OPT_FILTER },
 	{ "no-symbols", no_argument, NULL, OPT_NO_SYMBOLS },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
@@ -139,6 +141,9 @@ static int parse_option(struct report_args *a, int c, char **argv)
 		return KEEP_PARSING;
 	case OPT_FULL_NAMES:
 		a->r.full_names = true;
+		return KEEP_PARSING;
+	case OPT_FULL_STACKS:
+		a->r.full_stacks = true;
 		return KEEP_PARSING;
 	case OPT_BELOW_MAIN:
 		return mp_parse_below_main("report", optarg, &a->r.below_main) < 0 ? MP_EXIT_USAGE : KEEP_PARSING;

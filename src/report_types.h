@@ -35,6 +35,7 @@ typedef struct mp_report {
 	uint64_t top, frames; /* frames: the lines of a stack printed, inlined calls included */
 	bool below_main;      /* print the frames below main too (valgrind's --show-below-main) */
 	bool full_names;      /* C++ names with their template arguments and parameters */
+	bool full_stacks;     /* no frames collapsed inside the allocator and the runtimes */
 	unsigned width;       /* the columns text lines fit in (mp_output_width); 0: 80 */
 	enum mp_sort sort;
 	const char *filter; /* NULL: every site */

@@ -160,6 +160,13 @@ static void line_name(mp_report_t *r, const mp_frame_info_t *f, uint32_t j, char
 	mp_frame_format(r->snap, f, j, !r->full_names, buf, buf_bytes);
 }
 
+bool mp_line_is_runtime(const mp_report_t *r, const mp_frame_info_t *f, uint32_t j)
+{
+	if (!f->module || is_runtime_module(mp_module_basename(r->snap, f->module)))
+		return true;
+	return f->lines[j].function && is_runtime_function(f->lines[j].function);
+}
+
 /* The line of t that names its site: the first, inlined calls included, in the program's
  * own code; else frame 0's first. */
 static void naming_line(mp_report_t *r, const mp_snap_trace_t *t, const mp_frame_info_t **fo, uint32_t *jo)
@@ -167,10 +174,8 @@ static void naming_line(mp_report_t *r, const mp_snap_trace_t *t, const mp_frame
 	for (uint32_t i = 0; i < t->n_frames; i++) {
 		const mp_frame_info_t *f = mp_symbolize(r->sym, t->frames[i]);
 
-		if (!f->module || is_runtime_module(mp_module_basename(r->snap, f->module)))
-			continue;
 		for (uint32_t j = 0; j < f->n_lines; j++)
-			if (!f->lines[j].function || !is_runtime_function(f->lines[j].function)) {
+			if (!mp_line_is_runtime(r, f, j)) {
 				*fo = f;
 				*jo = j;
 				return;

@@ -33,6 +33,9 @@ size_t mp_report_rank(mp_report_t *r, const mp_site_table_t *t);
 /* A short name for a site: the function (or module+offset) of its innermost frame outside
  * the C and C++ runtime libraries and the loader, or of frame 0 when all are there. */
 void mp_site_name(mp_report_t *r, const mp_snap_trace_t *t, char *buf, size_t buf_bytes);
+/* Whether line j of f is inside the allocator, the C or C++ runtime or the loader (its
+ * module is one of theirs, or it is std:: code inlined into the program's). */
+bool mp_line_is_runtime(const mp_report_t *r, const mp_frame_info_t *f, uint32_t j);
 /* The same with the file and line when they are known: "add_record (parser.c:75)". */
 void mp_site_label(mp_report_t *r, const mp_snap_trace_t *t, char *buf, size_t buf_bytes);
 

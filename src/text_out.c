@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "sites.h"
 #include "symbolize.h"
 
 void mp_put_sanitized(const char *s, size_t n)
@@ -84,11 +85,33 @@ static uint32_t frames_to_main(mp_report_t *r, const mp_snap_trace_t *t)
 	return t->n_frames;
 }
 
+/* How many lines, from the innermost, of t's first n return addresses are inside the
+ * allocator and the runtimes; *total: how many lines there are. */
+static uint32_t runtime_lines(mp_report_t *r, const mp_snap_trace_t *t, uint32_t n, uint32_t *total)
+{
+	uint32_t k = 0;
+	bool in_runtime = true;
+
+	*total = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const mp_frame_info_t *f = mp_symbolize(r->sym, t->frames[i]);
+		for (uint32_t j = 0; j < f->n_lines; j++, (*total)++) {
+			in_runtime = in_runtime && mp_line_is_runtime(r, f, j);
+			k += in_runtime;
+		}
+	}
+	return k;
+}
+
 void mp_print_frames(mp_report_t *r, const mp_snap_trace_t *t)
 {
 	char frame[1024];
-	uint32_t n = frames_to_main(r, t);
+	uint32_t n = frames_to_main(r, t), total, k = runtime_lines(r, t, n, &total), line = 0;
 	uint64_t printed = 0, left = 0;
+	/* Inside the allocator and the runtimes, only the first line (operator new, malloc) and
+	 * the last (the call the program made, std::map<…>::operator[]) are shown, when at
+	 * least two are between them and the program's own code comes after. */
+	bool collapse = !r->full_stacks && k >= 4 && k < total, collapsed = false;
 
 	if (t->n_frames == 0)
 		printf("    (no stack trace)\n");
@@ -97,9 +120,19 @@ void mp_print_frames(mp_report_t *r, const mp_snap_trace_t *t)
 
 		/* One line per function: inlined calls first, then the function they are in. Each
 		 * is a frame, and --frames counts them all. */
-		for (uint32_t j = 0; j < f->n_lines; j++) {
+		for (uint32_t j = 0; j < f->n_lines; j++, line++) {
+			bool hidden = collapse && line >= 1 && line <= k - 2;
+			if (hidden && line > 1 && collapsed)
+				continue; /* in the line that stands for them */
 			if (printed == r->frames) {
 				left++;
+				continue;
+			}
+			if (hidden) {
+				printf("    ... %" PRIu32 " frames in the allocator and the C/C++ runtime "
+				       "(--full-stacks)\n", k - 2);
+				collapsed = true;
+				printed++;
 				continue;
 			}
 			/* Room for fit_frame's "…" (3 bytes where at least 2 go). */
@@ -183,6 +216,13 @@ static void fit_frame(char *frame, size_t cols)
 		where = p; /* the last one: "(anonymous namespace)" may come first */
 	if (mp_text_cols(frame) <= cols)
 		return;
+	/* A module's path: its file name says enough. */
+	char *slash = where && strncmp(where, " (in /", 6) == 0 ? strrchr(where, '/') : NULL;
+	if (slash) {
+		memmove(where + 5, slash + 1, strlen(slash + 1) + 1);
+		if (mp_text_cols(frame) <= cols)
+			return;
+	}
 	if (where) {
 		size_t tail = mp_text_cols(where);
 		size_t keep = cols > tail + 1 + 8 ? cols - tail - 1 : 8;

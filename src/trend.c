@@ -38,6 +38,7 @@ const char mp_trend_help[] =
 	"                     inlined calls included\n"
 	MP_BELOW_MAIN_HELP
 	MP_FULL_NAMES_HELP
+	MP_FULL_STACKS_HELP
 	"  --no-symbols       show frames as module+offset, without reading any module\n"
 	"  --no-color         no bold titles, even on a terminal\n"
 	"  --format FORMAT    text (default) or json\n"
@@ -434,7 +435,8 @@ static int trend_streamed(mp_compare_t *c, char **paths, size_t n)
 		c->n_snaps = i + 1;
 		c->reports[i] = (mp_report_t){ .top = c->top, .frames = c->frames, .sort = MP_SORT_ALL,
 					       .color = c->color, .below_main = c->below_main,
-					       .full_names = c->full_names, .width = mp_output_width() };
+					       .full_names = c->full_names, .full_stacks = c->full_stacks,
+					       .width = mp_output_width() };
 		if (mp_site_set_add(&set, &c->snaps[i], i) < 0) {
 			mp_error("trend: out of memory");
 			rc = MP_EXIT_USAGE;

@@ -22,11 +22,11 @@ PY
 # bar FILE: the length of the first bar of the LIVE BYTES BY SITE chart.
 bar() { sed -n '/^LIVE BYTES BY SITE:/{n;p;q}' "$1" | sed -E 's/^[^|]*\|(#*).*/\1/' | tr -d '\n' | wc -c; }
 
-COLUMNS=1000 "$MEMPROF" report --full-names snap.gz >full.txt
+COLUMNS=1000 "$MEMPROF" report --full-names --full-stacks snap.gz >full.txt
 [ -n "$(too_wide full.txt 100)" ] || fail "the sample has no frame longer than 100 columns: the test tests nothing"
 for w in 40 60 80 132; do
 	COLUMNS=$w "$MEMPROF" report snap.gz >w$w.txt
-	COLUMNS=$w "$MEMPROF" report --full-names snap.gz >full$w.txt
+	COLUMNS=$w "$MEMPROF" report --full-names --full-stacks snap.gz >full$w.txt
 	bad=$(too_wide w$w.txt $w; too_wide full$w.txt $w)
 	[ -z "$bad" ] || { echo "$bad"; fail "lines wider than COLUMNS=$w"; }
 	[ "$w" -lt 80 ] || expect_match '^    at 0x[0-9a-f]+: main \(cpp-new-delete-exceptions\.cc:[0-9]+\)$' w$w.txt

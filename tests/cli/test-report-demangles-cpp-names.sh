@@ -65,7 +65,15 @@ expect_match '^  make_widget +\|#+ +192 B$' report80.txt
 expect_match '^  factory::very_long_template\.\.\. \|#+ +64 B$' report80.txt
 expect_match '^  register_name +\|#+ ' report80.txt
 expect_no_match '^  std::' report80.txt
-COLUMNS=200 "$MEMPROF" report --full-names snap.gz >full.txt
+# Inside the allocator and std::, the first line and the program's call are shown, and one
+# line for those between; --full-stacks shows them all.
+expect_match '^    \.\.\. [0-9]+ frames in the allocator and the C/C\+\+ runtime \(--full-stacks\)$' report.txt
+expect_match '^    at 0x[0-9a-f]+: std::map<…>::operator\[\] \(stl_map\.h:[0-9]+\) \[inlined\]$' report.txt
+expect_no_match '_Rb_tree' report.txt
+COLUMNS=200 "$MEMPROF" report --full-stacks snap.gz >stacks.txt
+expect_match '^    at 0x[0-9a-f]+: std::_Rb_tree<…>::_M_emplace_hint_unique<…> ' stacks.txt
+expect_no_match 'frames in the allocator' stacks.txt
+COLUMNS=200 "$MEMPROF" report --full-names --full-stacks snap.gz >full.txt
 expect_match '^    at 0x[0-9a-f]+: make_widget\(int\) \(prog\.cpp:18\)$' full.txt
 expect_match '^    at 0x[0-9a-f]+: factory::very_long_template_name_for_a_builder<Widget>::build\(int\) \(prog\.cpp:12\)$' full.txt
 expect_match '^    at 0x[0-9a-f]+: std::vector<int, std::allocator<int> >::push_back\(int(const)?&&?\)' full.txt
