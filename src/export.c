@@ -205,9 +205,11 @@ static int by_bytes_desc(const void *pa, const void *pb)
 }
 
 /* Prints the children of the node at `depth` made of sites[first .. first+count): one child
- * per distinct frames[depth], largest first; sites with no frame at this depth end here. */
+ * per distinct frames[depth], largest first; sites with no frame at this depth end here. An
+ * address whose calls were inlined is a chain of nodes, one per line, each the caller of the
+ * one before (the inlined function first); `indent` is the tree depth of the first. */
 static int massif_children(struct exporter *e, const struct site *sites, size_t first,
-			   size_t count, uint32_t depth)
+			   size_t count, uint32_t depth, int indent)
 {
 	struct group *groups;
 	size_t n_groups = 0;
@@ -238,13 +240,16 @@ static int massif_children(struct exporter *e, const struct site *sites, size_t 
 			    (i == gr->first || sites[i - 1].t->n_frames <= depth + 1 ||
 			     sites[i - 1].t->frames[depth + 1] != sites[i].t->frames[depth + 1]))
 				n_children++;
-		mp_frame_format(e->snap, f, 0, false, label, sizeof(label));
-		for (char *c = label; *c; c++)
-			if ((unsigned char)*c < 0x20)
-				*c = '?';
-		printf("%*sn%zu: %" PRIu64 " 0x%" PRIx64 ": %s\n", (int)depth + 1, "", n_children,
-		       gr->bytes, addr, label);
-		if ((rc = massif_children(e, sites, gr->first, gr->count, depth + 1)) < 0) {
+		for (uint32_t j = 0; j < f->n_lines; j++) {
+			mp_frame_format(e->snap, f, j, false, label, sizeof(label));
+			for (char *c = label; *c; c++)
+				if ((unsigned char)*c < 0x20)
+					*c = '?';
+			printf("%*sn%zu: %" PRIu64 " 0x%" PRIx64 ": %s\n", indent + (int)j + 1, "",
+			       j + 1 < f->n_lines ? (size_t)1 : n_children, gr->bytes, addr, label);
+		}
+		rc = massif_children(e, sites, gr->first, gr->count, depth + 1, indent + (int)f->n_lines);
+		if (rc < 0) {
 			free(groups);
 			return rc;
 		}
@@ -285,7 +290,7 @@ static int massif_snapshot(struct exporter *e, unsigned *num, uint64_t time_ns, 
 		return 0;
 	printf("n%zu: %" PRIu64 " (heap allocation functions) malloc/new/new[], --alloc-fns, etc.\n",
 	       roots, total);
-	return massif_children(e, sites, 0, n_sites, 0);
+	return massif_children(e, sites, 0, n_sites, 0, 0);
 }
 
 static void put_cmdline(const mp_snapshot_t *s)

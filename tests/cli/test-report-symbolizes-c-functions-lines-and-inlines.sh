@@ -99,3 +99,18 @@ expect_match '^  inlined_alloc +\|#+ +64 B$' report.txt
 "$MEMPROF" report --no-symbols --frames 2 snap.gz >raw.txt
 expect_no_match 'leak_here|prog\.c' raw.txt
 expect_match '^    at 0x[0-9a-f]+: prog\+0x[0-9a-f]+$' raw.txt
+
+# The exports keep an inlined call's caller: in massif's tree the inlined function's node has
+# one child, the function it was inlined into, one level deeper (ms_print reads it); folded
+# stacks have both, outermost first.
+"$MEMPROF" export --format massif snap.gz >massif.out
+grep -A1 ': inlined_alloc (prog\.c:6) \[inlined\]$' massif.out | head -2 >chain.txt
+[ "$(sed -n 1p chain.txt | sed -E 's/^( *)n1: 64 0x[0-9a-f]+: inlined_alloc.*/\1/' | wc -c)" -eq \
+  "$(($(sed -n 2p chain.txt | sed -E 's/^( *)n[0-9]+: 64 0x[0-9a-f]+: via_inline \(prog\.c:18\)$/\1/' | wc -c) - 1))" ] ||
+	{ cat chain.txt; fail "massif: via_inline is not the child of the inlined inlined_alloc"; }
+if command -v ms_print >/dev/null; then
+	ms_print massif.out >ms.txt || fail "ms_print rejected the massif export"
+	expect_match 'via_inline \(prog\.c:18\)' ms.txt
+fi
+"$MEMPROF" export --format folded snap.gz >folded.txt
+expect_match 'main \(prog\.c:34\);via_inline \(prog\.c:18\);inlined_alloc \(prog\.c:6\) [0-9]+$|main;via_inline;inlined_alloc [0-9]+$' folded.txt
