@@ -71,7 +71,7 @@ for round in 1 2 3; do
 	[ "$(ls "$T"/segv.gz* | wc -l)" -eq 1 ] || { ls -la "$T"; fail "threads-segv: not exactly one file"; }
 	check_snapshot "$T/segv.gz"
 	[ "$(reason_of "$T/segv.gz")" = "fatal-signal (killed by SIGSEGV)" ] || fail "reason: $(reason_of "$T/segv.gz")"
-	"$MEMPROF" report --no-symbols "$T/segv.gz" >segv.txt
+	"$MEMPROF" report --sort live --no-symbols "$T/segv.gz" >segv.txt
 	grep -q 'live 4,006 bytes in 4 blocks' segv.txt ||
 		fail "the faulting threads' blocks are missing"
 done

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/../lib/lib.sh"
 MEMPROF_VERIFY_TRACES=1 profile "$T/snap.gz" "$TESTBIN/prog-process-life" threads 2>err.txt || fail "exit status changed"
 expect_match 'trace cache: [0-9]+ hits, [0-9]+ misses, 0 mismatches' err.txt
-"$MEMPROF" report "$T/snap.gz" >r.txt
+"$MEMPROF" report --sort live "$T/snap.gz" >r.txt
 allocs=$(sed -n 's/^allocs=\([0-9]*\) frees=\([0-9]*\).*/\1/p' r.txt)
 frees=$(sed -n 's/^allocs=\([0-9]*\) frees=\([0-9]*\).*/\2/p' r.txt)
 blocks=$(sed -n 's/.*in use at exit: .* bytes in \([0-9,]*\) blocks/\1/p' r.txt | tr -d ,)
